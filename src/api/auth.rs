@@ -1,0 +1,178 @@
+//! `/auth/*`: registration, login, refresh, logout, password change.
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::failure::{ApiResult, LoginErrors, RefreshErrors, RegisterErrors, UserWriteErrors};
+use super::models::{AuthResponse, Tokens, User};
+use super::security::{client_info, Caller};
+use super::{ApiTags, NoContent};
+use crate::service::accounts::NewAccount;
+use crate::service::auth::Auth;
+
+#[derive(Debug, Object)]
+pub struct RegisterRequest {
+    /// 3–32 characters of `A-Z a-z 0-9 _ . -`.
+    pub username: String,
+    /// A valid email address.
+    pub email: String,
+    /// 8–128 characters, not the username or email, not easily guessed.
+    pub password: String,
+    /// When sent, must equal `password`.
+    pub password_confirm: Option<String>,
+    /// Defaults to the username; at most 64 characters.
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct LoginRequest {
+    /// Username or email.
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Object)]
+pub struct RefreshRequest {
+    /// The refresh token from login or the previous refresh.
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Object)]
+pub struct LogoutRequest {
+    /// Also revoke this refresh token's session (if it is one of yours).
+    pub refresh_token: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct ChangePasswordRequest {
+    pub old_password: String,
+    /// Same rules as at registration.
+    pub new_password: String,
+    /// When sent, must equal `new_password`.
+    pub new_password_confirm: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum Registered {
+    /// The account was created and signed in.
+    #[oai(status = 201)]
+    Created(Json<AuthResponse>),
+}
+
+pub struct AuthApi {
+    pub auth: Arc<Auth>,
+}
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Create an account and sign in. The first account of an instance becomes admin; a
+    /// `role` in the body is ignored.
+    #[oai(path = "/auth/register", method = "post", operation_id = "register")]
+    async fn register(
+        &self,
+        req: &Request,
+        body: Json<RegisterRequest>,
+    ) -> ApiResult<Registered, RegisterErrors> {
+        let body = body.0;
+        let account = NewAccount {
+            username: body.username,
+            email: body.email,
+            password: body.password,
+            password_confirm: body.password_confirm,
+            display_name: body.display_name,
+            ..NewAccount::default()
+        };
+        let (user, tokens) = self.auth.register(account, &client_info(req)).await?;
+        Ok(Registered::Created(Json(AuthResponse {
+            user: User::from(&user),
+            tokens: tokens.into(),
+        })))
+    }
+
+    /// Sign in with username (or email) and password. Repeated failures are throttled per
+    /// account and client address (429 with `Retry-After`).
+    #[oai(path = "/auth/login", method = "post", operation_id = "login")]
+    async fn login(
+        &self,
+        req: &Request,
+        body: Json<LoginRequest>,
+    ) -> ApiResult<Json<AuthResponse>, LoginErrors> {
+        let (user, tokens) = self
+            .auth
+            .login(&body.username, &body.password, &client_info(req))
+            .await?;
+        Ok(Json(AuthResponse {
+            user: User::from(&user),
+            tokens: tokens.into(),
+        }))
+    }
+
+    /// Exchange a refresh token for a new pair. Each refresh token works once: presenting
+    /// a used one again revokes its whole session (`token_revoked`).
+    #[oai(path = "/auth/refresh", method = "post", operation_id = "refresh")]
+    async fn refresh(&self, body: Json<RefreshRequest>) -> ApiResult<Json<Tokens>, RefreshErrors> {
+        Ok(Json(self.auth.refresh(&body.refresh_token).await?.into()))
+    }
+
+    /// End this session: the access token used and its refresh tokens stop working at once.
+    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        caller: Caller,
+        body: Json<Option<LogoutRequest>>,
+    ) -> ApiResult<NoContent, UserWriteErrors> {
+        let refresh = body.0.and_then(|b| b.refresh_token);
+        self.auth.logout(&caller.0, refresh.as_deref()).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// End every session of this account. Personal API tokens keep working.
+    #[oai(
+        path = "/auth/logout-all",
+        method = "post",
+        operation_id = "logout_all"
+    )]
+    async fn logout_all(&self, caller: Caller) -> ApiResult<NoContent, UserWriteErrors> {
+        self.auth.logout_all(&caller.0).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Change the password. Every session ends (this one too) and a new one is returned.
+    #[oai(
+        path = "/auth/change-password",
+        method = "post",
+        operation_id = "change_password"
+    )]
+    async fn change_password(
+        &self,
+        req: &Request,
+        caller: Caller,
+        body: Json<ChangePasswordRequest>,
+    ) -> ApiResult<Json<Tokens>, UserWriteErrors> {
+        let body = body.0;
+        if body
+            .new_password_confirm
+            .as_ref()
+            .is_some_and(|c| c != &body.new_password)
+        {
+            return Err(crate::service::AccountError::field(
+                "new_password_confirm",
+                "does not match",
+            )
+            .into());
+        }
+        let tokens = self
+            .auth
+            .change_password(
+                &caller.0,
+                &body.old_password,
+                &body.new_password,
+                &client_info(req),
+            )
+            .await?;
+        Ok(Json(tokens.into()))
+    }
+}

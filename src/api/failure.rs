@@ -1,0 +1,152 @@
+//! `Failure<S>`: an operation's error type, documented in OpenAPI with exactly the statuses
+//! of its error set `S`, all in the one `Error` shape.
+
+use std::marker::PhantomData;
+
+use poem::error::ResponseError;
+use poem::{IntoResponse, Response};
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::Type;
+use poem_openapi::ApiResponse;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::service::AccountError;
+
+/// The statuses an operation can fail with.
+pub trait ErrorSet: Send + Sync + 'static {
+    const STATUSES: &'static [u16];
+}
+
+/// Declares an error set: `error_set!(Name: 400, 401, ...)`.
+macro_rules! error_set {
+    ($(#[$doc:meta])* $name:ident: $($status:literal),+) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl $crate::api::failure::ErrorSet for $name {
+            const STATUSES: &'static [u16] = &[$($status),+];
+        }
+    };
+}
+
+/// An operation's error, carrying the SPEC's error shape.
+pub struct Failure<S>(pub ApiError, PhantomData<S>);
+
+pub type ApiResult<T, S> = Result<T, Failure<S>>;
+
+impl<S> From<ApiError> for Failure<S> {
+    fn from(error: ApiError) -> Self {
+        Failure(error, PhantomData)
+    }
+}
+
+impl<S> From<AccountError> for Failure<S> {
+    fn from(error: AccountError) -> Self {
+        Failure(error.into(), PhantomData)
+    }
+}
+
+impl<S> From<crate::db::DbError> for Failure<S> {
+    fn from(error: crate::db::DbError) -> Self {
+        Failure(error.into(), PhantomData)
+    }
+}
+
+impl<S: ErrorSet> IntoResponse for Failure<S> {
+    fn into_response(self) -> Response {
+        self.0.as_response()
+    }
+}
+
+impl<S> From<Failure<S>> for poem::Error {
+    fn from(failure: Failure<S>) -> Self {
+        poem::Error::from(failure.0)
+    }
+}
+
+impl<S: ErrorSet> ApiResponse for Failure<S> {
+    fn meta() -> MetaResponses {
+        let responses = S::STATUSES
+            .iter()
+            .map(|&status| MetaResponse {
+                description: describe(status),
+                status: Some(status),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: ErrorBody::schema_ref(),
+                }],
+                headers: headers(status),
+            })
+            .collect();
+        MetaResponses { responses }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
+    }
+}
+
+fn headers(status: u16) -> Vec<MetaHeader> {
+    if status != 429 && status != 503 {
+        return Vec::new();
+    }
+    vec![MetaHeader {
+        name: "Retry-After".into(),
+        description: Some("Seconds to wait before retrying.".into()),
+        required: status == 429,
+        deprecated: false,
+        schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("integer", "int64"))),
+    }]
+}
+
+fn describe(status: u16) -> &'static str {
+    match status {
+        400 => "`bad_request`: malformed JSON, wrong types, or a bad parameter.",
+        401 => "`unauthorized`, `invalid_token`, `token_expired`, `token_revoked` or `invalid_credentials`.",
+        403 => "`forbidden` (role), `account_disabled` or `registration_closed`.",
+        404 => "`not_found`: no such resource, or not yours.",
+        409 => "`username_taken` or `email_taken`.",
+        413 => "`too_large`: the body is over its limit.",
+        415 => "`unsupported_media_type`: the body has the wrong Content-Type.",
+        422 => "`validation_failed` (with `fields`), `weak_password`, `invalid_image` or `last_admin`.",
+        429 => "`rate_limited`: too many attempts; see `Retry-After`.",
+        500 => "`internal`: an unexpected failure (logged with the request id; details are never sent).",
+        503 => "`unavailable`: the database is busy; see `Retry-After`.",
+        _ => "Error.",
+    }
+}
+
+error_set!(
+    /// Routes without credentials or body.
+    PublicErrors: 400, 500, 503
+);
+error_set!(
+    /// Registration.
+    RegisterErrors: 400, 403, 409, 413, 415, 422, 429, 500, 503
+);
+error_set!(
+    /// Login.
+    LoginErrors: 400, 401, 403, 413, 415, 429, 500, 503
+);
+error_set!(
+    /// Token refresh.
+    RefreshErrors: 400, 401, 413, 415, 500, 503
+);
+error_set!(
+    /// Signed-in reads of one's own things.
+    UserErrors: 400, 401, 404, 500, 503
+);
+error_set!(
+    /// Signed-in changes with a JSON or multipart body.
+    UserWriteErrors: 400, 401, 404, 409, 413, 415, 422, 429, 500, 503
+);
+error_set!(
+    /// Admin reads.
+    AdminErrors: 400, 401, 403, 404, 500, 503
+);
+error_set!(
+    /// Admin changes.
+    AdminWriteErrors: 400, 401, 403, 404, 409, 413, 415, 422, 500, 503
+);

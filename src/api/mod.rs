@@ -1,0 +1,86 @@
+//! HTTP handlers: one file per resource, each a thin layer over a service.
+
+pub mod admin;
+pub mod auth;
+pub mod failure;
+pub mod meta;
+pub mod models;
+pub mod multipart;
+pub mod pagination;
+pub mod profile;
+pub mod security;
+pub mod sessions;
+pub mod users;
+
+use poem_openapi::{ApiResponse, OpenApiService, Tags};
+
+use crate::app::AppState;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Registration, login, token refresh and logout.
+    Auth,
+    /// My sessions and personal API tokens.
+    Sessions,
+    /// My profile and avatars.
+    Profile,
+    /// Account management (admin).
+    Users,
+    /// Instance statistics and cache (admin).
+    Admin,
+    /// About this API.
+    Meta,
+}
+
+/// The empty success of deletes and logouts.
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub type Apis = (
+    meta::MetaApi,
+    auth::AuthApi,
+    sessions::SessionsApi,
+    profile::ProfileApi,
+    users::UsersApi,
+    admin::AdminApi,
+);
+
+/// The OpenAPI service for `/api/v1`, wired to the state's services.
+pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
+    let apis = (
+        meta::MetaApi,
+        auth::AuthApi {
+            auth: state.auth.clone(),
+        },
+        sessions::SessionsApi {
+            auth: state.auth.clone(),
+            accounts: state.accounts.clone(),
+        },
+        profile::ProfileApi {
+            accounts: state.accounts.clone(),
+        },
+        users::UsersApi {
+            accounts: state.accounts.clone(),
+        },
+        admin::AdminApi {
+            accounts: state.accounts.clone(),
+            caches: state.caches.clone(),
+            data_dir: state.data_dir.root.clone(),
+        },
+    );
+    OpenApiService::new(apis, "Hoard", env!("CARGO_PKG_VERSION"))
+        .description(DESCRIPTION)
+        .server("/api/v1")
+}
+
+const DESCRIPTION: &str = "\
+A self-hosted drive. Every route here is relative to `/api/v1`.
+
+Errors always have the shape `{\"code\", \"message\", \"fields\"?}` with a stable snake_case `code`.
+Lists are `{items, total, limit, offset}`; `limit` defaults to 100 and is clamped to 1000.
+Authenticate with `Authorization: Bearer <access JWT or hoard_pat_ API token>`.
+JSON bodies are limited to 1 MiB (413 `too_large`).";

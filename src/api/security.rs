@@ -1,0 +1,137 @@
+//! Authentication as one extractor: `Authorization: Bearer` (access JWT or API token) now;
+//! the UI's session cookie and signed links slot in here as further credential sources.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use poem::http::header;
+use poem::{Request, RequestBody};
+use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+
+use crate::error::ApiError;
+use crate::service::auth::{Auth, ClientInfo};
+use crate::service::{AccountError, Principal};
+
+const SCHEME: &str = "bearer";
+
+/// The signed-in caller of an operation.
+pub struct Caller(pub Principal);
+
+/// The signed-in caller, who must be an admin (else 403 `forbidden`).
+pub struct AdminCaller(pub Principal);
+
+/// Slot the request-log middleware puts in each request; filled with the user id.
+#[derive(Clone, Default)]
+pub struct LoggedUser(pub Arc<AtomicI64>);
+
+/// Which peers may speak for the client through `X-Forwarded-For`.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyTrust(pub Vec<IpAddr>);
+
+fn register_scheme(registry: &mut Registry) {
+    registry.create_security_scheme(
+        SCHEME,
+        MetaSecurityScheme {
+            ty: "http",
+            description: Some(
+                "An access JWT from login/refresh, or a personal API token (`hoard_pat_…`).",
+            ),
+            name: None,
+            key_in: None,
+            scheme: Some("bearer"),
+            bearer_format: Some("JWT"),
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
+}
+
+async fn authenticate(req: &Request) -> Result<Principal, ApiError> {
+    let auth = req
+        .data::<Arc<Auth>>()
+        .ok_or_else(|| ApiError::internal(&"Auth service not attached"))?;
+    let mut values = req.headers().get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(AccountError::Unauthorized.into());
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or(ApiError::from(AccountError::InvalidToken))?;
+    let principal = auth.authenticate(token).await?;
+    if let Some(slot) = req.extensions().get::<LoggedUser>() {
+        slot.0.store(principal.id(), Ordering::Relaxed);
+    }
+    Ok(principal)
+}
+
+macro_rules! security_extractor {
+    ($ty:ident, $check:expr) => {
+        impl<'a> ApiExtractor<'a> for $ty {
+            const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+            type ParamType = ();
+            type ParamRawType = ();
+
+            fn register(registry: &mut Registry) {
+                register_scheme(registry);
+            }
+
+            fn security_schemes() -> Vec<&'static str> {
+                vec![SCHEME]
+            }
+
+            async fn from_request(
+                req: &'a Request,
+                _body: &mut RequestBody,
+                _options: ExtractParamOptions<Self::ParamType>,
+            ) -> poem::Result<Self> {
+                let principal = authenticate(req).await?;
+                let check: fn(&Principal) -> Result<(), AccountError> = $check;
+                check(&principal).map_err(ApiError::from)?;
+                Ok($ty(principal))
+            }
+        }
+    };
+}
+
+security_extractor!(Caller, |_| Ok(()));
+security_extractor!(AdminCaller, Principal::require_admin);
+
+/// The client's address and user agent. `X-Forwarded-For` is believed only when the
+/// direct peer is a configured trusted proxy; then its right-most untrusted entry wins.
+pub fn client_info(req: &Request) -> ClientInfo {
+    let peer = req.remote_addr().as_socket_addr().map(SocketAddr::ip);
+    let trust = req.data::<ProxyTrust>();
+    let is_trusted = |ip: &IpAddr| trust.is_some_and(|t| t.0.contains(ip));
+    let mut ip = peer;
+    if peer.as_ref().is_some_and(is_trusted) {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let hops: Vec<IpAddr> = forwarded
+            .flat_map(|v| v.split(','))
+            .filter_map(|hop| hop.trim().parse().ok())
+            .collect();
+        if let Some(client) = hops.iter().rev().find(|hop| !is_trusted(hop)) {
+            ip = Some(*client);
+        }
+    }
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    ClientInfo {
+        ip: ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        user_agent: user_agent.chars().take(256).collect(),
+    }
+}

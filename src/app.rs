@@ -1,0 +1,132 @@
+//! Builds the application: state (database, caches, services) and the route tree (API,
+//! docs, health, web UI), and serves it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poem::listener::TcpListener;
+use poem::{get, Endpoint, EndpointExt, Route, Server};
+
+use crate::api::security::ProxyTrust;
+use crate::config::{Config, ConfigError};
+use crate::db::{Db, DbError};
+use crate::service::accounts::Accounts;
+use crate::service::auth::Auth;
+use crate::service::cache::Caches;
+use crate::service::tokens::TokenCodec;
+use crate::storage::DataDir;
+use crate::{api, health, middleware, web};
+
+/// Everything a request may need, built once at start-up.
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub data_dir: DataDir,
+    pub caches: Arc<Caches>,
+    pub accounts: Arc<Accounts>,
+    pub auth: Arc<Auth>,
+    pub started: Instant,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("data directory: {0}")]
+    DataDir(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Db(#[from] DbError),
+}
+
+impl AppState {
+    /// Creates the data directory, opens and migrates the database, loads the JWT secret.
+    pub fn open(config: Config) -> Result<Arc<Self>, StartupError> {
+        let data_dir = DataDir::open(&config.storage.data_dir)?;
+        let db = Db::open(&data_dir.database())?;
+        let secret = data_dir.load_or_create_secret(&config.auth.jwt_secret)?;
+        let caches = Arc::new(Caches::default());
+        let accounts = Arc::new(Accounts::new(db.clone(), caches.clone()));
+        let auth = Arc::new(Auth::new(
+            db.clone(),
+            caches.clone(),
+            TokenCodec::new(&secret),
+            accounts.clone(),
+            &config.auth,
+        ));
+        Ok(Arc::new(Self {
+            config,
+            db,
+            data_dir,
+            caches,
+            accounts,
+            auth,
+            started: Instant::now(),
+        }))
+    }
+}
+
+/// The whole HTTP application.
+pub fn build(state: Arc<AppState>) -> impl Endpoint {
+    let api = api::service(&state);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let redoc = api.redoc();
+    let trust = ProxyTrust(state.config.trusted_proxy_addrs().unwrap_or_default());
+    let json_limit = state.config.limits.json_body_bytes;
+    Route::new()
+        .nest("/api/v1", api)
+        .nest("/api", middleware::api_not_found)
+        .at("/health", get(health::health))
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/redoc", redoc)
+        .nest("/", web::Spa)
+        .data(state.auth.clone())
+        .data(trust)
+        .data(state)
+        .around(move |ep, req| middleware::limit_json(ep, req, json_limit))
+        .around(middleware::log_and_shape)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then drains for up to 10 s.
+pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
+    let bind = state.config.bind_addr().map_err(std::io::Error::other)?;
+    spawn_housekeeping(state.clone());
+    tracing::info!(%bind, data_dir = %state.data_dir.root.display(), "hoard {} serving", env!("CARGO_PKG_VERSION"));
+    Server::new(TcpListener::bind(bind))
+        .run_with_graceful_shutdown(
+            build(state),
+            shutdown_signal(),
+            Some(Duration::from_secs(10)),
+        )
+        .await
+}
+
+/// Hourly purge of expired revocations, refresh tokens and sessions.
+fn spawn_housekeeping(state: Arc<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match state.auth.purge_expired().await {
+                Ok(removed) => tracing::debug!(removed, "purged expired tokens"),
+                Err(e) => tracing::warn!(error = %e, "purge of expired tokens failed"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

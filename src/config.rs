@@ -1,0 +1,293 @@
+//! Layered configuration: defaults in code < TOML file < `HOARD_<SECTION>_<KEY>` env < CLI flags.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Sections that environment variables may address; anything else under `HOARD_` is ignored.
+const SECTIONS: [&str; 5] = ["server", "storage", "auth", "limits", "log"];
+
+/// The whole configuration of a Hoard instance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Listening socket and proxy trust.
+    pub server: ServerConfig,
+    /// Where data lives.
+    pub storage: StorageConfig,
+    /// Accounts and tokens.
+    pub auth: AuthConfig,
+    /// Body sizes and throttles.
+    pub limits: LimitsConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Socket address to listen on.
+    pub bind: String,
+    /// Peers (IP addresses) whose `X-Forwarded-For` header is believed.
+    pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Data directory: database, blobs, temp files and the generated JWT secret.
+    pub data_dir: PathBuf,
+    /// Days an item stays in the trash before it is purged.
+    pub trash_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Whether anyone may register; the first account can always be created with `hoard user add`.
+    pub registration: bool,
+    /// HS256 secret (at least 32 bytes). Empty: generated into `<data_dir>/jwt.secret`.
+    pub jwt_secret: String,
+    /// Access-token lifetime in seconds.
+    pub access_ttl_s: u64,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_ttl_s: u64,
+    /// Failed logins per (account, client IP) within the window before answering 429.
+    pub login_failures_per_account: u32,
+    /// Failed logins per client IP, all accounts together, within the window.
+    pub login_failures_per_ip: u32,
+    /// Length of the login-failure window in seconds.
+    pub login_window_s: u64,
+    /// Registrations per client IP per hour.
+    pub registrations_per_ip_per_hour: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest JSON request body in bytes.
+    pub json_body_bytes: u64,
+    /// Largest file upload in bytes; 0 means unlimited.
+    pub max_upload_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Default level filter (`error`..`trace`, or a full `tracing` directive); `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            trash_days: 30,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            registration: true,
+            jwt_secret: String::new(),
+            access_ttl_s: 3600,
+            refresh_ttl_s: 7 * 24 * 3600,
+            login_failures_per_account: 10,
+            login_failures_per_ip: 50,
+            login_window_s: 900,
+            registrations_per_ip_per_hour: 10,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            json_body_bytes: 1024 * 1024,
+            max_upload_bytes: 0,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+        }
+    }
+}
+
+/// A configuration problem, always naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    fn key(key: &str, reason: impl std::fmt::Display) -> Self {
+        Self(format!("`{key}`: {reason}"))
+    }
+}
+
+/// Values given as command-line flags; they override every other layer.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads the layers in precedence order and validates the result.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} not found",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(hoard_env());
+        if let Some(bind) = &overrides.bind {
+            figment = figment.merge(Serialized::default("server.bind", bind));
+        }
+        if let Some(dir) = &overrides.data_dir {
+            figment = figment.merge(Serialized::default("storage.data_dir", dir));
+        }
+        let config: Config = figment.extract().map_err(describe_figment_error)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML document on its own (used to check `config.example.toml`).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(describe_figment_error)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.bind_addr()?;
+        self.trusted_proxy_addrs()?;
+        if self.storage.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::key("storage.data_dir", "must not be empty"));
+        }
+        let secret = &self.auth.jwt_secret;
+        if !secret.is_empty() && secret.len() < 32 {
+            return Err(ConfigError::key(
+                "auth.jwt_secret",
+                "must be at least 32 bytes",
+            ));
+        }
+        let positive = [
+            ("auth.access_ttl_s", self.auth.access_ttl_s),
+            ("auth.refresh_ttl_s", self.auth.refresh_ttl_s),
+            (
+                "auth.login_failures_per_account",
+                self.auth.login_failures_per_account.into(),
+            ),
+            (
+                "auth.login_failures_per_ip",
+                self.auth.login_failures_per_ip.into(),
+            ),
+            ("auth.login_window_s", self.auth.login_window_s),
+            (
+                "auth.registrations_per_ip_per_hour",
+                self.auth.registrations_per_ip_per_hour.into(),
+            ),
+            ("limits.json_body_bytes", self.limits.json_body_bytes),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError::key(key, "must be greater than 0"));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| ConfigError::key("log.level", e))?;
+        Ok(())
+    }
+
+    /// The listening address (validated at load).
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.bind.parse().map_err(|_| {
+            ConfigError::key(
+                "server.bind",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:8080",
+                    self.server.bind
+                ),
+            )
+        })
+    }
+
+    /// The trusted proxy addresses (validated at load).
+    pub fn trusted_proxy_addrs(&self) -> Result<Vec<IpAddr>, ConfigError> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|text| {
+                text.parse().map_err(|_| {
+                    ConfigError::key(
+                        "server.trusted_proxies",
+                        format!("{text:?} is not an IP address"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// `HOARD_<SECTION>_<KEY>`: the first `_` after the prefix ends the section name.
+fn hoard_env() -> Env {
+    Env::prefixed("HOARD_")
+        .filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            SECTIONS
+                .iter()
+                .any(|section| key.starts_with(&format!("{section}_")))
+        })
+        .map(|key| {
+            key.as_str()
+                .to_ascii_lowercase()
+                .replacen('_', ".", 1)
+                .into()
+        })
+}
+
+fn describe_figment_error(error: figment::Error) -> ConfigError {
+    let key = error.path.join(".");
+    let source = error
+        .metadata
+        .as_ref()
+        .map(|meta| meta.name.to_string())
+        .unwrap_or_default();
+    let reason = error.kind.to_string();
+    let place = if source.is_empty() {
+        String::new()
+    } else {
+        format!(" (from {source})")
+    };
+    if key.is_empty() {
+        ConfigError(format!("{reason}{place}"))
+    } else {
+        ConfigError(format!("`{key}`: {reason}{place}"))
+    }
+}

@@ -1,0 +1,463 @@
+//! Authentication: login, sessions (refresh families with rotation and reuse detection),
+//! logout, password change, and `authenticate`, the one check every request goes through.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::AuthConfig;
+use crate::db::sessions::{Rotation, SessionRecord};
+use crate::db::users::UserRecord;
+use crate::db::{self, now, Db};
+
+use super::accounts::{Accounts, NewAccount};
+use super::cache::Caches;
+use super::passwords::{check_strength, Passwords};
+use super::throttle::Throttle;
+use super::tokens::{new_jti, Claims, TokenCodec, TokenType, ISSUER};
+use super::{AccountError, AccountResult, Credential, Principal};
+
+/// Where a request came from, as far as sessions and throttles care.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A freshly issued access/refresh pair.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub refresh_expires_in: u64,
+}
+
+pub struct Auth {
+    db: Db,
+    caches: Arc<Caches>,
+    codec: Arc<TokenCodec>,
+    passwords: Passwords,
+    accounts: Arc<Accounts>,
+    access_ttl: i64,
+    refresh_ttl: i64,
+    registration_open: bool,
+    login_per_account: Throttle,
+    login_per_ip: Throttle,
+    registrations: Throttle,
+}
+
+impl Auth {
+    pub fn new(
+        db: Db,
+        caches: Arc<Caches>,
+        codec: TokenCodec,
+        accounts: Arc<Accounts>,
+        config: &AuthConfig,
+    ) -> Self {
+        let window = Duration::from_secs(config.login_window_s);
+        Self {
+            db,
+            caches,
+            codec: Arc::new(codec),
+            passwords: accounts.passwords().clone(),
+            accounts,
+            access_ttl: config.access_ttl_s as i64,
+            refresh_ttl: config.refresh_ttl_s as i64,
+            registration_open: config.registration,
+            login_per_account: Throttle::new(config.login_failures_per_account, window),
+            login_per_ip: Throttle::new(config.login_failures_per_ip, window),
+            registrations: Throttle::new(
+                config.registrations_per_ip_per_hour,
+                Duration::from_secs(3600),
+            ),
+        }
+    }
+
+    /// Self-service registration; the very first account becomes admin.
+    pub async fn register(
+        &self,
+        account: NewAccount,
+        client: &ClientInfo,
+    ) -> AccountResult<(UserRecord, IssuedTokens)> {
+        if !self.registration_open {
+            return Err(AccountError::RegistrationClosed);
+        }
+        self.registrations.hit(&client.ip)?;
+        let user = self.accounts.register(account).await?;
+        let tokens = self.start_session(user.id, client).await?;
+        Ok((user, tokens))
+    }
+
+    /// Login by username or email. Unknown users and wrong passwords get the same answer
+    /// after the same work (a dummy hash is verified).
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> AccountResult<(UserRecord, IssuedTokens)> {
+        let account_key = format!("{}|{}", login.to_lowercase(), client.ip);
+        self.login_per_account.check(&account_key)?;
+        self.login_per_ip.check(&client.ip)?;
+        let login_owned = login.to_owned();
+        let user = self
+            .db
+            .run(move |conn| db::users::by_login(conn, &login_owned))
+            .await?;
+        let hash = user.as_ref().map(|u| u.password_hash.as_str());
+        let verified = self.passwords.verify(password, hash).await?;
+        let user = match user {
+            Some(user) if verified => user,
+            _ => {
+                self.login_per_account.record(&account_key);
+                self.login_per_ip.record(&client.ip);
+                return Err(AccountError::InvalidCredentials);
+            }
+        };
+        if !user.is_active {
+            return Err(AccountError::AccountDisabled);
+        }
+        self.login_per_account.reset(&account_key);
+        let tokens = self.start_session(user.id, client).await?;
+        let user_id = user.id;
+        self.db
+            .write(move |tx| db::users::set_last_login(tx, user_id, now()))
+            .await?;
+        self.caches.users.invalidate(&user_id);
+        let user = self.accounts.get(user_id).await?;
+        Ok((user, tokens))
+    }
+
+    /// Rotates a refresh token. Presenting one that was already rotated revokes its whole
+    /// family; of many concurrent presentations of one token exactly one wins.
+    pub async fn refresh(&self, refresh_token: &str) -> AccountResult<IssuedTokens> {
+        let claims = self.codec.verify(refresh_token, TokenType::Refresh)?;
+        let user_id = claims.user_id()?;
+        let (codec, access_ttl, refresh_ttl) =
+            (self.codec.clone(), self.access_ttl, self.refresh_ttl);
+        let outcome = self
+            .db
+            .write(
+                move |tx| -> AccountResult<Result<IssuedTokens, AccountError>> {
+                    let now = now();
+                    match db::sessions::use_refresh(tx, &claims.jti, now)? {
+                        Rotation::Rotated {
+                            session_id,
+                            user_id: owner,
+                        } if owner == user_id => {
+                            let active = db::users::by_id(tx, owner)?.is_some_and(|u| u.is_active);
+                            if !active {
+                                db::sessions::revoke(tx, session_id, now)?;
+                                return Ok(Err(AccountError::TokenRevoked));
+                            }
+                            Ok(Ok(issue(
+                                tx,
+                                &codec,
+                                owner,
+                                session_id,
+                                now,
+                                access_ttl,
+                                refresh_ttl,
+                            )?))
+                        }
+                        Rotation::Rotated { .. } | Rotation::Unknown => {
+                            Ok(Err(AccountError::TokenRevoked))
+                        }
+                        Rotation::Reused { session_id } => {
+                            tracing::warn!(session_id, "refresh token reused; revoking its family");
+                            db::sessions::revoke(tx, session_id, now)?;
+                            Ok(Err(AccountError::TokenRevoked))
+                        }
+                    }
+                },
+            )
+            .await?;
+        if outcome.is_err() {
+            self.caches.sessions.invalidate(&claims.sid);
+        }
+        outcome
+    }
+
+    /// Ends the caller's session: its access token is blacklisted and its refresh family
+    /// revoked (plus the family of `refresh_token`, if it is another of the caller's).
+    pub async fn logout(
+        &self,
+        principal: &Principal,
+        refresh_token: Option<&str>,
+    ) -> AccountResult<()> {
+        let Credential::Session {
+            session_id,
+            jti,
+            expires_at,
+        } = principal.credential.clone()
+        else {
+            return Err(AccountError::field(
+                "authorization",
+                "API tokens are revoked with DELETE /auth/tokens/{id}",
+            ));
+        };
+        let extra = refresh_token
+            .and_then(|token| self.codec.verify(token, TokenType::Refresh).ok())
+            .filter(|claims| claims.user_id().ok() == Some(principal.id()))
+            .map(|claims| claims.sid);
+        let jti_for_tx = jti.clone();
+        self.db
+            .write(move |tx| -> AccountResult<()> {
+                let now = now();
+                db::revoked::insert(tx, &jti_for_tx, expires_at)?;
+                db::sessions::revoke(tx, session_id, now)?;
+                if let Some(other) = extra {
+                    db::sessions::revoke(tx, other, now)?;
+                }
+                Ok(())
+            })
+            .await?;
+        self.caches.revoked.invalidate(&jti);
+        self.caches.sessions.invalidate(&session_id);
+        if let Some(other) = extra {
+            self.caches.sessions.invalidate(&other);
+        }
+        Ok(())
+    }
+
+    /// Ends every session of the caller (API tokens keep working).
+    pub async fn logout_all(&self, principal: &Principal) -> AccountResult<()> {
+        let user_id = principal.id();
+        let current = current_jti(principal);
+        let ids = self
+            .db
+            .write(move |tx| -> AccountResult<Vec<i64>> {
+                if let Some((jti, exp)) = &current {
+                    db::revoked::insert(tx, jti, *exp)?;
+                }
+                Ok(db::sessions::revoke_all_for_user(tx, user_id, now())?)
+            })
+            .await?;
+        self.forget_sessions(&ids, current_jti(principal));
+        Ok(())
+    }
+
+    /// Changes the caller's password, ends every session, and starts a new one.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        old_password: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> AccountResult<IssuedTokens> {
+        let user = &principal.user;
+        let throttle_key = format!("change-password|{}|{}", user.id, client.ip);
+        self.login_per_account.check(&throttle_key)?;
+        if !self
+            .passwords
+            .verify(old_password, Some(&user.password_hash))
+            .await?
+        {
+            self.login_per_account.record(&throttle_key);
+            return Err(AccountError::InvalidCredentials);
+        }
+        check_strength(new_password, &user.username, &user.email)?;
+        let hash = self.passwords.hash(new_password).await?;
+        let user_id = user.id;
+        let current = current_jti(principal);
+        let revoked = current.clone();
+        let ids = self
+            .db
+            .write(move |tx| -> AccountResult<Vec<i64>> {
+                let now = now();
+                db::users::set_password_hash(tx, user_id, &hash, now)?;
+                if let Some((jti, exp)) = &revoked {
+                    db::revoked::insert(tx, jti, *exp)?;
+                }
+                Ok(db::sessions::revoke_all_for_user(tx, user_id, now)?)
+            })
+            .await?;
+        self.forget_sessions(&ids, current);
+        self.caches.users.invalidate(&user_id);
+        self.start_session(user_id, client).await
+    }
+
+    /// The caller's live sessions, newest first.
+    pub async fn sessions(&self, principal: &Principal) -> AccountResult<Vec<SessionRecord>> {
+        let user_id = principal.id();
+        Ok(self
+            .db
+            .run(move |conn| db::sessions::live_for_user(conn, user_id, now()))
+            .await?)
+    }
+
+    /// Revokes one of the caller's sessions; someone else's is `NotFound`.
+    pub async fn revoke_session(
+        &self,
+        principal: &Principal,
+        session_id: i64,
+    ) -> AccountResult<()> {
+        let user_id = principal.id();
+        let revoked = self
+            .db
+            .write(move |tx| -> AccountResult<bool> {
+                let owned = db::sessions::by_id(tx, session_id)?
+                    .is_some_and(|s| s.user_id == user_id && s.is_live(now()));
+                Ok(owned && db::sessions::revoke(tx, session_id, now())?)
+            })
+            .await?;
+        self.caches.sessions.invalidate(&session_id);
+        if revoked {
+            Ok(())
+        } else {
+            Err(AccountError::NotFound)
+        }
+    }
+
+    /// Decides who a bearer credential belongs to. Every rule that can end a token
+    /// (blacklist, revoked session, deactivated or deleted user) is checked here, against
+    /// caches that every write path invalidates.
+    pub async fn authenticate(&self, bearer: &str) -> AccountResult<Principal> {
+        if bearer.starts_with(super::tokens::API_TOKEN_PREFIX) {
+            return self.accounts.authenticate_api_token(bearer).await;
+        }
+        let claims = self.codec.verify(bearer, TokenType::Access)?;
+        let user_id = claims.user_id()?;
+        if self.is_blacklisted(&claims.jti).await? {
+            return Err(AccountError::TokenRevoked);
+        }
+        if self.session_owner(claims.sid).await? != Some(user_id) {
+            return Err(AccountError::TokenRevoked);
+        }
+        let user = self
+            .accounts
+            .cached_user(user_id)
+            .await?
+            .ok_or(AccountError::TokenRevoked)?;
+        if !user.is_active {
+            return Err(AccountError::TokenRevoked);
+        }
+        let credential = Credential::Session {
+            session_id: claims.sid,
+            jti: claims.jti,
+            expires_at: claims.exp,
+        };
+        Ok(Principal { user, credential })
+    }
+
+    /// Deletes blacklist entries, refresh tokens and sessions that can no longer matter.
+    pub async fn purge_expired(&self) -> AccountResult<usize> {
+        let grace = 24 * 3600;
+        Ok(self
+            .db
+            .write(move |tx| -> AccountResult<usize> {
+                let now = now();
+                Ok(db::revoked::purge(tx, now - 60)?
+                    + db::sessions::purge(tx, now, now - grace)?
+                    + db::api_tokens::purge(tx, now - 30 * grace)?)
+            })
+            .await?)
+    }
+
+    async fn start_session(
+        &self,
+        user_id: i64,
+        client: &ClientInfo,
+    ) -> AccountResult<IssuedTokens> {
+        let (codec, access_ttl, refresh_ttl) =
+            (self.codec.clone(), self.access_ttl, self.refresh_ttl);
+        let client = client.clone();
+        self.db
+            .write(move |tx| -> AccountResult<IssuedTokens> {
+                let now = now();
+                let session_id = db::sessions::insert(
+                    tx,
+                    user_id,
+                    now,
+                    now + refresh_ttl,
+                    &client.user_agent,
+                    &client.ip,
+                )?;
+                issue(
+                    tx,
+                    &codec,
+                    user_id,
+                    session_id,
+                    now,
+                    access_ttl,
+                    refresh_ttl,
+                )
+            })
+            .await
+    }
+
+    async fn is_blacklisted(&self, jti: &str) -> AccountResult<bool> {
+        let db = self.db.clone();
+        let key = jti.to_owned();
+        self.caches
+            .revoked
+            .get_or_load(&self.caches.stats, key.clone(), || async move {
+                db.run(move |conn| db::revoked::contains(conn, &key)).await
+            })
+            .await
+            .map_err(AccountError::from)
+    }
+
+    async fn session_owner(&self, session_id: i64) -> AccountResult<Option<i64>> {
+        let db = self.db.clone();
+        self.caches
+            .sessions
+            .get_or_load(&self.caches.stats, session_id, || async move {
+                db.run(move |conn| {
+                    let session = db::sessions::by_id(conn, session_id)?;
+                    Ok(session.filter(|s| s.is_live(now())).map(|s| s.user_id))
+                })
+                .await
+            })
+            .await
+            .map_err(AccountError::from)
+    }
+
+    fn forget_sessions(&self, session_ids: &[i64], current: Option<(String, i64)>) {
+        for id in session_ids {
+            self.caches.sessions.invalidate(id);
+        }
+        if let Some((jti, _)) = current {
+            self.caches.revoked.invalidate(&jti);
+        }
+    }
+}
+
+fn current_jti(principal: &Principal) -> Option<(String, i64)> {
+    match &principal.credential {
+        Credential::Session {
+            jti, expires_at, ..
+        } => Some((jti.clone(), *expires_at)),
+        Credential::ApiToken { .. } => None,
+    }
+}
+
+/// Signs a new access/refresh pair for a session and records the refresh token's jti.
+fn issue(
+    conn: &rusqlite::Connection,
+    codec: &TokenCodec,
+    user_id: i64,
+    session_id: i64,
+    now: i64,
+    access_ttl: i64,
+    refresh_ttl: i64,
+) -> AccountResult<IssuedTokens> {
+    let claims = |typ, ttl| Claims {
+        sub: user_id.to_string(),
+        jti: new_jti(),
+        iat: now,
+        exp: now + ttl,
+        typ,
+        iss: ISSUER.into(),
+        sid: session_id,
+    };
+    let access = claims(TokenType::Access, access_ttl);
+    let refresh = claims(TokenType::Refresh, refresh_ttl);
+    db::sessions::insert_refresh(conn, &refresh.jti, session_id, now, refresh.exp)?;
+    Ok(IssuedTokens {
+        access_token: codec.sign(&access)?,
+        refresh_token: codec.sign(&refresh)?,
+        expires_in: access_ttl as u64,
+        refresh_expires_in: refresh_ttl as u64,
+    })
+}

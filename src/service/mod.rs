@@ -1,0 +1,111 @@
+//! The rules of the product: who may do what, and how the database and caches change.
+
+pub mod accounts;
+pub mod admin;
+pub mod api_tokens;
+pub mod auth;
+pub mod avatars;
+pub mod cache;
+pub mod passwords;
+pub mod throttle;
+pub mod tokens;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::db::users::UserRecord;
+use crate::db::DbError;
+
+/// Everything that can go wrong in accounts and authentication.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("some fields are invalid")]
+    Validation(BTreeMap<String, String>),
+    #[error("password is too weak")]
+    WeakPassword(BTreeMap<String, String>),
+    #[error("{0}")]
+    InvalidImage(String),
+    #[error("the last active admin cannot be demoted, deactivated or deleted")]
+    LastAdmin,
+    #[error("username is already taken")]
+    UsernameTaken,
+    #[error("email is already registered")]
+    EmailTaken,
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("invalid token")]
+    InvalidToken,
+    #[error("token has expired")]
+    TokenExpired,
+    #[error("token has been revoked")]
+    TokenRevoked,
+    #[error("account is disabled")]
+    AccountDisabled,
+    #[error("registration is closed")]
+    RegistrationClosed,
+    #[error("admin role required")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("too many attempts, retry in {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type AccountResult<T> = Result<T, AccountError>;
+
+impl AccountError {
+    /// A validation failure on one field.
+    pub fn field(name: &str, problem: impl Into<String>) -> Self {
+        AccountError::Validation(BTreeMap::from([(name.to_string(), problem.into())]))
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: Arc<UserRecord>,
+    pub credential: Credential,
+}
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An access JWT of a login session.
+    Session {
+        session_id: i64,
+        jti: String,
+        expires_at: i64,
+    },
+    /// A personal API token.
+    ApiToken { id: i64 },
+}
+
+impl Principal {
+    pub fn id(&self) -> i64 {
+        self.user.id
+    }
+
+    pub fn require_admin(&self) -> AccountResult<()> {
+        if self.user.is_admin() {
+            Ok(())
+        } else {
+            Err(AccountError::Forbidden)
+        }
+    }
+
+    pub fn session_id(&self) -> Option<i64> {
+        match self.credential {
+            Credential::Session { session_id, .. } => Some(session_id),
+            Credential::ApiToken { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Validated newtypes for account fields, parsed once at the edge of the service layer.
+
+use super::AccountError;
+
+/// 3–32 characters of `[A-Za-z0-9_.-]`; unique case-insensitively (enforced by the database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(text: &str) -> Result<Self, AccountError> {
+        let valid_chars = text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !(3..=32).contains(&text.len()) || !valid_chars {
+            return Err(AccountError::field(
+                "username",
+                "3 to 32 characters: letters, digits, _ . -",
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A syntactically valid address of at most 254 bytes; unique case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(text: &str) -> Result<Self, AccountError> {
+        let text = text.trim();
+        if text.len() > 254 || !email_address::EmailAddress::is_valid(text) {
+            return Err(AccountError::field("email", "not a valid email address"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Display name: 1–64 characters after trimming, no control characters.
+pub fn display_name(text: &str) -> Result<String, AccountError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 64 || text.chars().any(char::is_control) {
+        return Err(AccountError::field(
+            "display_name",
+            "1 to 64 characters, no control characters",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// Bio: at most 500 characters; line breaks allowed, other control characters not.
+pub fn bio(text: &str) -> Result<String, AccountError> {
+    let bad_control = text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
+    if text.chars().count() > 500 || bad_control {
+        return Err(AccountError::field("bio", "at most 500 characters"));
+    }
+    Ok(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_spec_alphabet() {
+        for good in ["abc", "alice_1", "a.b-c", &"x".repeat(32)] {
+            assert!(Username::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "ab",
+            &"x".repeat(33),
+            "ali ce",
+            "alice\u{200b}",
+            "ａｌｉｃｅ",
+            "аlice",
+            "a@b",
+            "",
+        ] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_are_checked_for_syntax() {
+        assert_eq!(
+            Email::parse(" a@example.com ").unwrap().as_str(),
+            "a@example.com"
+        );
+        for bad in ["", "a", "a@", "@b.c", "a b@c.d"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn display_names_and_bios_are_bounded() {
+        assert_eq!(display_name("  Alice  ").unwrap(), "Alice");
+        assert!(display_name("").is_err());
+        assert!(display_name(&"x".repeat(65)).is_err());
+        assert!(display_name("a\u{0007}").is_err());
+        assert!(bio(&"é".repeat(500)).is_ok());
+        assert!(bio(&"é".repeat(501)).is_err());
+    }
+}

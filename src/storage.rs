@@ -1,0 +1,88 @@
+//! The data directory: its layout, first-start creation, the JWT secret file, and the
+//! disk checks behind `/health` and the admin stats.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Paths inside the data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    /// Creates the directory tree if needed (`blobs/`, `tmp/`, `thumbs/`).
+    pub fn open(root: &Path) -> io::Result<Self> {
+        let dir = Self {
+            root: root.to_path_buf(),
+        };
+        for sub in [dir.root.clone(), dir.blobs(), dir.tmp(), dir.thumbs()] {
+            fs::create_dir_all(&sub)?;
+        }
+        Ok(dir)
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.root.join("hoard.db")
+    }
+
+    pub fn blobs(&self) -> PathBuf {
+        self.root.join("blobs")
+    }
+
+    pub fn tmp(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    pub fn thumbs(&self) -> PathBuf {
+        self.root.join("thumbs")
+    }
+
+    pub fn jwt_secret(&self) -> PathBuf {
+        self.root.join("jwt.secret")
+    }
+
+    /// The configured secret, or the one in `jwt.secret`, generating it (0600) on first start.
+    pub fn load_or_create_secret(&self, configured: &str) -> io::Result<Vec<u8>> {
+        if !configured.is_empty() {
+            return Ok(configured.as_bytes().to_vec());
+        }
+        let path = self.jwt_secret();
+        match fs::read_to_string(&path) {
+            Ok(text) if text.trim().len() >= 32 => return Ok(text.trim().as_bytes().to_vec()),
+            Ok(_) => {
+                return Err(io::Error::other(format!(
+                    "{} is shorter than 32 bytes",
+                    path.display()
+                )))
+            }
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            Err(_) => {}
+        }
+        let secret = crate::service::tokens::random_secret(48);
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.write_all(secret.as_bytes())?;
+        file.sync_all()?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
+        Ok(secret.into_bytes())
+    }
+
+    /// Proves the data directory is writable: creates and removes a probe file in `tmp/`.
+    pub fn probe_writable(&self) -> io::Result<()> {
+        let probe = self.tmp().join(format!(".health-{}", std::process::id()));
+        fs::write(&probe, b"ok")?;
+        fs::remove_file(&probe)
+    }
+}
+
+/// Bytes available to unprivileged users on the filesystem holding `path`.
+pub fn free_bytes(path: &Path) -> io::Result<u64> {
+    let stat = rustix::fs::statvfs(path).map_err(io::Error::from)?;
+    Ok(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
