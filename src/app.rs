@@ -66,7 +66,7 @@ impl AppState {
 }
 
 /// The whole HTTP application.
-pub fn build(state: Arc<AppState>) -> impl Endpoint {
+pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
     let api = api::service(&state);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
