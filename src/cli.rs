@@ -43,6 +43,8 @@ enum Command {
     User(UserCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// Print the effective configuration (all layers applied; the JWT secret redacted).
+    Config,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,15 +113,29 @@ enum CliError {
 }
 
 async fn run(command: Command, config: Config) -> Result<(), CliError> {
-    if let Command::Openapi = command {
-        println!("{}", openapi_json(config)?);
-        return Ok(());
+    match command {
+        Command::Openapi => {
+            println!("{}", openapi_json(config)?);
+            return Ok(());
+        }
+        Command::Config => {
+            let mut shown = config;
+            if !shown.auth.jwt_secret.is_empty() {
+                shown.auth.jwt_secret = "<redacted>".into();
+            }
+            print!(
+                "{}",
+                toml::to_string(&shown).map_err(std::io::Error::other)?
+            );
+            return Ok(());
+        }
+        _ => {}
     }
     let state = AppState::open(config)?;
     match command {
         Command::Serve => app::serve(state).await?,
         Command::User(user) => run_user(&state, user).await?,
-        Command::Openapi => {}
+        Command::Openapi | Command::Config => {}
     }
     Ok(())
 }
