@@ -1,7 +1,9 @@
 -- Accounts, sessions and tokens. Times are unix seconds (UTC).
+-- Ids that a token can name use AUTOINCREMENT: a deleted user's or session's id is never
+-- handed out again, so an old token can never come to mean someone else.
 
 CREATE TABLE users (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     username        TEXT    NOT NULL,
     email           TEXT    NOT NULL,
     password_hash   TEXT    NOT NULL,
@@ -15,7 +17,7 @@ CREATE TABLE users (
     updated_at      INTEGER NOT NULL,
     last_login_at   INTEGER
 );
--- Usernames are ASCII, so NOCASE is a complete case fold for them; emails fold ASCII only.
+-- Usernames are ASCII, so NOCASE is a complete case fold; emails are stored lower-cased.
 CREATE UNIQUE INDEX users_username_key ON users (username COLLATE NOCASE);
 CREATE UNIQUE INDEX users_email_key ON users (email COLLATE NOCASE);
 
@@ -28,7 +30,7 @@ CREATE TABLE avatars (
 
 -- A session is a refresh-token family: one login and every token rotated from it.
 CREATE TABLE sessions (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     created_at    INTEGER NOT NULL,
     last_used_at  INTEGER NOT NULL,
@@ -53,8 +55,10 @@ CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);
 -- Personal API tokens; only the sha256 of the secret is kept. Revoked rows stay (so a
 -- revoked token answers `token_revoked`) until they would have expired, or for 30 days.
 CREATE TABLE api_tokens (
-    id            INTEGER PRIMARY KEY,
-    user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- NULL once the owner is deleted: the row stays (revoked) so the token answers
+    -- `token_revoked`, and is purged with the other revoked rows.
+    user_id       INTEGER REFERENCES users (id) ON DELETE SET NULL,
     name          TEXT    NOT NULL,
     token_hash    TEXT    NOT NULL UNIQUE,
     created_at    INTEGER NOT NULL,

@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use poem::http::{header, Method};
 use poem::{handler, Body, Endpoint, IntoResponse, Request, Response};
 use tokio::io::AsyncReadExt;
@@ -34,17 +36,13 @@ pub async fn log_and_shape<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::R
     if let Ok(value) = id.to_string().parse() {
         response.headers_mut().insert("x-request-id", value);
     }
-    let bytes = response
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
+    let (response, size) = measure(response);
+    let bytes = size.map_or_else(|| "-".to_owned(), |n| n.to_string());
     let user_id = user.0.load(Ordering::Relaxed);
     span.in_scope(|| {
         tracing::info!(
             %method, path, status = response.status().as_u16(), bytes,
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ms = %format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
             user = (user_id != 0).then_some(user_id),
             "request"
         )
@@ -91,6 +89,22 @@ pub async fn limit_json<E: Endpoint>(
         }
     }
     ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// The body size when it is known up front (buffered bodies and declared lengths);
+/// streamed bodies of unknown length log `-`.
+fn measure(response: Response) -> (Response, Option<u64>) {
+    let declared = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let (parts, body) = response.into_parts();
+    let boxed: BoxBody<Bytes, std::io::Error> = body.into();
+    let exact = http_body::Body::size_hint(&boxed).exact();
+    (
+        Response::from_parts(parts, Body::from(boxed)),
+        declared.or(exact),
+    )
 }
 
 fn is_chunked(req: &Request) -> bool {

@@ -9,6 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::failure::{ApiResult, LoginErrors, RefreshErrors, RegisterErrors, UserWriteErrors};
 use super::models::{AuthResponse, Tokens, User};
 use super::security::{client_info, Caller};
+use super::text::Text;
 use super::{ApiTags, NoContent};
 use crate::service::accounts::NewAccount;
 use crate::service::auth::Auth;
@@ -16,43 +17,43 @@ use crate::service::auth::Auth;
 #[derive(Debug, Object)]
 pub struct RegisterRequest {
     /// 3–32 characters of `A-Z a-z 0-9 _ . -`.
-    pub username: String,
+    pub username: Text,
     /// A valid email address.
-    pub email: String,
+    pub email: Text,
     /// 8–128 characters, not the username or email, not easily guessed.
-    pub password: String,
+    pub password: Text,
     /// When sent, must equal `password`.
-    pub password_confirm: Option<String>,
+    pub password_confirm: Option<Text>,
     /// Defaults to the username; at most 64 characters.
-    pub display_name: Option<String>,
+    pub display_name: Option<Text>,
 }
 
 #[derive(Debug, Object)]
 pub struct LoginRequest {
     /// Username or email.
-    pub username: String,
-    pub password: String,
+    pub username: Text,
+    pub password: Text,
 }
 
 #[derive(Debug, Object)]
 pub struct RefreshRequest {
     /// The refresh token from login or the previous refresh.
-    pub refresh_token: String,
+    pub refresh_token: Text,
 }
 
 #[derive(Debug, Object)]
 pub struct LogoutRequest {
     /// Also revoke this refresh token's session (if it is one of yours).
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Text>,
 }
 
 #[derive(Debug, Object)]
 pub struct ChangePasswordRequest {
-    pub old_password: String,
+    pub old_password: Text,
     /// Same rules as at registration.
-    pub new_password: String,
+    pub new_password: Text,
     /// When sent, must equal `new_password`.
-    pub new_password_confirm: Option<String>,
+    pub new_password_confirm: Option<Text>,
 }
 
 #[derive(ApiResponse)]
@@ -78,11 +79,11 @@ impl AuthApi {
     ) -> ApiResult<Registered, RegisterErrors> {
         let body = body.0;
         let account = NewAccount {
-            username: body.username,
-            email: body.email,
-            password: body.password,
-            password_confirm: body.password_confirm,
-            display_name: body.display_name,
+            username: body.username.into(),
+            email: body.email.into(),
+            password: body.password.into(),
+            password_confirm: body.password_confirm.map(String::from),
+            display_name: body.display_name.map(String::from),
             ..NewAccount::default()
         };
         let (user, tokens) = self.auth.register(account, &client_info(req)).await?;

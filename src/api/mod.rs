@@ -10,6 +10,7 @@ pub mod pagination;
 pub mod profile;
 pub mod security;
 pub mod sessions;
+pub mod text;
 pub mod users;
 
 use poem_openapi::{ApiResponse, OpenApiService, Tags};

@@ -10,6 +10,7 @@ use super::failure::{ApiResult, UserErrors, UserWriteErrors};
 use super::models::User;
 use super::multipart::AvatarForm;
 use super::security::Caller;
+use super::text::Text;
 use super::{ApiTags, NoContent};
 use crate::service::accounts::{Accounts, ProfileChanges};
 
@@ -19,13 +20,13 @@ use crate::service::accounts::{Accounts, ProfileChanges};
 #[oai(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     /// 1–64 characters.
-    pub display_name: Option<String>,
+    pub display_name: Option<Text>,
     /// A valid, unused email address.
-    pub email: Option<String>,
+    pub email: Option<Text>,
     /// At most 500 characters.
-    pub bio: Option<String>,
+    pub bio: Option<Text>,
     /// A new, unused username.
-    pub username: Option<String>,
+    pub username: Option<Text>,
 }
 
 #[derive(ApiResponse)]
@@ -60,10 +61,10 @@ impl ProfileApi {
     ) -> ApiResult<Json<User>, UserWriteErrors> {
         let body = body.0;
         let changes = ProfileChanges {
-            username: body.username,
-            email: body.email,
-            display_name: body.display_name,
-            bio: body.bio,
+            username: body.username.map(String::from),
+            email: body.email.map(String::from),
+            display_name: body.display_name.map(String::from),
+            bio: body.bio.map(String::from),
         };
         let user = self.accounts.update_profile(&caller.0, changes).await?;
         Ok(Json(User::from(&user)))

@@ -11,6 +11,7 @@ use super::failure::{ApiResult, UserErrors, UserWriteErrors};
 use super::models::{list_type, time};
 use super::pagination::Page;
 use super::security::Caller;
+use super::text::Text;
 use super::{ApiTags, NoContent};
 use crate::db::api_tokens::ApiTokenRecord;
 use crate::service::accounts::Accounts;
@@ -78,7 +79,7 @@ pub struct NewApiToken {
 #[derive(Debug, Object)]
 pub struct CreateTokenRequest {
     /// A label, 1–64 characters.
-    pub name: String,
+    pub name: Text,
     /// Lifetime in days (1–3650); absent: no expiry.
     pub expires_in_days: Option<i64>,
 }

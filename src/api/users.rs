@@ -11,22 +11,23 @@ use super::failure::{AdminErrors, AdminWriteErrors, ApiResult};
 use super::models::{Role, User, UserList};
 use super::pagination::Page;
 use super::security::AdminCaller;
+use super::text::Text;
 use super::{ApiTags, NoContent};
 use crate::service::accounts::{Accounts, NewAccount};
 use crate::service::admin::AdminChanges;
 
 #[derive(Debug, Object)]
 pub struct CreateUserRequest {
-    pub username: String,
-    pub email: String,
+    pub username: Text,
+    pub email: Text,
     /// Same rules as at registration.
-    pub password: String,
+    pub password: Text,
     /// Defaults to `user`.
     pub role: Option<Role>,
     /// Bytes; absent or null: unlimited.
     pub storage_quota: Option<i64>,
     /// Defaults to the username.
-    pub display_name: Option<String>,
+    pub display_name: Option<Text>,
 }
 
 /// Admin changes to an account; absent fields are left alone.
@@ -38,8 +39,8 @@ pub struct UpdateUserRequest {
     pub storage_quota: MaybeUndefined<i64>,
     /// Deactivating ends the user's sessions and blocks their API tokens.
     pub is_active: Option<bool>,
-    pub display_name: Option<String>,
-    pub email: Option<String>,
+    pub display_name: Option<Text>,
+    pub email: Option<Text>,
 }
 
 #[derive(ApiResponse)]
@@ -86,10 +87,10 @@ impl UsersApi {
     ) -> ApiResult<UserCreated, AdminWriteErrors> {
         let body = body.0;
         let account = NewAccount {
-            username: body.username,
-            email: body.email,
-            password: body.password,
-            display_name: body.display_name,
+            username: body.username.into(),
+            email: body.email.into(),
+            password: body.password.into(),
+            display_name: body.display_name.map(String::from),
             admin: body.role == Some(Role::Admin),
             storage_quota: body.storage_quota,
             ..NewAccount::default()
@@ -127,8 +128,8 @@ impl UsersApi {
             role: body.role.map(|r| r.as_str().to_owned()),
             storage_quota,
             is_active: body.is_active,
-            display_name: body.display_name,
-            email: body.email,
+            display_name: body.display_name.map(String::from),
+            email: body.email.map(String::from),
         };
         Ok(Json(User::from(
             &self.accounts.admin_update(id.0, changes).await?,

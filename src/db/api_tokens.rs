@@ -7,7 +7,8 @@ use super::DbResult;
 #[derive(Debug, Clone)]
 pub struct ApiTokenRecord {
     pub id: i64,
-    pub user_id: i64,
+    /// None once the owner has been deleted.
+    pub user_id: Option<i64>,
     pub name: String,
     pub created_at: i64,
     pub expires_at: Option<i64>,
@@ -97,6 +98,15 @@ pub fn revoke(conn: &Connection, user_id: i64, id: i64, now: i64) -> DbResult<Op
 pub fn touch(conn: &Connection, id: i64, now: i64) -> DbResult<()> {
     conn.prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")?
         .execute([id, now])?;
+    Ok(())
+}
+
+/// Revokes every token of a user (before the user is deleted).
+pub fn revoke_all_for_user(conn: &Connection, user_id: i64, now: i64) -> DbResult<()> {
+    conn.execute(
+        "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        [user_id, now],
+    )?;
     Ok(())
 }
 

@@ -140,3 +140,107 @@ fn apply_pragmas(conn: &mut Connection) -> rusqlite::Result<()> {
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn connections_use_the_promised_pragmas() {
+        let (_dir, db) = open();
+        let conn = db.connection().unwrap();
+        let pragma = |name: &str| {
+            conn.query_row(&format!("PRAGMA {name}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            pragma("journal_mode"),
+            rusqlite::types::Value::Text("wal".into())
+        );
+        assert_eq!(
+            pragma("synchronous"),
+            rusqlite::types::Value::Integer(2),
+            "FULL"
+        );
+        assert_eq!(pragma("foreign_keys"), rusqlite::types::Value::Integer(1));
+        assert_eq!(
+            pragma("busy_timeout"),
+            rusqlite::types::Value::Integer(5000)
+        );
+        assert_eq!(
+            pragma("user_version"),
+            rusqlite::types::Value::Integer(MIGRATIONS.len() as i64)
+        );
+    }
+
+    #[test]
+    fn migrations_are_valid_and_reopening_is_harmless() {
+        assert!(Migrations::from_slice(MIGRATIONS).validate().is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Db::open(&path).unwrap());
+        let db = Db::open(&path).unwrap();
+        assert_eq!(users::count(&db.connection().unwrap()).unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_rolls_back_every_row() {
+        let (_dir, db) = open();
+        let outcome: Result<(), DbError> = db
+            .write(|tx| {
+                revoked::insert(tx, "a", 10)?;
+                Err(DbError::Busy)
+            })
+            .await;
+        assert!(matches!(outcome, Err(DbError::Busy)));
+        assert_eq!(db.run(revoked::count).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn expired_revocations_are_purged_and_live_ones_kept() {
+        let (_dir, db) = open();
+        let now = now();
+        db.write(move |tx| -> DbResult<()> {
+            revoked::insert(tx, "old", now - 3600)?;
+            revoked::insert(tx, "live", now + 3600)
+        })
+        .await
+        .unwrap();
+        let removed = db.write(move |tx| revoked::purge(tx, now)).await.unwrap();
+        assert_eq!(removed, 1);
+        assert!(db.run(|c| revoked::contains(c, "live")).await.unwrap());
+        assert!(!db.run(|c| revoked::contains(c, "old")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn unique_violations_are_reported_as_constraints() {
+        let (_dir, db) = open();
+        let user = |name: &'static str| {
+            move |tx: &Transaction| -> DbResult<i64> {
+                let new = users::NewUser {
+                    username: name,
+                    email: "same@example.com",
+                    password_hash: "x",
+                    display_name: name,
+                    role: users::ROLE_USER,
+                    storage_quota: None,
+                };
+                users::insert(tx, &new, 0)
+            }
+        };
+        db.write(user("first")).await.unwrap();
+        let error = db.write(user("second")).await.unwrap_err();
+        assert!(
+            error.violates("users.email") || error.violates("users_email_key"),
+            "{error}"
+        );
+    }
+}

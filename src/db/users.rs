@@ -114,11 +114,13 @@ pub fn by_id(conn: &Connection, id: i64) -> DbResult<Option<UserRecord>> {
 pub fn by_login(conn: &Connection, login: &str) -> DbResult<Option<UserRecord>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM users u
-         WHERE u.username = ?1 COLLATE NOCASE OR u.email = ?1 COLLATE NOCASE"
+         WHERE u.username = ?1 COLLATE NOCASE OR u.email = ?2"
     );
+    // Emails are stored lower-cased (see `Email::parse`).
+    let email = login.trim().to_lowercase();
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row([login], from_row)
+        .query_row([login, email.as_str()], from_row)
         .optional()?)
 }
 

@@ -113,7 +113,7 @@ impl Accounts {
     /// A fresh read of one user.
     pub async fn get(&self, id: i64) -> AccountResult<UserRecord> {
         self.db
-            .run(move |conn| Ok(db::users::by_id(conn, id)?))
+            .run(move |conn| db::users::by_id(conn, id))
             .await?
             .ok_or(AccountError::NotFound)
     }

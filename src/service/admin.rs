@@ -128,6 +128,7 @@ impl Accounts {
                 if current.is_admin() && current.is_active {
                     ensure_other_admin(tx, id)?;
                 }
+                db::api_tokens::revoke_all_for_user(tx, id, now())?;
                 db::users::delete(tx, id)?;
                 Ok(())
             })

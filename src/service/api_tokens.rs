@@ -96,8 +96,9 @@ impl Accounts {
         if token.expires_at.is_some_and(|exp| exp <= now) {
             return Err(AccountError::TokenExpired);
         }
+        let owner = token.user_id.ok_or(AccountError::TokenRevoked)?;
         let user = self
-            .cached_user(token.user_id)
+            .cached_user(owner)
             .await?
             .ok_or(AccountError::TokenRevoked)?;
         if !user.is_active {

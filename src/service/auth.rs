@@ -33,11 +33,11 @@ pub struct IssuedTokens {
 }
 
 pub struct Auth {
-    db: Db,
-    caches: Arc<Caches>,
-    codec: Arc<TokenCodec>,
+    pub(super) db: Db,
+    pub(super) caches: Arc<Caches>,
+    pub(super) codec: Arc<TokenCodec>,
     passwords: Passwords,
-    accounts: Arc<Accounts>,
+    pub(super) accounts: Arc<Accounts>,
     access_ttl: i64,
     refresh_ttl: i64,
     registration_open: bool,
@@ -309,49 +309,17 @@ impl Auth {
         }
     }
 
-    /// Decides who a bearer credential belongs to. Every rule that can end a token
-    /// (blacklist, revoked session, deactivated or deleted user) is checked here, against
-    /// caches that every write path invalidates.
-    pub async fn authenticate(&self, bearer: &str) -> AccountResult<Principal> {
-        if bearer.starts_with(super::tokens::API_TOKEN_PREFIX) {
-            return self.accounts.authenticate_api_token(bearer).await;
-        }
-        let claims = self.codec.verify(bearer, TokenType::Access)?;
-        let user_id = claims.user_id()?;
-        if self.is_blacklisted(&claims.jti).await? {
-            return Err(AccountError::TokenRevoked);
-        }
-        if self.session_owner(claims.sid).await? != Some(user_id) {
-            return Err(AccountError::TokenRevoked);
-        }
-        let user = self
-            .accounts
-            .cached_user(user_id)
-            .await?
-            .ok_or(AccountError::TokenRevoked)?;
-        if !user.is_active {
-            return Err(AccountError::TokenRevoked);
-        }
-        let credential = Credential::Session {
-            session_id: claims.sid,
-            jti: claims.jti,
-            expires_at: claims.exp,
-        };
-        Ok(Principal { user, credential })
-    }
-
     /// Deletes blacklist entries, refresh tokens and sessions that can no longer matter.
     pub async fn purge_expired(&self) -> AccountResult<usize> {
         let grace = 24 * 3600;
-        Ok(self
-            .db
+        self.db
             .write(move |tx| -> AccountResult<usize> {
                 let now = now();
                 Ok(db::revoked::purge(tx, now - 60)?
                     + db::sessions::purge(tx, now, now - grace)?
                     + db::api_tokens::purge(tx, now - 30 * grace)?)
             })
-            .await?)
+            .await
     }
 
     async fn start_session(
@@ -362,8 +330,9 @@ impl Auth {
         let (codec, access_ttl, refresh_ttl) =
             (self.codec.clone(), self.access_ttl, self.refresh_ttl);
         let client = client.clone();
-        self.db
-            .write(move |tx| -> AccountResult<IssuedTokens> {
+        let (session_id, tokens) = self
+            .db
+            .write(move |tx| -> AccountResult<(i64, IssuedTokens)> {
                 let now = now();
                 let session_id = db::sessions::insert(
                     tx,
@@ -373,7 +342,7 @@ impl Auth {
                     &client.user_agent,
                     &client.ip,
                 )?;
-                issue(
+                let tokens = issue(
                     tx,
                     &codec,
                     user_id,
@@ -381,36 +350,13 @@ impl Auth {
                     now,
                     access_ttl,
                     refresh_ttl,
-                )
+                )?;
+                Ok((session_id, tokens))
             })
-            .await
-    }
-
-    async fn is_blacklisted(&self, jti: &str) -> AccountResult<bool> {
-        let db = self.db.clone();
-        let key = jti.to_owned();
-        self.caches
-            .revoked
-            .get_or_load(&self.caches.stats, key.clone(), || async move {
-                db.run(move |conn| db::revoked::contains(conn, &key)).await
-            })
-            .await
-            .map_err(AccountError::from)
-    }
-
-    async fn session_owner(&self, session_id: i64) -> AccountResult<Option<i64>> {
-        let db = self.db.clone();
-        self.caches
-            .sessions
-            .get_or_load(&self.caches.stats, session_id, || async move {
-                db.run(move |conn| {
-                    let session = db::sessions::by_id(conn, session_id)?;
-                    Ok(session.filter(|s| s.is_live(now())).map(|s| s.user_id))
-                })
-                .await
-            })
-            .await
-            .map_err(AccountError::from)
+            .await?;
+        // Defensive: a new session never inherits a cached answer about its id.
+        self.caches.sessions.invalidate(&session_id);
+        Ok(tokens)
     }
 
     fn forget_sessions(&self, session_ids: &[i64], current: Option<(String, i64)>) {

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod api_tokens;
 pub mod auth;
+mod authenticate;
 pub mod avatars;
 pub mod cache;
 pub mod passwords;

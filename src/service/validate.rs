@@ -25,7 +25,8 @@ impl Username {
     }
 }
 
-/// A syntactically valid address of at most 254 bytes; unique case-insensitively.
+/// A syntactically valid address of at most 254 bytes, stored lower-cased so that it is
+/// unique case-insensitively in every script, not only ASCII.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -35,7 +36,7 @@ impl Email {
         if text.len() > 254 || !email_address::EmailAddress::is_valid(text) {
             return Err(AccountError::field("email", "not a valid email address"));
         }
-        Ok(Self(text.to_owned()))
+        Ok(Self(text.to_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -94,6 +95,10 @@ mod tests {
         assert_eq!(
             Email::parse(" a@example.com ").unwrap().as_str(),
             "a@example.com"
+        );
+        assert_eq!(
+            Email::parse("ÉLODIE@Example.com").unwrap().as_str(),
+            "élodie@example.com"
         );
         for bad in ["", "a", "a@", "@b.c", "a b@c.d"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
