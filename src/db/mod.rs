@@ -145,55 +145,59 @@ pub fn now() -> i64 {
 mod tests {
     use super::*;
 
-    fn open() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db")).unwrap();
-        (dir, db)
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn open() -> Result<(tempfile::TempDir, Db), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let db = Db::open(&dir.path().join("t.db"))?;
+        Ok((dir, db))
     }
 
     #[test]
-    fn connections_use_the_promised_pragmas() {
-        let (_dir, db) = open();
-        let conn = db.connection().unwrap();
+    fn connections_use_the_promised_pragmas() -> TestResult {
+        let (_dir, db) = open()?;
+        let conn = db.connection()?;
         let pragma = |name: &str| {
             conn.query_row(&format!("PRAGMA {name}"), [], |r| {
                 r.get::<_, rusqlite::types::Value>(0)
             })
-            .unwrap()
         };
         assert_eq!(
-            pragma("journal_mode"),
+            pragma("journal_mode")?,
             rusqlite::types::Value::Text("wal".into())
         );
         assert_eq!(
-            pragma("synchronous"),
+            pragma("synchronous")?,
             rusqlite::types::Value::Integer(2),
             "FULL"
         );
-        assert_eq!(pragma("foreign_keys"), rusqlite::types::Value::Integer(1));
+        assert_eq!(pragma("foreign_keys")?, rusqlite::types::Value::Integer(1));
         assert_eq!(
-            pragma("busy_timeout"),
+            pragma("busy_timeout")?,
             rusqlite::types::Value::Integer(5000)
         );
         assert_eq!(
-            pragma("user_version"),
+            pragma("user_version")?,
             rusqlite::types::Value::Integer(MIGRATIONS.len() as i64)
         );
+        Ok(())
     }
 
     #[test]
-    fn migrations_are_valid_and_reopening_is_harmless() {
+    fn migrations_are_valid_and_reopening_is_harmless() -> TestResult {
         assert!(Migrations::from_slice(MIGRATIONS).validate().is_ok());
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("t.db");
-        drop(Db::open(&path).unwrap());
-        let db = Db::open(&path).unwrap();
-        assert_eq!(users::count(&db.connection().unwrap()).unwrap(), 0);
+        drop(Db::open(&path)?);
+        let db = Db::open(&path)?;
+        let conn = db.connection()?;
+        assert_eq!(users::count(&conn)?, 0);
+        Ok(())
     }
 
     #[tokio::test]
-    async fn a_failed_write_rolls_back_every_row() {
-        let (_dir, db) = open();
+    async fn a_failed_write_rolls_back_every_row() -> TestResult {
+        let (_dir, db) = open()?;
         let outcome: Result<(), DbError> = db
             .write(|tx| {
                 revoked::insert(tx, "a", 10)?;
@@ -201,28 +205,29 @@ mod tests {
             })
             .await;
         assert!(matches!(outcome, Err(DbError::Busy)));
-        assert_eq!(db.run(revoked::count).await.unwrap(), 0);
+        assert_eq!(db.run(revoked::count).await?, 0);
+        Ok(())
     }
 
     #[tokio::test]
-    async fn expired_revocations_are_purged_and_live_ones_kept() {
-        let (_dir, db) = open();
+    async fn expired_revocations_are_purged_and_live_ones_kept() -> TestResult {
+        let (_dir, db) = open()?;
         let now = now();
         db.write(move |tx| -> DbResult<()> {
             revoked::insert(tx, "old", now - 3600)?;
             revoked::insert(tx, "live", now + 3600)
         })
-        .await
-        .unwrap();
-        let removed = db.write(move |tx| revoked::purge(tx, now)).await.unwrap();
+        .await?;
+        let removed = db.write(move |tx| revoked::purge(tx, now)).await?;
         assert_eq!(removed, 1);
-        assert!(db.run(|c| revoked::contains(c, "live")).await.unwrap());
-        assert!(!db.run(|c| revoked::contains(c, "old")).await.unwrap());
+        assert!(db.run(|c| revoked::contains(c, "live")).await?);
+        assert!(!db.run(|c| revoked::contains(c, "old")).await?);
+        Ok(())
     }
 
     #[tokio::test]
-    async fn unique_violations_are_reported_as_constraints() {
-        let (_dir, db) = open();
+    async fn unique_violations_are_reported_as_constraints() -> TestResult {
+        let (_dir, db) = open()?;
         let user = |name: &'static str| {
             move |tx: &Transaction| -> DbResult<i64> {
                 let new = users::NewUser {
@@ -236,11 +241,12 @@ mod tests {
                 users::insert(tx, &new, 0)
             }
         };
-        db.write(user("first")).await.unwrap();
+        db.write(user("first")).await?;
         let error = db.write(user("second")).await.unwrap_err();
         assert!(
             error.violates("users.email") || error.violates("users_email_key"),
             "{error}"
         );
+        Ok(())
     }
 }

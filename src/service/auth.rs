@@ -16,6 +16,16 @@ use super::throttle::Throttle;
 use super::tokens::{new_jti, Claims, TokenCodec, TokenType, ISSUER};
 use super::{AccountError, AccountResult, Credential, Principal};
 
+const MAX_LOGIN_KEY: usize = 320;
+
+/// Why a session starts; only a login counts as `last_login_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SessionKind {
+    Login,
+    Registration,
+    PasswordChange,
+}
+
 /// Where a request came from, as far as sessions and throttles care.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
@@ -84,7 +94,9 @@ impl Auth {
         }
         self.registrations.hit(&client.ip)?;
         let user = self.accounts.register(account).await?;
-        let tokens = self.start_session(user.id, client).await?;
+        let tokens = self
+            .start_session(user.id, client, SessionKind::Registration)
+            .await?;
         Ok((user, tokens))
     }
 
@@ -96,7 +108,10 @@ impl Auth {
         password: &str,
         client: &ClientInfo,
     ) -> AccountResult<(UserRecord, IssuedTokens)> {
-        let account_key = format!("{}|{}", login.to_lowercase(), client.ip);
+        // Bounded key: no real username or email is longer, and a huge login must not
+        // become a huge cache key.
+        let login_key: String = login.to_lowercase().chars().take(MAX_LOGIN_KEY).collect();
+        let account_key = format!("{login_key}|{}", client.ip);
         self.login_per_account.check(&account_key)?;
         self.login_per_ip.check(&client.ip)?;
         let login_owned = login.to_owned();
@@ -118,10 +133,9 @@ impl Auth {
             return Err(AccountError::AccountDisabled);
         }
         self.login_per_account.reset(&account_key);
-        let tokens = self.start_session(user.id, client).await?;
         let user_id = user.id;
-        self.db
-            .write(move |tx| db::users::set_last_login(tx, user_id, now()))
+        let tokens = self
+            .start_session(user_id, client, SessionKind::Login)
             .await?;
         self.caches.users.invalidate(&user_id);
         let user = self.accounts.get(user_id).await?;
@@ -274,7 +288,8 @@ impl Auth {
             .await?;
         self.forget_sessions(&ids, current);
         self.caches.users.invalidate(&user_id);
-        self.start_session(user_id, client).await
+        self.start_session(user_id, client, SessionKind::PasswordChange)
+            .await
     }
 
     /// The caller's live sessions, newest first.
@@ -326,6 +341,7 @@ impl Auth {
         &self,
         user_id: i64,
         client: &ClientInfo,
+        kind: SessionKind,
     ) -> AccountResult<IssuedTokens> {
         let (codec, access_ttl, refresh_ttl) =
             (self.codec.clone(), self.access_ttl, self.refresh_ttl);
@@ -334,6 +350,9 @@ impl Auth {
             .db
             .write(move |tx| -> AccountResult<(i64, IssuedTokens)> {
                 let now = now();
+                if kind == SessionKind::Login {
+                    db::users::set_last_login(tx, user_id, now)?;
+                }
                 let session_id = db::sessions::insert(
                     tx,
                     user_id,

@@ -339,3 +339,14 @@ async fn emails_are_unique_case_insensitively_beyond_ascii() {
     app.login_ok("ÉLODIE@EXAMPLE.COM", PASSWORD).await;
     assert_eq!(users(&app), 1);
 }
+
+#[tokio::test]
+async fn a_huge_login_name_is_just_invalid_credentials() {
+    let app = TestApp::new();
+    app.register("alice").await;
+    let huge = "a".repeat(512 * 1024);
+    app.login(&huge, PASSWORD)
+        .await
+        .assert_error(401, "invalid_credentials");
+    app.login_ok("alice", PASSWORD).await;
+}
