@@ -138,42 +138,19 @@ impl Accounts {
         principal: &Principal,
         changes: ProfileChanges,
     ) -> AccountResult<UserRecord> {
-        let current = &principal.user;
-        let mut errors = BTreeMap::new();
-        let mut take = |result: AccountResult<String>, fallback: &str| match result {
-            Ok(value) => value,
-            Err(AccountError::Validation(fields)) => {
-                errors.extend(fields);
-                fallback.to_owned()
-            }
-            Err(_) => fallback.to_owned(),
-        };
-        let update = ProfileUpdate {
-            username: take(
-                opt(changes.username, |s| {
-                    Username::parse(s).map(|u| u.as_str().into())
-                }),
-                &current.username,
-            ),
-            email: take(
-                opt(changes.email, |s| {
-                    Email::parse(s).map(|e| e.as_str().into())
-                }),
-                &current.email,
-            ),
-            display_name: take(
-                opt(changes.display_name, validate::display_name),
-                &current.display_name,
-            ),
-            bio: take(opt(changes.bio, validate::bio), &current.bio),
-        };
-        if !errors.is_empty() {
-            return Err(AccountError::Validation(errors));
-        }
-        let id = current.id;
+        let changes = changes.validated()?;
+        let id = principal.id();
         let user = self
             .db
             .write(move |tx| -> AccountResult<UserRecord> {
+                // Read inside the transaction: concurrent edits of different fields both land.
+                let current = load(tx, id)?;
+                let update = ProfileUpdate {
+                    username: changes.username.unwrap_or(current.username),
+                    email: changes.email.unwrap_or(current.email),
+                    display_name: changes.display_name.unwrap_or(current.display_name),
+                    bio: changes.bio.unwrap_or(current.bio),
+                };
                 db::users::update_profile(tx, id, &update, now()).map_err(unique_to_taken)?;
                 load(tx, id)
             })
@@ -221,13 +198,33 @@ impl Accounts {
     }
 }
 
-fn opt(
-    value: Option<String>,
-    parse: impl Fn(&str) -> AccountResult<String>,
-) -> AccountResult<String> {
-    match value {
-        Some(text) => parse(&text),
-        None => Err(AccountError::NotFound),
+impl ProfileChanges {
+    /// Validates every field that is present, reporting all problems at once.
+    fn validated(self) -> AccountResult<Self> {
+        let mut errors = BTreeMap::new();
+        let mut check = |value: Option<String>, parse: fn(&str) -> AccountResult<String>| {
+            match parse(&value?) {
+                Ok(valid) => Some(valid),
+                Err(AccountError::Validation(fields)) => {
+                    errors.extend(fields);
+                    None
+                }
+                Err(_) => None,
+            }
+        };
+        let valid = Self {
+            username: check(self.username, |s| {
+                Ok(Username::parse(s)?.as_str().to_owned())
+            }),
+            email: check(self.email, |s| Ok(Email::parse(s)?.as_str().to_owned())),
+            display_name: check(self.display_name, validate::display_name),
+            bio: check(self.bio, validate::bio),
+        };
+        if errors.is_empty() {
+            Ok(valid)
+        } else {
+            Err(AccountError::Validation(errors))
+        }
     }
 }
 
