@@ -13,8 +13,11 @@ use crate::db::{Db, DbError};
 use crate::service::accounts::Accounts;
 use crate::service::auth::Auth;
 use crate::service::cache::Caches;
+use crate::service::drive::Drive;
+use crate::service::links::LinkSigner;
 use crate::service::tokens::TokenCodec;
 use crate::storage::DataDir;
+use crate::store::BlobStore;
 use crate::{api, health, middleware, web};
 
 /// Everything a request may need, built once at start-up.
@@ -25,6 +28,8 @@ pub struct AppState {
     pub caches: Arc<Caches>,
     pub accounts: Arc<Accounts>,
     pub auth: Arc<Auth>,
+    pub drive: Arc<Drive>,
+    pub links: Arc<LinkSigner>,
     pub started: Instant,
 }
 
@@ -44,8 +49,18 @@ impl AppState {
         let data_dir = DataDir::open(&config.storage.data_dir)?;
         let db = Db::open(&data_dir.database())?;
         let secret = data_dir.load_or_create_secret(&config.auth.jwt_secret)?;
+        let links = Arc::new(LinkSigner::new(&secret));
         let caches = Arc::new(Caches::default());
-        let accounts = Arc::new(Accounts::new(db.clone(), caches.clone()));
+        let store = Arc::new(BlobStore::new(data_dir.blobs(), data_dir.tmp()));
+        let max_upload = Some(config.limits.max_upload_bytes).filter(|max| *max > 0);
+        let drive = Arc::new(Drive::new(
+            db.clone(),
+            store,
+            data_dir.thumbs(),
+            max_upload,
+            config.storage.trash_days,
+        ));
+        let accounts = Arc::new(Accounts::new(db.clone(), caches.clone(), drive.clone()));
         let auth = Arc::new(Auth::new(
             db.clone(),
             caches.clone(),
@@ -60,6 +75,8 @@ impl AppState {
             caches,
             accounts,
             auth,
+            drive,
+            links,
             started: Instant::now(),
         }))
     }
@@ -91,6 +108,14 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
 /// Serves until Ctrl-C or SIGTERM, then drains for up to 10 s.
 pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
     let bind = state.config.bind_addr().map_err(std::io::Error::other)?;
+    // Only the server may do this: other commands run beside a live server.
+    let removed = state.drive.store().clean_tmp()?;
+    if removed > 0 {
+        tracing::info!(
+            removed,
+            "removed temp files of uploads interrupted by the last stop"
+        );
+    }
     spawn_housekeeping(state.clone());
     tracing::info!(%bind, data_dir = %state.data_dir.root.display(), "hoard {} serving", env!("CARGO_PKG_VERSION"));
     Server::new(TcpListener::bind(bind))
@@ -102,7 +127,7 @@ pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
         .await
 }
 
-/// Hourly purge of expired revocations, refresh tokens and sessions.
+/// Hourly purge of expired revocations, refresh tokens, sessions and old trash.
 fn spawn_housekeeping(state: Arc<AppState>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -111,6 +136,10 @@ fn spawn_housekeeping(state: Arc<AppState>) {
             match state.auth.purge_expired().await {
                 Ok(removed) => tracing::debug!(removed, "purged expired tokens"),
                 Err(e) => tracing::warn!(error = %e, "purge of expired tokens failed"),
+            }
+            match state.drive.purge_expired_trash().await {
+                Ok(purged) => tracing::debug!(purged, "purged expired trash"),
+                Err(e) => tracing::warn!(error = %e, "purge of expired trash failed"),
             }
         }
     });

@@ -45,6 +45,14 @@ enum Command {
     Openapi,
     /// Print the effective configuration (all layers applied; the JWT secret redacted).
     Config,
+    /// Verify that the database and the blob store agree; exit 1 when they do not.
+    Check {
+        /// Fix what is safe to fix: orphans and temp files older than an hour, counters.
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Write a consistent snapshot of the database to FILE (safe while serving).
+    Backup { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +111,10 @@ pub fn main() -> ExitCode {
 #[derive(Debug, thiserror::Error)]
 enum CliError {
     #[error(transparent)]
+    Check(#[from] crate::service::check::CheckError),
+    #[error("{0} problem(s) found")]
+    Inconsistent(usize),
+    #[error(transparent)]
     Startup(#[from] StartupError),
     #[error(transparent)]
     Account(#[from] AccountError),
@@ -135,9 +147,41 @@ async fn run(command: Command, config: Config) -> Result<(), CliError> {
     match command {
         Command::Serve => app::serve(state).await?,
         Command::User(user) => run_user(&state, user).await?,
+        Command::Check { repair } => return run_check(&state, repair),
+        Command::Backup { file } => {
+            if file.exists() {
+                return Err(CliError::Usage(format!(
+                    "{} exists; choose a new file",
+                    file.display()
+                )));
+            }
+            crate::service::check::backup(&state.db, &file)?;
+            println!(
+                "database snapshot written to {}; copy blobs/ beside it for a full backup",
+                file.display()
+            );
+        }
         Command::Openapi | Command::Config => {}
     }
     Ok(())
+}
+
+fn run_check(state: &AppState, repair: bool) -> Result<(), CliError> {
+    let problems = crate::service::check::check(
+        &state.db,
+        state.drive.store(),
+        &state.data_dir.tmp(),
+        repair,
+    )?;
+    for problem in &problems {
+        println!("{problem}");
+    }
+    if problems.is_empty() {
+        println!("consistent");
+        Ok(())
+    } else {
+        Err(CliError::Inconsistent(problems.len()))
+    }
 }
 
 /// The OpenAPI document, built against a throw-away data directory.

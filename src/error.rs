@@ -9,6 +9,7 @@ use poem::{IntoResponse, Response};
 use poem_openapi::Object;
 
 use crate::db::DbError;
+use crate::service::drive::DriveError;
 use crate::service::AccountError;
 
 /// The JSON body of every error response.
@@ -160,6 +161,37 @@ impl From<AccountError> for ApiError {
             _ => {}
         }
         api
+    }
+}
+
+impl From<DriveError> for ApiError {
+    fn from(error: DriveError) -> Self {
+        use DriveError as E;
+        let (status, code) = match &error {
+            E::NotFound => return ApiError::not_found(),
+            E::InvalidName(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
+            E::NameConflict => (StatusCode::CONFLICT, "name_conflict"),
+            E::InvalidMove => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_move"),
+            E::QuotaExceeded => (StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded"),
+            E::StorageFull => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
+            E::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            E::Validation { field, problem } => {
+                let fields = BTreeMap::from([(field.to_string(), problem.clone())]);
+                return ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "some fields are invalid",
+                )
+                .with_fields(fields);
+            }
+            E::Db(_) | E::Io(_) => {
+                return match error {
+                    E::Db(db) => ApiError::from(db),
+                    other => ApiError::internal(&other),
+                }
+            }
+        };
+        ApiError::new(status, code, error.to_string())
     }
 }
 

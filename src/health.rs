@@ -14,7 +14,9 @@ use crate::storage::free_bytes;
 pub async fn health(state: Data<&Arc<AppState>>) -> Response {
     let database_ok = state
         .db
-        .run(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+        .run(|conn| -> crate::db::DbResult<i64> {
+            Ok(conn.query_row("SELECT 1", [], |r| r.get(0))?)
+        })
         .await
         .is_ok();
     let dir = state.data_dir.clone();

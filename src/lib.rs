@@ -5,6 +5,8 @@
 pub mod api;
 /// Application state, route tree and server.
 pub mod app;
+/// RFC 9110 byte serving: ranges, conditionals, streaming.
+pub mod bytes;
 /// The command line: `serve`, `user`, `openapi`.
 pub mod cli;
 /// Layered configuration.
@@ -15,11 +17,17 @@ pub mod db;
 pub mod error;
 /// `GET /health`.
 pub mod health;
+/// File types, preview rules, safe headers and cached thumbnails.
+pub mod media;
 /// Request log, error shaping and the JSON body limit.
 pub mod middleware;
 /// Domain services: auth, accounts, caches, throttles.
 pub mod service;
 /// The data directory.
 pub mod storage;
+/// The content-addressed blob store.
+pub mod store;
 /// The embedded web UI.
 pub mod web;
+/// Folders as streamed zip archives.
+pub mod zipstream;

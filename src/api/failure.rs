@@ -47,6 +47,12 @@ impl<S> From<AccountError> for Failure<S> {
     }
 }
 
+impl<S> From<crate::service::drive::DriveError> for Failure<S> {
+    fn from(error: crate::service::drive::DriveError) -> Self {
+        Failure(error.into(), PhantomData)
+    }
+}
+
 impl<S> From<crate::db::DbError> for Failure<S> {
     fn from(error: crate::db::DbError) -> Self {
         Failure(error.into(), PhantomData)
@@ -107,13 +113,14 @@ fn describe(status: u16) -> &'static str {
         401 => "`unauthorized`, `invalid_token`, `token_expired`, `token_revoked` or `invalid_credentials`.",
         403 => "`forbidden` (role), `account_disabled` or `registration_closed`.",
         404 => "`not_found`: no such resource, or not yours.",
-        409 => "`username_taken` or `email_taken`.",
+        409 => "`username_taken`, `email_taken` or `name_conflict`.",
         413 => "`too_large`: the body is over its limit.",
         415 => "`unsupported_media_type`: the body has the wrong Content-Type.",
-        422 => "`validation_failed` (with `fields`), `weak_password`, `invalid_image` or `last_admin`.",
+        422 => "`validation_failed` (with `fields`), `weak_password`, `invalid_image`, `last_admin`, `invalid_name` or `invalid_move`.",
         429 => "`rate_limited`: too many attempts; see `Retry-After`.",
         500 => "`internal`: an unexpected failure (logged with the request id; details are never sent).",
         503 => "`unavailable`: the database is busy; see `Retry-After`.",
+        507 => "`quota_exceeded` (your storage quota) or `storage_full` (the server's disk); nothing was stored.",
         _ => "Error.",
     }
 }
@@ -141,6 +148,18 @@ error_set!(
 error_set!(
     /// Signed-in changes with a JSON or multipart body.
     UserWriteErrors: 400, 401, 404, 409, 413, 415, 422, 429, 500, 503
+);
+error_set!(
+    /// Drive reads and deletes.
+    DriveErrors: 400, 401, 404, 500, 503
+);
+error_set!(
+    /// Drive changes and uploads.
+    DriveWriteErrors: 400, 401, 404, 409, 413, 415, 422, 500, 503, 507
+);
+error_set!(
+    /// Byte routes.
+    ContentErrors: 400, 401, 404, 422, 500, 503
 );
 error_set!(
     /// Admin reads.

@@ -2,15 +2,20 @@
 
 pub mod admin;
 pub mod auth;
+pub mod content;
 pub mod failure;
+pub mod file_uploads;
+pub mod files;
 pub mod meta;
 pub mod models;
 pub mod multipart;
 pub mod pagination;
+pub mod payloads;
 pub mod profile;
 pub mod security;
 pub mod sessions;
 pub mod text;
+pub mod trash;
 pub mod users;
 
 use poem_openapi::{ApiResponse, OpenApiService, Tags};
@@ -29,6 +34,10 @@ pub enum ApiTags {
     Users,
     /// Instance statistics and cache (admin).
     Admin,
+    /// Files and folders.
+    Files,
+    /// Deleted files and folders.
+    Trash,
     /// About this API.
     Meta,
 }
@@ -48,6 +57,10 @@ pub type Apis = (
     profile::ProfileApi,
     users::UsersApi,
     admin::AdminApi,
+    files::FilesApi,
+    file_uploads::UploadsApi,
+    trash::TrashApi,
+    content::ContentApi,
 );
 
 /// The OpenAPI service for `/api/v1`, wired to the state's services.
@@ -71,6 +84,19 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
             accounts: state.accounts.clone(),
             caches: state.caches.clone(),
             data_dir: state.data_dir.root.clone(),
+        },
+        files::FilesApi {
+            drive: state.drive.clone(),
+        },
+        file_uploads::UploadsApi {
+            drive: state.drive.clone(),
+        },
+        trash::TrashApi {
+            drive: state.drive.clone(),
+        },
+        content::ContentApi {
+            drive: state.drive.clone(),
+            links: state.links.clone(),
         },
     );
     OpenApiService::new(apis, "Hoard", env!("CARGO_PKG_VERSION"))

@@ -49,7 +49,8 @@ impl ProfileApi {
     /// My account.
     #[oai(path = "/users/me", method = "get", operation_id = "get_me")]
     async fn get_me(&self, caller: Caller) -> ApiResult<Json<User>, UserErrors> {
-        Ok(Json(User::from(caller.0.user.as_ref())))
+        // Fresh, not the cached principal: storage_used moves with every upload.
+        Ok(Json(User::from(&self.accounts.get(caller.0.id()).await?)))
     }
 
     /// Change my display name, email, bio or username.

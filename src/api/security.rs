@@ -135,3 +135,62 @@ pub fn client_info(req: &Request) -> ClientInfo {
         user_agent: user_agent.chars().take(256).collect(),
     }
 }
+
+/// Who may read a file's bytes: a signed-in caller, or the holder of a signed link
+/// (`?sig=&exp=`, checked against the file id by the handler). Only the `content` and
+/// `download` routes take this.
+pub enum FileAccess {
+    Caller(Principal),
+    Link { sig: String },
+}
+
+const LINK_SCHEME: &str = "signed_link";
+
+impl<'a> ApiExtractor<'a> for FileAccess {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_scheme(registry);
+        registry.create_security_scheme(
+            LINK_SCHEME,
+            MetaSecurityScheme {
+                ty: "apiKey",
+                description: Some(
+                    "`sig` of a link from `POST /files/{id}/link`, with its `exp` parameter.",
+                ),
+                name: Some("sig"),
+                key_in: Some("query"),
+                scheme: None,
+                bearer_format: None,
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec![SCHEME, LINK_SCHEME]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _options: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        if req.headers().contains_key(header::AUTHORIZATION) {
+            return Ok(FileAccess::Caller(authenticate(req).await?));
+        }
+        let sig = req
+            .uri()
+            .query()
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .find_map(|pair| pair.strip_prefix("sig="))
+            .ok_or(ApiError::from(AccountError::Unauthorized))?;
+        Ok(FileAccess::Link {
+            sig: sig.to_owned(),
+        })
+    }
+}

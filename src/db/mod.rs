@@ -3,6 +3,8 @@
 
 pub mod api_tokens;
 pub mod avatars;
+pub mod blobs;
+pub mod entries;
 pub mod revoked;
 pub mod sessions;
 pub mod users;
@@ -14,12 +16,14 @@ use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
-use tracing::Instrument;
 
 /// How long a connection waits on SQLite's write lock before giving up with `Busy`.
 const BUSY_TIMEOUT_MS: u32 = 5000;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_accounts.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_accounts.sql")),
+    M::up(include_str!("../../migrations/0002_drive.sql")),
+];
 
 /// Database-layer failures. `Busy` becomes 503 upstream; constraint names let services
 /// turn unique violations into domain errors.
@@ -79,20 +83,21 @@ impl Db {
     }
 
     /// Runs read work on a blocking thread, keeping the caller's tracing span.
-    pub async fn run<T, F>(&self, work: F) -> DbResult<T>
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> DbResult<T> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let conn = pool.get()?;
+            let conn = pool.get().map_err(DbError::from)?;
             work(&conn)
         })
-        .in_current_span()
-        .await?
+        .await;
+        joined.map_err(|e| E::from(DbError::from(e)))?
     }
 
     /// Runs work inside one `BEGIN IMMEDIATE` transaction: committed when `work` returns

@@ -238,3 +238,25 @@ pub fn update_admin_fields(
 pub fn delete(conn: &Connection, id: i64) -> DbResult<bool> {
     Ok(conn.execute("DELETE FROM users WHERE id = ?1", [id])? > 0)
 }
+
+/// Adds `delta` (may be negative) to a user's `storage_used`.
+pub fn add_usage(conn: &Connection, id: i64, delta: i64) -> DbResult<()> {
+    conn.prepare_cached("UPDATE users SET storage_used = storage_used + ?2 WHERE id = ?1")?
+        .execute([id, delta])?;
+    Ok(())
+}
+
+/// (storage_used, storage_quota) read inside the caller's transaction.
+pub fn usage(conn: &Connection, id: i64) -> DbResult<(i64, Option<i64>)> {
+    Ok(conn
+        .prepare_cached("SELECT storage_used, storage_quota FROM users WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+pub fn set_usage(conn: &Connection, id: i64, used: i64) -> DbResult<()> {
+    conn.execute(
+        "UPDATE users SET storage_used = ?2 WHERE id = ?1",
+        [id, used],
+    )?;
+    Ok(())
+}

@@ -10,6 +10,7 @@ use crate::db::users::{NewUser, ProfileUpdate, UserRecord, ROLE_ADMIN, ROLE_USER
 use crate::db::{self, now, Db, DbError};
 
 use super::cache::Caches;
+use super::drive::Drive;
 use super::passwords::{check_strength, Passwords};
 use super::validate::{self, Email, Username};
 use super::{AccountError, AccountResult, Principal};
@@ -39,6 +40,8 @@ pub struct ProfileChanges {
 pub struct Accounts {
     pub(super) db: Db,
     pub(super) caches: Arc<Caches>,
+    /// Deleting a user releases their files' blobs.
+    pub(super) drive: Arc<Drive>,
     passwords: Passwords,
 }
 
@@ -49,10 +52,11 @@ enum RoleSource {
 }
 
 impl Accounts {
-    pub fn new(db: Db, caches: Arc<Caches>) -> Self {
+    pub fn new(db: Db, caches: Arc<Caches>, drive: Arc<Drive>) -> Self {
         Self {
             db,
             caches,
+            drive,
             passwords: Passwords::default(),
         }
     }

@@ -9,6 +9,7 @@ use crate::db::users::{AdminUpdate, UserRecord, ROLE_ADMIN, ROLE_USER};
 use crate::db::{self, now};
 
 use super::accounts::{load, unique_to_taken, Accounts};
+use super::drive::Drive;
 use super::validate::{self, Email};
 use super::{AccountError, AccountResult};
 
@@ -121,34 +122,50 @@ impl Accounts {
     }
 
     /// Deletes a user and everything they own (rows cascade).
+    /// Deletes a user and everything they own: their entries' rows cascade, their blobs
+    /// are released in the same transaction and unreferenced ones removed after commit.
     pub async fn delete(&self, id: i64) -> AccountResult<()> {
-        self.db
-            .write(move |tx| -> AccountResult<()> {
+        let freed = self
+            .db
+            .write(move |tx| -> AccountResult<Vec<String>> {
                 let current = load(tx, id)?;
                 if current.is_admin() && current.is_active {
                     ensure_other_admin(tx, id)?;
                 }
+                let freed = Drive::release_owner(tx, id)?;
                 db::api_tokens::revoke_all_for_user(tx, id, now())?;
                 db::users::delete(tx, id)?;
-                Ok(())
+                Ok(freed)
             })
             .await?;
         // Sessions and tokens cascade; dropping the cached user ends them on the next request.
         self.forget(id, &[]);
+        self.drive.reap(freed).await;
         Ok(())
     }
 
     pub async fn stats(&self, data_dir: &Path) -> AccountResult<InstanceStats> {
-        let (users, active_users) = self
+        let ((users, active_users), (files, folders, bytes_logical), bytes_stored) = self
             .db
-            .run(|conn| Ok((db::users::count(conn)?, db::users::count_active(conn)?)))
+            .run(|conn| -> AccountResult<_> {
+                let users = (db::users::count(conn)?, db::users::count_active(conn)?);
+                Ok((
+                    users,
+                    db::entries::totals(conn)?,
+                    db::blobs::stored_bytes(conn)?,
+                ))
+            })
             .await?;
         let free_disk_bytes = crate::storage::free_bytes(data_dir).unwrap_or(0);
         Ok(InstanceStats {
             users,
             active_users,
+            files,
+            folders,
+            bytes_logical,
+            bytes_stored,
+            bytes_saved_by_dedup: bytes_logical - bytes_stored,
             free_disk_bytes,
-            ..InstanceStats::default()
         })
     }
 }

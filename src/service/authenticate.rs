@@ -55,7 +55,7 @@ impl Auth {
         self.caches
             .sessions
             .get_or_load(&self.caches.stats, session_id, || async move {
-                db.run(move |conn| {
+                db.run(move |conn| -> db::DbResult<Option<i64>> {
                     let session = db::sessions::by_id(conn, session_id)?;
                     Ok(session.filter(|s| s.is_live(now())).map(|s| s.user_id))
                 })

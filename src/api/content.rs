@@ -1,0 +1,364 @@
+//! A file's bytes: download, raw content, safe preview, preview info, thumbnails and
+//! signed links. Every byte response carries `nosniff` and a sandboxing CSP, and its type
+//! is chosen by the server (SPEC §5).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem::{IntoResponse, Request, Response};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{
+    MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::failure::{ApiResult, ContentErrors, DriveWriteErrors};
+use super::models::time;
+use super::security::{Caller, FileAccess};
+use super::ApiTags;
+use crate::bytes::{self, DispositionKind, Resource};
+use crate::db::entries::EntryRecord;
+use crate::error::ApiError;
+use crate::media::{self, PreviewMode};
+use crate::service::drive::Drive;
+use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
+use crate::service::AccountError;
+
+/// A streamed file body (or a 206/304/416 about it).
+pub struct FileBody(Response);
+
+impl IntoResponse for FileBody {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl ApiResponse for FileBody {
+    fn meta() -> MetaResponses {
+        let binary = || {
+            vec![MetaMediaType {
+                content_type: "application/octet-stream",
+                schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format(
+                    "string", "binary",
+                ))),
+            }]
+        };
+        let response = |status, description, content| MetaResponse {
+            description,
+            status: Some(status),
+            status_range: None,
+            content,
+            headers: Vec::new(),
+        };
+        MetaResponses {
+            responses: vec![
+                response(
+                    200,
+                    "The whole file, with `ETag`, `Last-Modified` and `Accept-Ranges: bytes`.",
+                    binary(),
+                ),
+                response(
+                    206,
+                    "The requested range(s) (`Content-Range`, or `multipart/byteranges`).",
+                    binary(),
+                ),
+                response(
+                    304,
+                    "Not modified (`If-None-Match` / `If-Modified-Since`).",
+                    Vec::new(),
+                ),
+                response(
+                    416,
+                    "`range_not_satisfiable`, with `Content-Range: bytes */SIZE`.",
+                    Vec::new(),
+                ),
+            ],
+        }
+    }
+
+    fn register(_registry: &mut Registry) {}
+}
+
+/// What the preview route can do with a file, and where its bytes are.
+#[derive(Debug, Object)]
+pub struct PreviewInfo {
+    pub id: i64,
+    pub name: String,
+    pub size: i64,
+    pub mime_type: String,
+    pub category: String,
+    /// False for office formats and unknown binaries: the preview route then downloads.
+    pub can_preview: bool,
+    pub extension: String,
+    pub preview_url: String,
+    pub content_url: String,
+    pub download_url: String,
+    /// Null unless the file is a raster image.
+    pub thumbnail_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Object)]
+pub struct LinkRequest {
+    /// Lifetime in seconds, 1 to 604800 (7 days); default 3600.
+    pub expires_in_s: Option<i64>,
+}
+
+/// A link that opens this one file's bytes without other credentials until it expires.
+#[derive(Debug, Object)]
+pub struct SignedLink {
+    /// `/api/v1/files/{id}/content?sig=...&exp=...` (also valid on `/download`).
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Download,
+    Content,
+    Preview,
+}
+
+pub struct ContentApi {
+    pub drive: Arc<Drive>,
+    pub links: Arc<LinkSigner>,
+}
+
+#[OpenApi(tag = "ApiTags::Files")]
+impl ContentApi {
+    /// Download as an attachment (RFC 6266 `filename*` for any name); Range and
+    /// conditional requests are honoured.
+    #[oai(
+        path = "/files/:id/download",
+        method = "get",
+        operation_id = "download_file"
+    )]
+    async fn download(
+        &self,
+        req: &Request,
+        access: FileAccess,
+        id: Path<i64>,
+        exp: Query<Option<i64>>,
+    ) -> ApiResult<FileBody, ContentErrors> {
+        let entry = self.open(access, id.0, exp.0).await?;
+        self.serve(req, &entry, Mode::Download).await
+    }
+
+    /// The raw bytes, inline. Types a browser could run as a page (HTML, SVG, XML, …) are
+    /// served as `text/plain`.
+    #[oai(
+        path = "/files/:id/content",
+        method = "get",
+        operation_id = "get_file_content"
+    )]
+    async fn content(
+        &self,
+        req: &Request,
+        access: FileAccess,
+        id: Path<i64>,
+        exp: Query<Option<i64>>,
+    ) -> ApiResult<FileBody, ContentErrors> {
+        let entry = self.open(access, id.0, exp.0).await?;
+        self.serve(req, &entry, Mode::Content).await
+    }
+
+    /// Inline rendering for the browser: images, video, audio and PDF as themselves, text
+    /// and code as `text/plain; charset=utf-8`, anything else as a download.
+    #[oai(
+        path = "/files/:id/preview",
+        method = "get",
+        operation_id = "preview_file"
+    )]
+    async fn preview(
+        &self,
+        req: &Request,
+        caller: Caller,
+        id: Path<i64>,
+    ) -> ApiResult<FileBody, ContentErrors> {
+        let entry = self.file(caller.0.id(), id.0).await?;
+        self.serve(req, &entry, Mode::Preview).await
+    }
+
+    /// How a file can be previewed, and the URLs of its bytes.
+    #[oai(
+        path = "/files/:id/preview-info",
+        method = "get",
+        operation_id = "get_preview_info"
+    )]
+    async fn preview_info(
+        &self,
+        caller: Caller,
+        id: Path<i64>,
+    ) -> ApiResult<Json<PreviewInfo>, ContentErrors> {
+        let entry = self.file(caller.0.id(), id.0).await?;
+        let info = media::describe(&entry.name, entry.mime_type.as_deref());
+        let base = format!("/api/v1/files/{}", entry.id);
+        Ok(Json(PreviewInfo {
+            id: entry.id,
+            name: entry.name.clone(),
+            size: entry.size,
+            can_preview: media::can_preview(&info),
+            thumbnail_url: media::is_thumbnailable(&info).then(|| format!("{base}/thumbnail")),
+            mime_type: info.mime_type,
+            category: info.category.as_str().to_owned(),
+            extension: info.extension,
+            preview_url: format!("{base}/preview"),
+            content_url: format!("{base}/content"),
+            download_url: format!("{base}/download"),
+            created_at: time(entry.created_at),
+        }))
+    }
+
+    /// A JPEG thumbnail of a raster image (`size` 64–1024, default 256), generated once and
+    /// cached; 404 for anything else.
+    #[oai(
+        path = "/files/:id/thumbnail",
+        method = "get",
+        operation_id = "get_thumbnail"
+    )]
+    async fn thumbnail(
+        &self,
+        req: &Request,
+        caller: Caller,
+        id: Path<i64>,
+        size: Query<Option<u32>>,
+    ) -> ApiResult<FileBody, ContentErrors> {
+        let size = media::thumbnail_size(size.0).map_err(|_| {
+            AccountError::field(
+                "size",
+                format!("must be {} to {}", media::THUMB_MIN, media::THUMB_MAX),
+            )
+        })?;
+        let entry = self.file(caller.0.id(), id.0).await?;
+        let info = media::describe(&entry.name, entry.mime_type.as_deref());
+        let sha256 = entry.sha256.clone().unwrap_or_default();
+        if !media::is_thumbnailable(&info) {
+            return Err(ApiError::not_found().into());
+        }
+        let (thumbs, blob) = (self.drive.thumbs.clone(), self.drive.store().path(&sha256));
+        let hash = sha256.clone();
+        let made =
+            tokio::task::spawn_blocking(move || media::thumbnail(&thumbs, &blob, &hash, size))
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+        let path = match made {
+            Ok(path) => path,
+            Err(media::ThumbnailError::NotAnImage) => return Err(ApiError::not_found().into()),
+            Err(media::ThumbnailError::Io(error)) => return Err(ApiError::internal(&error).into()),
+        };
+        let thumb_size = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .len();
+        let resource = Resource {
+            path,
+            size: thumb_size,
+            sha256: format!("{sha256}-{size}"),
+            modified: entry.updated_at,
+            content_type: "image/jpeg".into(),
+            disposition: None,
+            headers: media::safe_headers(false),
+        };
+        bytes::serve(req, resource)
+            .await
+            .map(FileBody)
+            .map_err(|e| ApiError::internal(&e).into())
+    }
+
+    /// A signed link to this file's `content` (and `download`), valid without other
+    /// credentials until it expires.
+    #[oai(
+        path = "/files/:id/link",
+        method = "post",
+        operation_id = "create_file_link"
+    )]
+    async fn link(
+        &self,
+        caller: Caller,
+        id: Path<i64>,
+        body: Json<Option<LinkRequest>>,
+    ) -> ApiResult<Json<SignedLink>, DriveWriteErrors> {
+        let ttl = body.0.and_then(|b| b.expires_in_s).unwrap_or(DEFAULT_TTL_S);
+        if !(1..=MAX_TTL_S).contains(&ttl) {
+            return Err(
+                AccountError::field("expires_in_s", format!("must be 1 to {MAX_TTL_S}")).into(),
+            );
+        }
+        let entry = self.file(caller.0.id(), id.0).await?;
+        let expires_at = crate::db::now() + ttl;
+        let sig = self.links.sign(entry.id, expires_at);
+        Ok(Json(SignedLink {
+            url: format!(
+                "/api/v1/files/{}/content?sig={sig}&exp={expires_at}",
+                entry.id
+            ),
+            expires_at: time(expires_at),
+        }))
+    }
+}
+
+impl ContentApi {
+    /// The caller's live file, or the file a valid signed link names.
+    async fn open(
+        &self,
+        access: FileAccess,
+        id: i64,
+        exp: Option<i64>,
+    ) -> Result<EntryRecord, ApiError> {
+        match access {
+            FileAccess::Caller(principal) => self.file(principal.id(), id).await,
+            FileAccess::Link { sig } => {
+                let exp = exp.ok_or(AccountError::InvalidToken)?;
+                self.links.verify(id, exp, &sig, crate::db::now())?;
+                Ok(self.drive.get_any(id).await?)
+            }
+        }
+    }
+
+    /// A live file of the owner (folders are only for `download`).
+    async fn file(&self, owner: i64, id: i64) -> Result<EntryRecord, ApiError> {
+        let entry = self.drive.get(owner, id).await?.record;
+        if entry.is_folder {
+            return Err(ApiError::not_found());
+        }
+        Ok(entry)
+    }
+
+    async fn serve(
+        &self,
+        req: &Request,
+        entry: &EntryRecord,
+        mode: Mode,
+    ) -> ApiResult<FileBody, ContentErrors> {
+        let info = media::describe(&entry.name, entry.mime_type.as_deref());
+        let raw = media::raw_content_type(&info);
+        let (content_type, kind) = match (mode, media::preview_mode(&info)) {
+            (Mode::Download, _) | (Mode::Preview, PreviewMode::Download) => {
+                (raw, DispositionKind::Attachment)
+            }
+            (Mode::Content, _) => (raw, DispositionKind::Inline),
+            (Mode::Preview, PreviewMode::Inline { content_type }) => {
+                (content_type, DispositionKind::Inline)
+            }
+            (Mode::Preview, PreviewMode::PlainText) => {
+                ("text/plain; charset=utf-8".into(), DispositionKind::Inline)
+            }
+        };
+        let pdf_inline = kind == DispositionKind::Inline && content_type == "application/pdf";
+        let sha256 = entry.sha256.clone().unwrap_or_default();
+        let resource = Resource {
+            path: self.drive.store().path(&sha256),
+            size: entry.size as u64,
+            sha256,
+            modified: entry.updated_at,
+            content_type,
+            disposition: Some(bytes::content_disposition(kind, &entry.name)),
+            headers: media::safe_headers(pdf_inline),
+        };
+        bytes::serve(req, resource).await.map(FileBody).map_err(|error| {
+            tracing::error!(file = entry.id, %error, "stored bytes missing or short; run `hoard check`");
+            ApiError::internal(&error).into()
+        })
+    }
+}

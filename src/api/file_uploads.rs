@@ -1,0 +1,181 @@
+//! `POST /files` (multipart, one or many files, all or none) and `PUT /files/by-path`
+//! (a raw body, for scripts and `curl -T`). Both stream to disk while hashing and answer
+//! only after the bytes are fsync'd and the rows committed.
+
+use std::sync::Arc;
+
+use poem::http::header;
+use poem::Request;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use tokio::io::AsyncReadExt;
+
+use super::failure::{ApiResult, DriveWriteErrors};
+use super::files::EntryView;
+use super::payloads::{RawBody, UploadForm};
+use super::security::Caller;
+use super::ApiTags;
+use crate::error::ApiError;
+use crate::service::drive::names::{parse_path, FileName};
+use crate::service::drive::upload::{OnConflict, Outcome, PendingFile};
+use crate::service::drive::Drive;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+#[oai(rename_all = "lowercase")]
+pub enum ConflictPolicy {
+    /// Keep both: the new file becomes `name (1).ext`.
+    #[default]
+    Rename,
+    /// Replace the existing file's content (it keeps its id).
+    Overwrite,
+    /// Refuse with 409 `name_conflict`.
+    Fail,
+}
+
+/// The files an upload created.
+#[derive(Debug, Object)]
+pub struct Uploaded {
+    pub items: Vec<EntryView>,
+}
+
+#[derive(ApiResponse)]
+pub enum UploadCreated {
+    #[oai(status = 201)]
+    Created(Json<Uploaded>),
+}
+
+#[derive(ApiResponse)]
+pub enum PutOutcome {
+    /// A new file.
+    #[oai(status = 201)]
+    Created(Json<EntryView>),
+    /// An existing file's content was replaced.
+    #[oai(status = 200)]
+    Replaced(Json<EntryView>),
+}
+
+pub struct UploadsApi {
+    pub drive: Arc<Drive>,
+}
+
+#[OpenApi(tag = "ApiTags::Files")]
+impl UploadsApi {
+    /// Upload one or more files (`file` parts) into `parent_id` (a part or the query; absent:
+    /// the root). All files are stored or none is. A filename holding a path is `invalid_name`.
+    #[oai(path = "/files", method = "post", operation_id = "upload_files")]
+    async fn upload(
+        &self,
+        caller: Caller,
+        parent_id: Query<Option<i64>>,
+        on_conflict: Query<Option<ConflictPolicy>>,
+        form: UploadForm,
+    ) -> ApiResult<UploadCreated, DriveWriteErrors> {
+        let owner = caller.0.id();
+        let mut multipart = form.0;
+        let mut parent = parent_id.0;
+        let mut files: Vec<PendingFile> = Vec::new();
+        let mut staged_bytes = 0;
+        while let Some(field) = multipart.next_field().await.map_err(bad_multipart)? {
+            match field.name() {
+                Some("file") => {
+                    let name = FileName::parse(field.file_name().unwrap_or_default())?;
+                    let file = self
+                        .drive
+                        .stage(owner, name, field.into_async_read(), staged_bytes)
+                        .await?;
+                    staged_bytes += file.blob.size;
+                    files.push(file);
+                }
+                Some("parent_id") => {
+                    parent = Some(
+                        small_text(field)
+                            .await?
+                            .trim()
+                            .parse()
+                            .map_err(bad_parent)?,
+                    )
+                }
+                _ => {}
+            }
+        }
+        if files.is_empty() {
+            return Err(ApiError::bad_request("no `file` part in the form").into());
+        }
+        let policy = policy(on_conflict.0.unwrap_or_default());
+        let entries = self
+            .drive
+            .commit_upload(owner, parent, files, policy)
+            .await?;
+        Ok(UploadCreated::Created(Json(Uploaded {
+            items: entries.into_iter().map(EntryView::from).collect(),
+        })))
+    }
+
+    /// Upload a raw body to a path, creating missing folders: 201 for a new file, 200 when
+    /// an existing file's content is replaced. Works with `curl -T FILE URL`.
+    #[oai(
+        path = "/files/by-path",
+        method = "put",
+        operation_id = "put_file_by_path"
+    )]
+    async fn put_by_path(
+        &self,
+        req: &Request,
+        caller: Caller,
+        path: Query<String>,
+        body: RawBody,
+    ) -> ApiResult<PutOutcome, DriveWriteErrors> {
+        let owner = caller.0.id();
+        let names = parse_path(&path.0)?;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        if let Some(length) = declared {
+            self.drive.precheck(owner, length).await?;
+        }
+        let last = names
+            .last()
+            .cloned()
+            .ok_or_else(|| ApiError::bad_request("empty path"))?;
+        let file = self
+            .drive
+            .stage(owner, last, body.0.into_async_read(), 0)
+            .await?;
+        let (entry, outcome) = self.drive.put_by_path(owner, names, file).await?;
+        let view = Json(EntryView::from(entry));
+        Ok(match outcome {
+            Outcome::Created => PutOutcome::Created(view),
+            Outcome::Replaced => PutOutcome::Replaced(view),
+        })
+    }
+}
+
+fn policy(policy: ConflictPolicy) -> OnConflict {
+    match policy {
+        ConflictPolicy::Rename => OnConflict::Rename,
+        ConflictPolicy::Overwrite => OnConflict::Overwrite,
+        ConflictPolicy::Fail => OnConflict::Fail,
+    }
+}
+
+/// A short text part (at most 64 bytes are read).
+async fn small_text(field: poem::web::Field) -> Result<String, ApiError> {
+    let mut text = String::new();
+    field
+        .into_async_read()
+        .take(64)
+        .read_to_string(&mut text)
+        .await
+        .map_err(bad_multipart)?;
+    Ok(text)
+}
+
+fn bad_parent(_: std::num::ParseIntError) -> ApiError {
+    ApiError::bad_request("parent_id must be an integer")
+}
+
+fn bad_multipart(error: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("malformed multipart body: {error}"))
+}

@@ -1,0 +1,273 @@
+//! `/files` and `/folders`: the tree — list and search, read, resolve paths, create
+//! folders, rename, move, copy and delete (to the trash).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+
+use super::failure::{ApiResult, DriveErrors, DriveWriteErrors};
+use super::models::{list_type, time};
+use super::pagination::Page;
+use super::security::Caller;
+use super::text::Text;
+use super::{ApiTags, NoContent};
+use crate::db::entries::{EntryRecord, Listing, SortKey};
+use crate::service::drive::names::{parse_path, FileName};
+use crate::service::drive::tree::Change;
+use crate::service::drive::{Drive, Entry as DriveEntry};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum Kind {
+    File,
+    Folder,
+}
+
+/// A file or folder.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Entry")]
+pub struct EntryView {
+    pub id: i64,
+    /// The containing folder; null at the root.
+    pub parent_id: Option<i64>,
+    /// 1–255 bytes, NFC, unique within its folder.
+    pub name: String,
+    pub kind: Kind,
+    /// Full path from the root, e.g. `/photos/2024/cat.jpg`.
+    pub path: String,
+    /// Bytes (0 for folders).
+    pub size: i64,
+    /// Decided by the server from the name (or the bytes); null for folders.
+    pub mime_type: Option<String>,
+    /// `image`, `video`, `audio`, `document`, `text` or `other`; null for folders.
+    pub category: Option<String>,
+    /// Lower-case extension without the dot (`""` when none); null for folders.
+    pub extension: Option<String>,
+    /// Hex SHA-256 of the content; null for folders.
+    pub sha256: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl EntryView {
+    pub fn new(record: &EntryRecord, path: String) -> Self {
+        let media = (!record.is_folder)
+            .then(|| crate::media::describe(&record.name, record.mime_type.as_deref()));
+        Self {
+            id: record.id,
+            parent_id: record.parent_id,
+            name: record.name.clone(),
+            kind: if record.is_folder {
+                Kind::Folder
+            } else {
+                Kind::File
+            },
+            path,
+            size: record.size,
+            mime_type: media.as_ref().map(|m| m.mime_type.clone()),
+            category: media.as_ref().map(|m| m.category.as_str().to_owned()),
+            extension: media.map(|m| m.extension),
+            sha256: record.sha256.clone(),
+            created_at: time(record.created_at),
+            updated_at: time(record.updated_at),
+        }
+    }
+}
+
+impl From<DriveEntry> for EntryView {
+    fn from(entry: DriveEntry) -> Self {
+        EntryView::new(&entry.record, entry.path)
+    }
+}
+
+list_type!(
+    /// A page of entries.
+    EntryList, EntryView
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+#[oai(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Name,
+    Size,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
+#[oai(rename_all = "lowercase")]
+pub enum Order {
+    #[default]
+    Asc,
+    Desc,
+}
+
+#[derive(Debug, Object)]
+pub struct CreateFolderRequest {
+    pub name: Text,
+    /// Null or absent: the root.
+    pub parent_id: Option<i64>,
+}
+
+/// Rename and/or move. An absent field changes nothing; `"parent_id": null` moves to the root.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateEntryRequest {
+    pub name: Option<Text>,
+    pub parent_id: MaybeUndefined<i64>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CopyRequest {
+    /// Target folder; absent: the same folder; null: the root.
+    pub parent_id: MaybeUndefined<i64>,
+    /// Name of the copy; absent: the same name, auto-renamed on a clash.
+    pub name: Option<Text>,
+}
+
+#[derive(ApiResponse)]
+pub enum EntryCreated {
+    #[oai(status = 201)]
+    Created(Json<EntryView>),
+}
+
+pub struct FilesApi {
+    pub drive: Arc<Drive>,
+}
+
+#[OpenApi(tag = "ApiTags::Files")]
+impl FilesApi {
+    /// List a folder (folders first), or with `q` search names below it (or everywhere).
+    #[oai(path = "/files", method = "get", operation_id = "list_files")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        caller: Caller,
+        parent_id: Query<Option<i64>>,
+        sort: Query<Option<Sort>>,
+        order: Query<Option<Order>>,
+        q: Query<Option<String>>,
+        limit: Query<Option<i64>>,
+        offset: Query<Option<i64>>,
+    ) -> ApiResult<Json<EntryList>, DriveErrors> {
+        let page = Page::parse(limit.0, offset.0)?;
+        let listing = Listing {
+            sort: match sort.0.unwrap_or_default() {
+                Sort::Name => SortKey::Name,
+                Sort::Size => SortKey::Size,
+                Sort::CreatedAt => SortKey::CreatedAt,
+                Sort::UpdatedAt => SortKey::UpdatedAt,
+            },
+            descending: order.0 == Some(Order::Desc),
+            limit: page.limit,
+            offset: page.offset,
+        };
+        let (entries, total) = self
+            .drive
+            .list(caller.0.id(), parent_id.0, q.0, listing)
+            .await?;
+        let items = entries.into_iter().map(EntryView::from).collect();
+        Ok(Json(EntryList {
+            items,
+            total,
+            limit: page.limit,
+            offset: page.offset,
+        }))
+    }
+
+    /// Resolve a path such as `/a/b.txt` (the leading `/` is optional).
+    #[oai(
+        path = "/files/by-path",
+        method = "get",
+        operation_id = "get_file_by_path"
+    )]
+    async fn by_path(
+        &self,
+        caller: Caller,
+        path: Query<String>,
+    ) -> ApiResult<Json<EntryView>, DriveWriteErrors> {
+        let names = parse_path(&path.0)?;
+        Ok(Json(self.drive.resolve(caller.0.id(), names).await?.into()))
+    }
+
+    /// One entry.
+    #[oai(path = "/files/:id", method = "get", operation_id = "get_file")]
+    async fn get(&self, caller: Caller, id: Path<i64>) -> ApiResult<Json<EntryView>, DriveErrors> {
+        Ok(Json(self.drive.get(caller.0.id(), id.0).await?.into()))
+    }
+
+    /// Create a folder (a clash is `name_conflict`).
+    #[oai(path = "/folders", method = "post", operation_id = "create_folder")]
+    async fn create_folder(
+        &self,
+        caller: Caller,
+        body: Json<CreateFolderRequest>,
+    ) -> ApiResult<EntryCreated, DriveWriteErrors> {
+        let name = FileName::parse(&body.name)?;
+        let entry = self
+            .drive
+            .create_folder(caller.0.id(), body.parent_id, name)
+            .await?;
+        Ok(EntryCreated::Created(Json(entry.into())))
+    }
+
+    /// Rename and/or move. Moving a folder into itself or below itself is `invalid_move`.
+    #[oai(path = "/files/:id", method = "patch", operation_id = "update_file")]
+    async fn update(
+        &self,
+        caller: Caller,
+        id: Path<i64>,
+        body: Json<UpdateEntryRequest>,
+    ) -> ApiResult<Json<EntryView>, DriveWriteErrors> {
+        let body = body.0;
+        let change = Change {
+            name: body.name.map(|n| FileName::parse(&n)).transpose()?,
+            parent: maybe(body.parent_id),
+        };
+        Ok(Json(
+            self.drive.change(caller.0.id(), id.0, change).await?.into(),
+        ))
+    }
+
+    /// Copy a file or folder. Blobs are shared, not duplicated; the copy counts toward the
+    /// quota in full.
+    #[oai(path = "/files/:id/copy", method = "post", operation_id = "copy_file")]
+    async fn copy(
+        &self,
+        caller: Caller,
+        id: Path<i64>,
+        body: Json<Option<CopyRequest>>,
+    ) -> ApiResult<EntryCreated, DriveWriteErrors> {
+        let (parent, name) = match body.0 {
+            Some(body) => (
+                maybe(body.parent_id),
+                body.name.map(|n| FileName::parse(&n)).transpose()?,
+            ),
+            None => (None, None),
+        };
+        let entry = self.drive.copy(caller.0.id(), id.0, parent, name).await?;
+        Ok(EntryCreated::Created(Json(entry.into())))
+    }
+
+    /// Move to the trash (a folder with everything in it).
+    #[oai(path = "/files/:id", method = "delete", operation_id = "delete_file")]
+    async fn delete(&self, caller: Caller, id: Path<i64>) -> ApiResult<NoContent, DriveErrors> {
+        self.drive.delete(caller.0.id(), id.0).await?;
+        Ok(NoContent::Done)
+    }
+}
+
+/// Absent → no change; null → the root; a value → that folder.
+fn maybe(value: MaybeUndefined<i64>) -> Option<Option<i64>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(id) => Some(Some(id)),
+    }
+}

@@ -1,0 +1,412 @@
+//! The `entries` table: each user's files and folders, live or in the trash.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::DbResult;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryRecord {
+    pub id: i64,
+    pub owner_id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub is_folder: bool,
+    pub size: i64,
+    pub sha256: Option<String>,
+    pub mime_type: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub trash_root: Option<i64>,
+    pub deleted_at: Option<i64>,
+    pub original_parent_id: Option<i64>,
+    pub original_path: Option<String>,
+}
+
+const COLUMNS: &str = "id, owner_id, parent_id, name, kind = 'folder', size, sha256, mime_type,
+    created_at, updated_at, trash_root, deleted_at, original_parent_id, original_path";
+
+fn from_row(row: &Row) -> rusqlite::Result<EntryRecord> {
+    Ok(EntryRecord {
+        id: row.get(0)?,
+        owner_id: row.get(1)?,
+        parent_id: row.get(2)?,
+        name: row.get(3)?,
+        is_folder: row.get(4)?,
+        size: row.get(5)?,
+        sha256: row.get(6)?,
+        mime_type: row.get(7)?,
+        created_at: row.get(8)?,
+        updated_at: row.get(9)?,
+        trash_root: row.get(10)?,
+        deleted_at: row.get(11)?,
+        original_parent_id: row.get(12)?,
+        original_path: row.get(13)?,
+    })
+}
+
+/// A new file's content.
+pub struct FileContent<'a> {
+    pub size: i64,
+    pub sha256: &'a str,
+    pub mime_type: &'a str,
+}
+
+pub fn insert_file(
+    conn: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    name: &str,
+    content: &FileContent,
+    now: i64,
+) -> DbResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO entries (owner_id, parent_id, name, kind, size, sha256, mime_type, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'file', ?4, ?5, ?6, ?7, ?7)",
+    )?
+    .execute(params![owner, parent, name, content.size, content.sha256, content.mime_type, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn insert_folder(
+    conn: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    name: &str,
+    now: i64,
+) -> DbResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO entries (owner_id, parent_id, name, kind, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'folder', ?4, ?4)",
+    )?
+    .execute(params![owner, parent, name, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Replaces a file's content in place (same id).
+pub fn replace_content(
+    conn: &Connection,
+    id: i64,
+    content: &FileContent,
+    now: i64,
+) -> DbResult<()> {
+    conn.prepare_cached(
+        "UPDATE entries SET size = ?2, sha256 = ?3, mime_type = ?4, updated_at = ?5 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        content.size,
+        content.sha256,
+        content.mime_type,
+        now
+    ])?;
+    Ok(())
+}
+
+/// One live entry of this owner.
+pub fn live(conn: &Connection, owner: i64, id: i64) -> DbResult<Option<EntryRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM entries WHERE id = ?1 AND owner_id = ?2 AND trash_root IS NULL"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id, owner], from_row)
+        .optional()?)
+}
+
+/// One live entry of any owner (for signed links).
+pub fn live_any(conn: &Connection, id: i64) -> DbResult<Option<EntryRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM entries WHERE id = ?1 AND trash_root IS NULL");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// The live child `name` of `parent` (None: the root).
+pub fn child(
+    conn: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    name: &str,
+) -> DbResult<Option<EntryRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM entries
+         WHERE owner_id = ?1 AND parent_id IS ?2 AND name = ?3 AND trash_root IS NULL"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![owner, parent, name], from_row)
+        .optional()?)
+}
+
+/// How a listing is ordered; folders always come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Size,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    pub sort: SortKey,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Listing {
+    fn order_by(&self) -> String {
+        let column = match self.sort {
+            SortKey::Name => "name COLLATE NOCASE",
+            SortKey::Size => "size",
+            SortKey::CreatedAt => "created_at",
+            SortKey::UpdatedAt => "updated_at",
+        };
+        let direction = if self.descending { "DESC" } else { "ASC" };
+        format!("kind DESC, {column} {direction}, name {direction}, id {direction}")
+    }
+}
+
+/// A page of a folder's live children.
+pub fn children(
+    conn: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    listing: &Listing,
+) -> DbResult<(Vec<EntryRecord>, i64)> {
+    let filter = "owner_id = ?1 AND parent_id IS ?2 AND trash_root IS NULL";
+    let total = conn
+        .prepare_cached(&format!("SELECT COUNT(*) FROM entries WHERE {filter}"))?
+        .query_row(params![owner, parent], |r| r.get(0))?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM entries WHERE {filter} ORDER BY {} LIMIT ?3 OFFSET ?4",
+        listing.order_by()
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![owner, parent, listing.limit, listing.offset],
+            from_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok((rows, total))
+}
+
+/// Live entries below `under` (everywhere when None) whose name contains `query`, ignoring case.
+pub fn search(
+    conn: &Connection,
+    owner: i64,
+    under: Option<i64>,
+    query: &str,
+    listing: &Listing,
+) -> DbResult<(Vec<EntryRecord>, i64)> {
+    let pattern = format!("%{}%", super::users::escape_like(query));
+    let scope = "WITH RECURSIVE scope(id) AS (
+            SELECT id FROM entries WHERE owner_id = ?1 AND parent_id IS ?2 AND trash_root IS NULL
+            UNION ALL
+            SELECT e.id FROM entries e JOIN scope s ON e.parent_id = s.id WHERE e.trash_root IS NULL)";
+    let filter = "id IN scope AND name LIKE ?3 ESCAPE '\\'";
+    let total = conn
+        .prepare_cached(&format!(
+            "{scope} SELECT COUNT(*) FROM entries WHERE {filter}"
+        ))?
+        .query_row(params![owner, under, pattern], |r| r.get(0))?;
+    let sql = format!(
+        "{scope} SELECT {COLUMNS} FROM entries WHERE {filter} ORDER BY {} LIMIT ?4 OFFSET ?5",
+        listing.order_by()
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![owner, under, pattern, listing.limit, listing.offset],
+            from_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok((rows, total))
+}
+
+/// `/a/b/c` for an entry, following parents (and, for a trashed top entry, nothing more).
+pub fn path_of(conn: &Connection, id: i64) -> DbResult<String> {
+    let names: Vec<String> = conn
+        .prepare_cached(
+            "WITH RECURSIVE up(id, parent_id, name, depth) AS (
+                SELECT id, parent_id, name, 0 FROM entries WHERE id = ?1
+                UNION ALL
+                SELECT e.id, e.parent_id, e.name, up.depth + 1 FROM entries e JOIN up ON e.id = up.parent_id)
+             SELECT name FROM up ORDER BY depth DESC",
+        )?
+        .query_map([id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(format!("/{}", names.join("/")))
+}
+
+/// Whether `candidate` is `ancestor` or lies below it.
+pub fn is_within(conn: &Connection, ancestor: i64, candidate: i64) -> DbResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "WITH RECURSIVE up(id, parent_id) AS (
+                SELECT id, parent_id FROM entries WHERE id = ?2
+                UNION ALL
+                SELECT e.id, e.parent_id FROM entries e JOIN up ON e.id = up.parent_id)
+             SELECT 1 FROM up WHERE id = ?1",
+        )?
+        .query_row([ancestor, candidate], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Every live child of a folder, unordered.
+pub fn live_children(conn: &Connection, parent: i64) -> DbResult<Vec<EntryRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM entries WHERE parent_id = ?1 AND trash_root IS NULL");
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map([parent], from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// An entry and everything below it (the entry first).
+pub fn subtree(conn: &Connection, root: i64) -> DbResult<Vec<EntryRecord>> {
+    let sql = format!(
+        "WITH RECURSIVE down(id) AS (
+            SELECT ?1 UNION ALL SELECT e.id FROM entries e JOIN down d ON e.parent_id = d.id)
+         SELECT {COLUMNS} FROM entries WHERE id IN down ORDER BY id"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map([root], from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn rename_move(
+    conn: &Connection,
+    id: i64,
+    parent: Option<i64>,
+    name: &str,
+    now: i64,
+) -> DbResult<()> {
+    conn.prepare_cached(
+        "UPDATE entries SET parent_id = ?2, name = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, parent, name, now])?;
+    Ok(())
+}
+
+/// Moves a subtree to the trash: the top entry is detached and remembers where it was.
+pub fn trash(conn: &Connection, root: &EntryRecord, original_path: &str, now: i64) -> DbResult<()> {
+    conn.prepare_cached(
+        "WITH RECURSIVE down(id) AS (
+            SELECT ?1 UNION ALL SELECT e.id FROM entries e JOIN down d ON e.parent_id = d.id)
+         UPDATE entries SET trash_root = ?1 WHERE id IN down",
+    )?
+    .execute([root.id])?;
+    conn.prepare_cached(
+        "UPDATE entries SET parent_id = NULL, original_parent_id = ?2, deleted_at = ?3, original_path = ?4
+         WHERE id = ?1",
+    )?
+    .execute(params![root.id, root.parent_id, now, original_path])?;
+    Ok(())
+}
+
+/// Brings a trashed subtree back under `parent` with `name`.
+pub fn restore(
+    conn: &Connection,
+    root: i64,
+    parent: Option<i64>,
+    name: &str,
+    now: i64,
+) -> DbResult<()> {
+    conn.prepare_cached(
+        "UPDATE entries SET parent_id = ?2, name = ?3, updated_at = ?4, deleted_at = NULL,
+            original_parent_id = NULL, original_path = NULL WHERE id = ?1",
+    )?
+    .execute(params![root, parent, name, now])?;
+    conn.prepare_cached("UPDATE entries SET trash_root = NULL WHERE trash_root = ?1")?
+        .execute([root])?;
+    Ok(())
+}
+
+/// The owner's trash: the top entries of trashed subtrees, newest first.
+pub fn trash_items(
+    conn: &Connection,
+    owner: i64,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<EntryRecord>, i64)> {
+    let filter = "owner_id = ?1 AND trash_root = id";
+    let total = conn.query_row(
+        &format!("SELECT COUNT(*) FROM entries WHERE {filter}"),
+        [owner],
+        |r| r.get(0),
+    )?;
+    let sql = format!("SELECT {COLUMNS} FROM entries WHERE {filter} ORDER BY deleted_at DESC, id DESC LIMIT ?2 OFFSET ?3");
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map([owner, limit, offset], from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok((rows, total))
+}
+
+/// One trashed top entry of this owner.
+pub fn trash_item(conn: &Connection, owner: i64, id: i64) -> DbResult<Option<EntryRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM entries WHERE id = ?1 AND owner_id = ?2 AND trash_root = id"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id, owner], from_row)
+        .optional()?)
+}
+
+/// Top trash entries deleted before `before`, for every owner (auto-purge).
+pub fn expired_trash(conn: &Connection, before: i64) -> DbResult<Vec<(i64, i64)>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT owner_id, id FROM entries WHERE trash_root = id AND deleted_at < ?1",
+        )?
+        .query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Deletes every row of a trashed subtree; returns the blob hashes its files used (with repeats).
+pub fn purge(conn: &Connection, root: i64) -> DbResult<Vec<String>> {
+    let hashes = conn
+        .prepare_cached("SELECT sha256 FROM entries WHERE trash_root = ?1 AND sha256 IS NOT NULL")?
+        .query_map([root], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    conn.prepare_cached("DELETE FROM entries WHERE trash_root = ?1")?
+        .execute([root])?;
+    Ok(hashes)
+}
+
+/// Every blob hash an owner's entries use (with repeats), for deleting the owner.
+pub fn owner_hashes(conn: &Connection, owner: i64) -> DbResult<Vec<String>> {
+    let rows = conn
+        .prepare_cached("SELECT sha256 FROM entries WHERE owner_id = ?1 AND sha256 IS NOT NULL")?
+        .query_map([owner], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Logical bytes of an owner's files, trash included.
+pub fn owner_usage(conn: &Connection, owner: i64) -> DbResult<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(size), 0) FROM entries WHERE owner_id = ?1",
+        [owner],
+        |r| r.get(0),
+    )?)
+}
+
+/// (files, folders, logical bytes) over the whole instance.
+pub fn totals(conn: &Connection) -> DbResult<(i64, i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FILTER (WHERE kind = 'file'), COUNT(*) FILTER (WHERE kind = 'folder'),
+                COALESCE(SUM(size), 0) FROM entries",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}

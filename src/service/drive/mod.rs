@@ -1,0 +1,144 @@
+//! The drive: each user's tree of files and folders over the shared blob store, with
+//! quotas, the trash, and the durability rules of SPEC §9.
+
+pub mod names;
+pub mod trash;
+pub mod tree;
+pub mod upload;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::db::entries::EntryRecord;
+use crate::db::{self, Db, DbError};
+use crate::store::{BlobStore, StoreError};
+
+/// Everything that can go wrong in the drive.
+#[derive(Debug, thiserror::Error)]
+pub enum DriveError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("an entry with this name already exists here")]
+    NameConflict,
+    #[error("a folder cannot be moved into itself or below itself")]
+    InvalidMove,
+    #[error("this would pass your storage quota")]
+    QuotaExceeded,
+    #[error("the server's disk is full")]
+    StorageFull,
+    #[error("upload is larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("{field}: {problem}")]
+    Validation {
+        field: &'static str,
+        problem: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("storage: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<StoreError> for DriveError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Full => DriveError::StorageFull,
+            StoreError::LimitExceeded { limit } => DriveError::TooLarge(limit),
+            StoreError::Io(io) => DriveError::Io(io),
+        }
+    }
+}
+
+pub type DriveResult<T> = Result<T, DriveError>;
+
+/// An entry with its path, as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub record: EntryRecord,
+    pub path: String,
+}
+
+pub struct Drive {
+    pub(crate) db: Db,
+    pub(crate) store: Arc<BlobStore>,
+    pub(crate) thumbs: PathBuf,
+    /// Per-upload byte limit (`limits.max_upload_bytes`; None: unlimited).
+    pub(crate) max_upload: Option<u64>,
+    pub(crate) trash_days: u32,
+}
+
+impl Drive {
+    pub fn new(
+        db: Db,
+        store: Arc<BlobStore>,
+        thumbs: PathBuf,
+        max_upload: Option<u64>,
+        trash_days: u32,
+    ) -> Self {
+        Self {
+            db,
+            store,
+            thumbs,
+            max_upload,
+            trash_days,
+        }
+    }
+
+    pub fn store(&self) -> &BlobStore {
+        &self.store
+    }
+
+    /// Deletes the files of blobs that lost their last reference. Runs after the commit
+    /// that released them, under their stripe locks, and re-checks the database: an upload
+    /// of the same content may have claimed the hash again in between.
+    pub async fn reap(&self, hashes: Vec<String>) {
+        if hashes.is_empty() {
+            return;
+        }
+        let _guard = self.store.lock(hashes.iter().map(String::as_str)).await;
+        for hash in hashes {
+            let key = hash.clone();
+            match self.db.run(move |conn| db::blobs::exists(conn, &key)).await {
+                Ok(false) => {
+                    if let Err(error) = self.store.remove(&hash) {
+                        tracing::warn!(%hash, %error, "could not delete an unreferenced blob; `hoard check --repair` reclaims it");
+                    }
+                    let _ = crate::media::remove_thumbnails(&self.thumbs, &hash);
+                }
+                Ok(true) => {}
+                Err(error) => tracing::warn!(%hash, %error, "could not check a released blob"),
+            }
+        }
+    }
+
+    /// Inside a transaction deleting a user: releases every blob their entries use and
+    /// returns those now unreferenced (reap them after commit).
+    pub fn release_owner(conn: &rusqlite::Connection, owner: i64) -> Result<Vec<String>, DbError> {
+        release_all(conn, db::entries::owner_hashes(conn, owner)?)
+    }
+}
+
+/// Releases one reference per hash; returns the hashes whose blob is now unreferenced.
+pub(crate) fn release_all(
+    conn: &rusqlite::Connection,
+    hashes: Vec<String>,
+) -> Result<Vec<String>, DbError> {
+    let mut freed = Vec::new();
+    for hash in hashes {
+        if db::blobs::release(conn, &hash)? {
+            freed.push(hash);
+        }
+    }
+    Ok(freed)
+}
+
+/// The entry's path: its parent's path (computed once by the caller) plus its name.
+pub(crate) fn join_path(parent_path: &str, name: &str) -> String {
+    if parent_path == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent_path}/{name}")
+    }
+}

@@ -1,0 +1,154 @@
+//! File names and paths as SPEC §5 defines them, validated once at the edge.
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::DriveError;
+
+/// A valid entry name: 1–255 bytes of NFC UTF-8, no `/`, `\`, NUL or control characters,
+/// not `.` or `..`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileName(String);
+
+impl FileName {
+    pub fn parse(text: &str) -> Result<Self, DriveError> {
+        let name: String = text.nfc().collect();
+        let invalid = |why: &str| DriveError::InvalidName(format!("{why}: {:?}", truncate(text)));
+        if name.is_empty() {
+            return Err(invalid("a name cannot be empty"));
+        }
+        if name.len() > 255 {
+            return Err(invalid("a name is at most 255 bytes"));
+        }
+        if name == "." || name == ".." {
+            return Err(invalid("`.` and `..` are not names"));
+        }
+        if name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+        {
+            return Err(invalid(
+                "a name cannot hold `/`, `\\` or control characters",
+            ));
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `name (n).ext` — the auto-rename candidate number `n`.
+    pub fn numbered(&self, n: u32) -> Result<Self, DriveError> {
+        let (stem, ext) = split_extension(&self.0);
+        let mut stem = stem.to_owned();
+        let suffix = format!(" ({n}){ext}");
+        while stem.len() + suffix.len() > 255 {
+            stem.pop();
+        }
+        Self::parse(&format!("{stem}{suffix}"))
+    }
+}
+
+impl std::fmt::Display for FileName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Splits `a.tar.gz` into (`a.tar`, `.gz`); a leading dot (`.bashrc`) is not an extension.
+fn split_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(0) | None => (name, ""),
+        Some(dot) => name.split_at(dot),
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+/// A `by-path` path: the leading `/` is optional; empty segments, `.` and `..` are invalid.
+pub fn parse_path(text: &str) -> Result<Vec<FileName>, DriveError> {
+    let trimmed = text.strip_prefix('/').unwrap_or(text);
+    if trimmed.is_empty() {
+        return Err(DriveError::InvalidName("the path names no entry".into()));
+    }
+    trimmed.split('/').map(FileName::parse).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_names_are_kept_in_nfc() {
+        assert_eq!(FileName::parse("报告.pdf").unwrap().as_str(), "报告.pdf");
+        assert_eq!(
+            FileName::parse("cafe\u{301}.txt").unwrap().as_str(),
+            "caf\u{e9}.txt"
+        );
+        assert_eq!(FileName::parse("🎉 party").unwrap().as_str(), "🎉 party");
+        assert!(FileName::parse(&"é".repeat(127)).is_ok(), "254 bytes");
+    }
+
+    #[test]
+    fn bad_names_are_invalid() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\\b",
+            "nul\0",
+            "tab\t",
+            "line\n",
+            "del\u{7f}",
+            "c1\u{85}",
+        ] {
+            assert!(
+                matches!(FileName::parse(bad), Err(DriveError::InvalidName(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(FileName::parse(&"a".repeat(256)).is_err());
+        assert!(FileName::parse(&"é".repeat(128)).is_err(), "256 bytes");
+    }
+
+    #[test]
+    fn numbered_names_keep_the_extension() {
+        let name = FileName::parse("photo.tar.gz").unwrap();
+        assert_eq!(name.numbered(1).unwrap().as_str(), "photo.tar (1).gz");
+        assert_eq!(
+            FileName::parse(".bashrc")
+                .unwrap()
+                .numbered(2)
+                .unwrap()
+                .as_str(),
+            ".bashrc (2)"
+        );
+        assert_eq!(
+            FileName::parse("notes")
+                .unwrap()
+                .numbered(3)
+                .unwrap()
+                .as_str(),
+            "notes (3)"
+        );
+        let long = FileName::parse(&format!("{}.txt", "x".repeat(251))).unwrap();
+        assert_eq!(long.numbered(10).unwrap().as_str().len(), 255);
+    }
+
+    #[test]
+    fn paths_split_into_names() {
+        let names: Vec<String> = parse_path("/a/b.txt")
+            .unwrap()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(names, ["a", "b.txt"]);
+        assert_eq!(parse_path("a").unwrap().len(), 1);
+        for bad in ["", "/", "//a", "a//b", "a/", "a/./b", "a/../b", "/.."] {
+            assert!(parse_path(bad).is_err(), "{bad:?}");
+        }
+    }
+}

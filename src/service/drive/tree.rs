@@ -1,0 +1,216 @@
+//! Folders and the shape of the tree: create, read, resolve paths, list and search,
+//! rename and move, copy.
+
+use rusqlite::Connection;
+
+use super::names::FileName;
+use super::upload::{charge, folder_path, free_name, name_taken};
+use super::{join_path, Drive, DriveError, DriveResult, Entry};
+use crate::db::entries::{self, EntryRecord, Listing};
+use crate::db::{self, now};
+
+/// A rename and/or move; `parent: None` leaves the folder, `Some(None)` means the root.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub name: Option<FileName>,
+    pub parent: Option<Option<i64>>,
+}
+
+impl Drive {
+    pub async fn create_folder(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        name: FileName,
+    ) -> DriveResult<Entry> {
+        self.db
+            .write(move |tx| -> DriveResult<Entry> {
+                let parent_path = folder_path(tx, owner, parent)?;
+                let id = entries::insert_folder(tx, owner, parent, name.as_str(), now())
+                    .map_err(name_taken)?;
+                let record = entries::live(tx, owner, id)?.ok_or(DriveError::NotFound)?;
+                Ok(Entry {
+                    record,
+                    path: join_path(&parent_path, name.as_str()),
+                })
+            })
+            .await
+    }
+
+    /// One live entry of the owner; anyone else's is `NotFound`.
+    pub async fn get(&self, owner: i64, id: i64) -> DriveResult<Entry> {
+        self.db
+            .run(move |conn| with_path(conn, live(conn, owner, id)?))
+            .await
+    }
+
+    /// A live file of any owner — only for a caller who proved a signed link to it.
+    pub async fn get_any(&self, id: i64) -> DriveResult<EntryRecord> {
+        self.db
+            .run(move |conn| {
+                entries::live_any(conn, id)?
+                    .filter(|e| !e.is_folder)
+                    .ok_or(DriveError::NotFound)
+            })
+            .await
+    }
+
+    pub async fn resolve(&self, owner: i64, path: Vec<FileName>) -> DriveResult<Entry> {
+        self.db
+            .run(move |conn| {
+                let mut parent = None;
+                let mut found = None;
+                for name in &path {
+                    let entry = entries::child(conn, owner, parent, name.as_str())?
+                        .ok_or(DriveError::NotFound)?;
+                    parent = Some(entry.id);
+                    found = Some(entry);
+                }
+                with_path(conn, found.ok_or(DriveError::NotFound)?)
+            })
+            .await
+    }
+
+    /// A page of a folder, or with `query` a page of name matches below it.
+    pub async fn list(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        query: Option<String>,
+        listing: Listing,
+    ) -> DriveResult<(Vec<Entry>, i64)> {
+        self.db
+            .run(move |conn| -> DriveResult<(Vec<Entry>, i64)> {
+                let parent_path = folder_path(conn, owner, parent)?;
+                let Some(query) = query.filter(|q| !q.is_empty()) else {
+                    let (rows, total) = entries::children(conn, owner, parent, &listing)?;
+                    let items = rows
+                        .into_iter()
+                        .map(|r| Entry {
+                            path: join_path(&parent_path, &r.name),
+                            record: r,
+                        })
+                        .collect();
+                    return Ok((items, total));
+                };
+                let (rows, total) = entries::search(conn, owner, parent, &query, &listing)?;
+                let items = rows
+                    .into_iter()
+                    .map(|r| with_path(conn, r))
+                    .collect::<DriveResult<_>>()?;
+                Ok((items, total))
+            })
+            .await
+    }
+
+    /// Renames and/or moves an entry (a folder with everything in it).
+    pub async fn change(&self, owner: i64, id: i64, change: Change) -> DriveResult<Entry> {
+        self.db
+            .write(move |tx| -> DriveResult<Entry> {
+                let entry = live(tx, owner, id)?;
+                let parent = change.parent.unwrap_or(entry.parent_id);
+                let name = change
+                    .name
+                    .map_or(entry.name.clone(), |n| n.as_str().to_owned());
+                if let Some(target) = parent {
+                    folder_path(tx, owner, Some(target))?;
+                    if entry.is_folder && entries::is_within(tx, id, target)? {
+                        return Err(DriveError::InvalidMove);
+                    }
+                }
+                entries::rename_move(tx, id, parent, &name, now()).map_err(name_taken)?;
+                with_path(tx, live(tx, owner, id)?)
+            })
+            .await
+    }
+
+    /// Copies a file or a whole folder; blobs are shared, and the copy counts toward the
+    /// quota in full. Without an explicit name a clash is auto-renamed.
+    pub async fn copy(
+        &self,
+        owner: i64,
+        id: i64,
+        parent: Option<Option<i64>>,
+        name: Option<FileName>,
+    ) -> DriveResult<Entry> {
+        self.db
+            .write(move |tx| -> DriveResult<Entry> {
+                let source = live(tx, owner, id)?;
+                let target = parent.unwrap_or(source.parent_id);
+                let parent_path = folder_path(tx, owner, target)?;
+                if let Some(folder) = target.filter(|_| source.is_folder) {
+                    if entries::is_within(tx, id, folder)? {
+                        return Err(DriveError::InvalidMove);
+                    }
+                }
+                let wanted = FileName::parse(&source.name)?;
+                let name = match name {
+                    Some(explicit) => explicit,
+                    None if entries::child(tx, owner, target, wanted.as_str())?.is_some() => {
+                        free_name(tx, owner, target, &wanted)?
+                    }
+                    None => wanted,
+                };
+                let copy = copy_tree(tx, owner, &source, target, name.as_str())?;
+                with_path(tx, live(tx, owner, copy)?).map(|e| Entry {
+                    path: join_path(&parent_path, name.as_str()),
+                    ..e
+                })
+            })
+            .await
+    }
+
+    /// Moves an entry (and everything below it) to the trash.
+    pub async fn delete(&self, owner: i64, id: i64) -> DriveResult<()> {
+        self.db
+            .write(move |tx| -> DriveResult<()> {
+                let entry = live(tx, owner, id)?;
+                let path = entries::path_of(tx, id)?;
+                entries::trash(tx, &entry, &path, now())?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+/// Copies `source` (recursively) under `parent` as `name`; returns the new top id.
+fn copy_tree(
+    tx: &Connection,
+    owner: i64,
+    source: &EntryRecord,
+    parent: Option<i64>,
+    name: &str,
+) -> DriveResult<i64> {
+    let now = now();
+    let id = match &source.sha256 {
+        Some(sha256) => {
+            charge(tx, owner, source.size)?;
+            db::blobs::acquire(tx, sha256, source.size, now)?;
+            let mime = source.mime_type.clone().unwrap_or_default();
+            let content = entries::FileContent {
+                size: source.size,
+                sha256,
+                mime_type: &mime,
+            };
+            entries::insert_file(tx, owner, parent, name, &content, now).map_err(name_taken)?
+        }
+        None => entries::insert_folder(tx, owner, parent, name, now).map_err(name_taken)?,
+    };
+    if source.is_folder {
+        for child in entries::live_children(tx, source.id)? {
+            copy_tree(tx, owner, &child, Some(id), &child.name)?;
+        }
+    }
+    Ok(id)
+}
+
+fn live(conn: &Connection, owner: i64, id: i64) -> DriveResult<EntryRecord> {
+    entries::live(conn, owner, id)?.ok_or(DriveError::NotFound)
+}
+
+fn with_path(conn: &Connection, record: EntryRecord) -> DriveResult<Entry> {
+    Ok(Entry {
+        path: entries::path_of(conn, record.id)?,
+        record,
+    })
+}

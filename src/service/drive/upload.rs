@@ -1,0 +1,338 @@
+//! Uploads: bytes are staged (hashed, fsync'd) first; then, under the hashes' stripe
+//! locks, blobs are placed, and every row goes in with one transaction. Only after that
+//! commit does the caller answer. Any failure leaves nothing visible behind.
+
+use rusqlite::Connection;
+use tokio::io::AsyncRead;
+
+use super::names::FileName;
+use super::{join_path, release_all, Drive, DriveError, DriveResult, Entry};
+use crate::db::entries::{self, EntryRecord, FileContent};
+use crate::db::{self, now};
+use crate::store::{StagedBlob, StoreError};
+
+/// What to do when a name is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnConflict {
+    /// `name (1).ext`, `name (2).ext`, …
+    #[default]
+    Rename,
+    /// Replace the existing file's content (same id).
+    Overwrite,
+    /// 409 `name_conflict`.
+    Fail,
+}
+
+/// One staged file waiting for its commit.
+pub struct PendingFile {
+    pub name: FileName,
+    pub blob: StagedBlob,
+    pub mime_type: String,
+}
+
+/// Whether a committed upload made a new entry or replaced one (PUT answers 201 or 200).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Replaced,
+}
+
+impl Drive {
+    /// Streams one file into staging. `already` is what this request staged before, so a
+    /// multi-file upload is held to the quota as a whole while it streams.
+    pub async fn stage<R: AsyncRead + Unpin>(
+        &self,
+        owner: i64,
+        name: FileName,
+        reader: R,
+        already: u64,
+    ) -> DriveResult<PendingFile> {
+        let (used, quota) = self
+            .db
+            .run(move |conn| db::users::usage(conn, owner))
+            .await?;
+        let room = quota.map(|q| ((q - used).max(0) as u64).saturating_sub(already));
+        // Whichever limit is tighter decides the error: 507 for the quota, 413 for the size.
+        let quota_binds = room.is_some_and(|r| self.max_upload.is_none_or(|max| r <= max));
+        let limit = if quota_binds { room } else { self.max_upload };
+        let blob = self
+            .store
+            .stage(reader, limit)
+            .await
+            .map_err(|error| match error {
+                StoreError::LimitExceeded { .. } if quota_binds => DriveError::QuotaExceeded,
+                other => other.into(),
+            })?;
+        let mime_type = crate::media::identify(name.as_str(), &blob.head).mime_type;
+        Ok(PendingFile {
+            name,
+            blob,
+            mime_type,
+        })
+    }
+
+    /// Fails fast, before any byte is read, when a declared length cannot fit.
+    pub async fn precheck(&self, owner: i64, declared: u64) -> DriveResult<()> {
+        if self.max_upload.is_some_and(|max| declared > max) {
+            return Err(DriveError::TooLarge(self.max_upload.unwrap_or_default()));
+        }
+        let (used, quota) = self
+            .db
+            .run(move |conn| db::users::usage(conn, owner))
+            .await?;
+        if quota.is_some_and(|q| used.saturating_add(declared as i64) > q) {
+            return Err(DriveError::QuotaExceeded);
+        }
+        Ok(())
+    }
+
+    /// Commits staged files into `parent` (all or none).
+    pub async fn commit_upload(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        files: Vec<PendingFile>,
+        policy: OnConflict,
+    ) -> DriveResult<Vec<Entry>> {
+        let placed = self
+            .commit_with(files, move |tx, files| {
+                let parent_path = folder_path(tx, owner, parent)?;
+                let mut out = Vec::new();
+                let mut freed = Vec::new();
+                for file in files {
+                    let (entry, released) =
+                        put_file(tx, owner, parent, &parent_path, file, policy)?;
+                    out.push(entry.0);
+                    freed.extend(released);
+                }
+                Ok((out, freed))
+            })
+            .await?;
+        Ok(placed)
+    }
+
+    /// `PUT /files/by-path`: creates missing folders, then creates or replaces the file.
+    pub async fn put_by_path(
+        &self,
+        owner: i64,
+        path: Vec<FileName>,
+        file: PendingFile,
+    ) -> DriveResult<(Entry, Outcome)> {
+        let mut results = self
+            .commit_with(vec![file], move |tx, files| {
+                let (name, folders) = path
+                    .split_last()
+                    .ok_or(DriveError::InvalidName("empty path".into()))?;
+                let mut parent = None;
+                let mut parent_path = "/".to_owned();
+                for folder in folders {
+                    parent = Some(ensure_folder(tx, owner, parent, folder)?);
+                    parent_path = join_path(&parent_path, folder.as_str());
+                }
+                let mut out = Vec::new();
+                let mut freed = Vec::new();
+                for mut file in files {
+                    file.name = name.clone();
+                    let (entry, released) =
+                        put_file(tx, owner, parent, &parent_path, file, OnConflict::Overwrite)?;
+                    out.push(entry);
+                    freed.extend(released);
+                }
+                Ok((out, freed))
+            })
+            .await?;
+        results.pop().ok_or(DriveError::NotFound)
+    }
+
+    /// Places blobs, runs `work` in one transaction, reaps what it released; on failure
+    /// removes blob files this call created that no row refers to.
+    async fn commit_with<T, F>(&self, mut files: Vec<PendingFile>, work: F) -> DriveResult<Vec<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, Vec<FileMeta>) -> DriveResult<(Vec<T>, Vec<String>)>
+            + Send
+            + 'static,
+    {
+        let hashes: Vec<String> = files.iter().map(|f| f.blob.sha256.clone()).collect();
+        let guard = self.store.lock(hashes.iter().map(String::as_str)).await;
+        let store = self.store.clone();
+        let (files, created) = tokio::task::spawn_blocking(move || -> DriveResult<_> {
+            let mut created = Vec::new();
+            for file in &mut files {
+                if store.place(&mut file.blob)? {
+                    created.push(file.blob.sha256.clone());
+                }
+            }
+            Ok((files, created))
+        })
+        .await
+        .map_err(|e| DriveError::Io(std::io::Error::other(e)))??;
+        let metas = files.into_iter().map(FileMeta::from).collect();
+        let outcome = self.db.write(move |tx| work(tx, metas)).await;
+        match outcome {
+            Ok((items, freed)) => {
+                drop(guard);
+                self.reap(freed).await;
+                Ok(items)
+            }
+            Err(error) => {
+                for hash in created {
+                    let key = hash.clone();
+                    if let Ok(false) = self.db.run(move |conn| db::blobs::exists(conn, &key)).await
+                    {
+                        let _ = self.store.remove(&hash);
+                    }
+                }
+                drop(guard);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// A placed file's facts, as the transaction needs them.
+pub struct FileMeta {
+    name: FileName,
+    sha256: String,
+    size: i64,
+    mime_type: String,
+}
+
+impl From<PendingFile> for FileMeta {
+    fn from(file: PendingFile) -> Self {
+        Self {
+            name: file.name,
+            sha256: file.blob.sha256.clone(),
+            size: file.blob.size as i64,
+            mime_type: file.mime_type,
+        }
+    }
+}
+
+/// Inserts or replaces one file in `parent`, enforcing the quota; returns the entry, how it
+/// came to be, and hashes released by a replacement.
+fn put_file(
+    tx: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    parent_path: &str,
+    file: FileMeta,
+    policy: OnConflict,
+) -> DriveResult<((Entry, Outcome), Vec<String>)> {
+    let now = now();
+    let content = FileContent {
+        size: file.size,
+        sha256: &file.sha256,
+        mime_type: &file.mime_type,
+    };
+    // The blob row first: entries reference it.
+    db::blobs::acquire(tx, &file.sha256, file.size, now)?;
+    let existing = entries::child(tx, owner, parent, file.name.as_str())?;
+    let (id, name, replaced, outcome) = match (existing, policy) {
+        (Some(old), OnConflict::Overwrite) if !old.is_folder => {
+            charge(tx, owner, file.size - old.size)?;
+            entries::replace_content(tx, old.id, &content, now)?;
+            (
+                old.id,
+                old.name.clone(),
+                old.sha256.clone(),
+                Outcome::Replaced,
+            )
+        }
+        (Some(_), OnConflict::Fail | OnConflict::Overwrite) => {
+            return Err(DriveError::NameConflict)
+        }
+        (existing, _) => {
+            let name = if existing.is_some() {
+                free_name(tx, owner, parent, &file.name)?
+            } else {
+                file.name.clone()
+            };
+            charge(tx, owner, file.size)?;
+            let id = entries::insert_file(tx, owner, parent, name.as_str(), &content, now)
+                .map_err(name_taken)?;
+            (id, name.as_str().to_owned(), None, Outcome::Created)
+        }
+    };
+    let freed = release_all(tx, replaced.into_iter().collect())?;
+    let record = entries::live(tx, owner, id)?.ok_or(DriveError::NotFound)?;
+    Ok((
+        (
+            Entry {
+                record,
+                path: join_path(parent_path, &name),
+            },
+            outcome,
+        ),
+        freed,
+    ))
+}
+
+/// Adds `delta` bytes to the owner's usage, refusing to pass the quota.
+pub(crate) fn charge(tx: &Connection, owner: i64, delta: i64) -> DriveResult<()> {
+    let (used, quota) = db::users::usage(tx, owner)?;
+    if delta > 0 && quota.is_some_and(|q| used + delta > q) {
+        return Err(DriveError::QuotaExceeded);
+    }
+    db::users::add_usage(tx, owner, delta)?;
+    Ok(())
+}
+
+/// The first of `name (1)`, `name (2)`, … that is free in `parent`.
+pub(crate) fn free_name(
+    tx: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    name: &FileName,
+) -> DriveResult<FileName> {
+    for n in 1..10_000 {
+        let candidate = name.numbered(n)?;
+        if entries::child(tx, owner, parent, candidate.as_str())?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(DriveError::NameConflict)
+}
+
+/// The live folder `parent` of `owner` (None: the root) and its path; anything else is
+/// `NotFound`.
+pub(crate) fn folder_path(tx: &Connection, owner: i64, parent: Option<i64>) -> DriveResult<String> {
+    match parent {
+        None => Ok("/".into()),
+        Some(id) => match entries::live(tx, owner, id)? {
+            Some(EntryRecord {
+                is_folder: true, ..
+            }) => Ok(entries::path_of(tx, id)?),
+            _ => Err(DriveError::NotFound),
+        },
+    }
+}
+
+/// The folder `name` in `parent`, created when missing; a file there is a conflict.
+fn ensure_folder(
+    tx: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    name: &FileName,
+) -> DriveResult<i64> {
+    match entries::child(tx, owner, parent, name.as_str())? {
+        Some(existing) if existing.is_folder => Ok(existing.id),
+        Some(_) => Err(DriveError::NameConflict),
+        None => Ok(entries::insert_folder(
+            tx,
+            owner,
+            parent,
+            name.as_str(),
+            now(),
+        )?),
+    }
+}
+
+/// The unique index is the last word on name clashes.
+pub(crate) fn name_taken(error: db::DbError) -> DriveError {
+    if error.violates("entries_live_name") || error.violates("entries.owner_id") {
+        DriveError::NameConflict
+    } else {
+        DriveError::Db(error)
+    }
+}

@@ -1,0 +1,328 @@
+//! The content-addressed blob store: `blobs/ab/cd/<sha256>`. Blob paths derive from
+//! hashes only, so no user-chosen name ever becomes a disk path.
+//!
+//! Writing is two steps. `stage` streams bytes into `tmp/` while hashing and fsyncs them;
+//! `place` renames the staged file into its final path and fsyncs the directory. The
+//! caller commits its database rows in between `place` and releasing the hash's stripe
+//! lock, and deletes (`remove`) only under that same lock after checking the database, so
+//! an upload and a delete of the same content can never interleave.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+const CHUNK: usize = 1 << 20;
+const STRIPES: usize = 64;
+const HEAD: usize = 8192;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("upload passes its limit of {limit} bytes")]
+    LimitExceeded { limit: u64 },
+    #[error("no space left on the data filesystem")]
+    Full,
+    #[error("blob store: {0}")]
+    Io(io::Error),
+}
+
+impl From<io::Error> for StoreError {
+    fn from(error: io::Error) -> Self {
+        if error.kind() == io::ErrorKind::StorageFull || error.raw_os_error() == Some(28) {
+            StoreError::Full
+        } else {
+            StoreError::Io(error)
+        }
+    }
+}
+
+/// Bytes written to `tmp/`, hashed and fsync'd, not yet in the store. Dropping it removes
+/// the temp file unless it was placed.
+#[derive(Debug)]
+pub struct StagedBlob {
+    pub sha256: String,
+    pub size: u64,
+    /// The first bytes (up to 8 KiB), for sniffing the type.
+    pub head: Vec<u8>,
+    temp: Option<PathBuf>,
+}
+
+impl Drop for StagedBlob {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
+
+pub struct BlobStore {
+    blobs: PathBuf,
+    tmp: PathBuf,
+    stripes: Vec<Arc<Mutex<()>>>,
+}
+
+/// Held while a set of hashes is being placed-and-committed or checked-and-removed.
+pub struct StripeGuard {
+    _guards: Vec<OwnedMutexGuard<()>>,
+}
+
+impl BlobStore {
+    pub fn new(blobs: PathBuf, tmp: PathBuf) -> Self {
+        let stripes = (0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect();
+        Self {
+            blobs,
+            tmp,
+            stripes,
+        }
+    }
+
+    /// Where a blob lives.
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        let (a, b) = (
+            sha256.get(0..2).unwrap_or("00"),
+            sha256.get(2..4).unwrap_or("00"),
+        );
+        self.blobs.join(a).join(b).join(sha256)
+    }
+
+    /// Streams `reader` into a temp file while hashing; fails as soon as more than `limit`
+    /// bytes arrive. Memory use is one 1 MiB buffer whatever the size.
+    pub async fn stage<R: AsyncRead + Unpin>(
+        &self,
+        mut reader: R,
+        limit: Option<u64>,
+    ) -> Result<StagedBlob, StoreError> {
+        let temp = self.tmp.join(format!(
+            "{}.part",
+            crate::service::tokens::random_secret(16)
+        ));
+        let file = File::options().write(true).create_new(true).open(&temp)?;
+        let mut staged = StagedBlob {
+            sha256: String::new(),
+            size: 0,
+            head: Vec::new(),
+            temp: Some(temp),
+        };
+        let mut writer = Some((file, Sha256::new()));
+        let mut buffer = vec![0u8; CHUNK];
+        loop {
+            let filled = fill(&mut reader, &mut buffer).await?;
+            if filled == 0 {
+                break;
+            }
+            if staged.head.is_empty() {
+                staged.head = buffer[..filled.min(HEAD)].to_vec();
+            }
+            staged.size += filled as u64;
+            if let Some(limit) = limit.filter(|limit| staged.size > *limit) {
+                return Err(StoreError::LimitExceeded { limit });
+            }
+            let (mut file, mut hasher) = writer
+                .take()
+                .ok_or_else(|| io::Error::other("writer lost"))?;
+            let (file, hasher, returned) = tokio::task::spawn_blocking(move || -> io::Result<_> {
+                file.write_all(&buffer[..filled])?;
+                hasher.update(&buffer[..filled]);
+                Ok((file, hasher, buffer))
+            })
+            .await
+            .map_err(io::Error::other)??;
+            buffer = returned;
+            writer = Some((file, hasher));
+        }
+        let (file, hasher) = writer.ok_or_else(|| io::Error::other("writer lost"))?;
+        tokio::task::spawn_blocking(move || file.sync_all())
+            .await
+            .map_err(io::Error::other)??;
+        staged.sha256 = hex(&hasher.finalize());
+        Ok(staged)
+    }
+
+    /// Locks the stripes of these hashes (in a fixed order, so two callers cannot deadlock).
+    pub async fn lock<'a>(&self, hashes: impl IntoIterator<Item = &'a str>) -> StripeGuard {
+        let mut indices: Vec<usize> = hashes.into_iter().map(stripe_of).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        let mut guards = Vec::with_capacity(indices.len());
+        for index in indices {
+            guards.push(self.stripes[index].clone().lock_owned().await);
+        }
+        StripeGuard { _guards: guards }
+    }
+
+    /// Moves a staged blob into place (hold its stripe). Returns whether the blob file is
+    /// new; when identical content is already stored, the staged copy is dropped.
+    pub fn place(&self, staged: &mut StagedBlob) -> Result<bool, StoreError> {
+        let Some(temp) = staged.temp.take() else {
+            return Ok(false);
+        };
+        let dest = self.path(&staged.sha256);
+        if dest.is_file() {
+            fs::remove_file(&temp)?;
+            return Ok(false);
+        }
+        let dir = dest
+            .parent()
+            .ok_or_else(|| io::Error::other("blob path has no parent"))?;
+        if !dir.is_dir() {
+            fs::create_dir_all(dir)?;
+            sync_dir(&self.blobs)?;
+            if let Some(shard) = dir.parent() {
+                sync_dir(shard)?;
+            }
+        }
+        if let Err(error) = fs::rename(&temp, &dest) {
+            let _ = fs::remove_file(&temp);
+            return Err(error.into());
+        }
+        sync_dir(dir)?;
+        Ok(true)
+    }
+
+    /// Deletes a blob file (hold its stripe, and check first that no row refers to it).
+    pub fn remove(&self, sha256: &str) -> io::Result<()> {
+        match fs::remove_file(self.path(sha256)) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes leftovers of uploads that were in flight when the process stopped.
+    pub fn clean_tmp(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.tmp)? {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().ends_with(".part") {
+                fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Every blob file on disk, as (sha256, size) — for `hoard check`.
+    pub fn list(&self) -> io::Result<Vec<(String, u64)>> {
+        let mut found = Vec::new();
+        for shard in read_dirs(&self.blobs)? {
+            for sub in read_dirs(&shard)? {
+                for entry in fs::read_dir(&sub)? {
+                    let entry = entry?;
+                    found.push((
+                        entry.file_name().to_string_lossy().into_owned(),
+                        entry.metadata()?.len(),
+                    ));
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+fn read_dirs(path: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    for entry in fs::read_dir(path)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            dirs.push(entry.path());
+        }
+    }
+    Ok(dirs)
+}
+
+/// Reads until the buffer is full or the stream ends.
+async fn fill<R: AsyncRead + Unpin>(reader: &mut R, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let n = reader.read(&mut buffer[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+fn stripe_of(sha256: &str) -> usize {
+    usize::from_str_radix(sha256.get(0..2).unwrap_or("0"), 16).unwrap_or(0) % STRIPES
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hashes a whole file (for `hoard check`).
+pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let size = io::copy(&mut file, &mut hasher)?;
+    Ok((hex(&hasher.finalize()), size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, BlobStore) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("blobs")).unwrap();
+        fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        let store = BlobStore::new(dir.path().join("blobs"), dir.path().join("tmp"));
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn staging_hashes_and_placing_dedups() {
+        let (dir, store) = store();
+        let data = vec![7u8; 3 * CHUNK + 5];
+        let mut first = store.stage(&data[..], None).await.unwrap();
+        assert_eq!(first.size, data.len() as u64);
+        assert_eq!(first.sha256, hex(&Sha256::digest(&data)));
+        assert!(store.place(&mut first).unwrap(), "new blob");
+        let mut second = store.stage(&data[..], None).await.unwrap();
+        assert!(
+            !store.place(&mut second).unwrap(),
+            "same content is stored once"
+        );
+        assert_eq!(fs::read(store.path(&first.sha256)).unwrap(), data);
+        assert_eq!(
+            fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0,
+            "no temp debris"
+        );
+        assert_eq!(
+            store.list().unwrap(),
+            vec![(first.sha256.clone(), data.len() as u64)]
+        );
+    }
+
+    #[tokio::test]
+    async fn passing_the_limit_fails_and_leaves_nothing() {
+        let (dir, store) = store();
+        let data = vec![1u8; 2 * CHUNK];
+        let result = store.stage(&data[..], Some(CHUNK as u64)).await;
+        assert!(matches!(result, Err(StoreError::LimitExceeded { .. })));
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert!(
+            store
+                .stage(&data[..], Some(data.len() as u64))
+                .await
+                .is_ok(),
+            "exactly the limit is fine"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unplaced_stage_is_cleaned_up_when_dropped() {
+        let (dir, store) = store();
+        drop(store.stage(&b"hello"[..], None).await.unwrap());
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+}
