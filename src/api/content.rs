@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use poem::http::header;
 use poem::{IntoResponse, Request, Response};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -128,7 +129,8 @@ pub struct ContentApi {
 #[OpenApi(tag = "ApiTags::Files")]
 impl ContentApi {
     /// Download as an attachment (RFC 6266 `filename*` for any name); Range and
-    /// conditional requests are honoured.
+    /// conditional requests are honoured. A folder downloads as a zip streamed as it is
+    /// written (files stored uncompressed).
     #[oai(
         path = "/files/:id/download",
         method = "get",
@@ -141,6 +143,12 @@ impl ContentApi {
         id: Path<i64>,
         exp: Query<Option<i64>>,
     ) -> ApiResult<FileBody, ContentErrors> {
+        if let FileAccess::Caller(principal) = &access {
+            let entry = self.drive.get(principal.id(), id.0).await?;
+            if entry.record.is_folder {
+                return self.zip(&entry.record).await;
+            }
+        }
         let entry = self.open(access, id.0, exp.0).await?;
         self.serve(req, &entry, Mode::Download).await
     }
@@ -323,6 +331,24 @@ impl ContentApi {
             return Err(ApiError::not_found());
         }
         Ok(entry)
+    }
+
+    /// A folder as a zip, streamed as it is written (no Range: its length is not known).
+    async fn zip(&self, folder: &EntryRecord) -> ApiResult<FileBody, ContentErrors> {
+        let items = self.drive.archive_items(folder.owner_id, folder.id).await?;
+        let name = format!("{}.zip", folder.name);
+        let mut response = Response::builder()
+            .content_type("application/zip")
+            .header(
+                header::CONTENT_DISPOSITION,
+                bytes::content_disposition(DispositionKind::Attachment, &name),
+            )
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(crate::zipstream::stream_zip(items));
+        for (name, value) in media::safe_headers(false) {
+            response.headers_mut().insert(name, value);
+        }
+        Ok(FileBody(response))
     }
 
     async fn serve(

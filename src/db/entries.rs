@@ -267,6 +267,29 @@ pub fn live_children(conn: &Connection, parent: i64) -> DbResult<Vec<EntryRecord
     Ok(rows)
 }
 
+/// A live folder's subtree for an archive: (path relative to the folder's parent, is
+/// folder, size, sha256, updated_at), parents before children.
+pub fn subtree_paths(
+    conn: &Connection,
+    root: i64,
+) -> DbResult<Vec<(String, bool, i64, Option<String>, i64)>> {
+    let rows = conn
+        .prepare_cached(
+            "WITH RECURSIVE down(id, rel, depth) AS (
+                SELECT id, name, 0 FROM entries WHERE id = ?1
+                UNION ALL
+                SELECT e.id, down.rel || '/' || e.name, down.depth + 1
+                FROM entries e JOIN down ON e.parent_id = down.id WHERE e.trash_root IS NULL)
+             SELECT down.rel, e.kind = 'folder', e.size, e.sha256, e.updated_at
+             FROM down JOIN entries e ON e.id = down.id ORDER BY down.depth, down.rel",
+        )?
+        .query_map([root], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
 /// An entry and everything below it (the entry first).
 pub fn subtree(conn: &Connection, root: i64) -> DbResult<Vec<EntryRecord>> {
     let sql = format!(

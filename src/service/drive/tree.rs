@@ -8,6 +8,7 @@ use super::upload::{charge, folder_path, free_name, name_taken};
 use super::{join_path, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord, Listing};
 use crate::db::{self, now};
+use crate::zipstream::ZipItem;
 
 /// A rename and/or move; `parent: None` leaves the folder, `Some(None)` means the root.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +54,27 @@ impl Drive {
                     .ok_or(DriveError::NotFound)
             })
             .await
+    }
+
+    /// A folder's contents as archive items (the folder's name is the top directory).
+    pub async fn archive_items(&self, owner: i64, id: i64) -> DriveResult<Vec<ZipItem>> {
+        let rows = self
+            .db
+            .run(move |conn| -> DriveResult<_> {
+                live(conn, owner, id)?;
+                Ok(entries::subtree_paths(conn, id)?)
+            })
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|(path, is_folder, size, sha256, modified)| ZipItem {
+                path: if is_folder { format!("{path}/") } else { path },
+                blob: sha256.map(|sha| self.store.path(&sha)),
+                size: size as u64,
+                modified,
+            })
+            .collect();
+        Ok(items)
     }
 
     pub async fn resolve(&self, owner: i64, path: Vec<FileName>) -> DriveResult<Entry> {
