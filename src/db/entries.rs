@@ -267,12 +267,18 @@ pub fn live_children(conn: &Connection, parent: i64) -> DbResult<Vec<EntryRecord
     Ok(rows)
 }
 
-/// A live folder's subtree for an archive: (path relative to the folder's parent, is
-/// folder, size, sha256, updated_at), parents before children.
-pub fn subtree_paths(
-    conn: &Connection,
-    root: i64,
-) -> DbResult<Vec<(String, bool, i64, Option<String>, i64)>> {
+/// One entry of a folder archive.
+pub struct ArchiveRow {
+    /// Path relative to the folder's parent (so it starts with the folder's name).
+    pub path: String,
+    pub is_folder: bool,
+    pub size: i64,
+    pub sha256: Option<String>,
+    pub updated_at: i64,
+}
+
+/// A live folder's subtree for an archive, parents before children.
+pub fn subtree_paths(conn: &Connection, root: i64) -> DbResult<Vec<ArchiveRow>> {
     let rows = conn
         .prepare_cached(
             "WITH RECURSIVE down(id, rel, depth) AS (
@@ -284,7 +290,13 @@ pub fn subtree_paths(
              FROM down JOIN entries e ON e.id = down.id ORDER BY down.depth, down.rel",
         )?
         .query_map([root], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(ArchiveRow {
+                path: r.get(0)?,
+                is_folder: r.get(1)?,
+                size: r.get(2)?,
+                sha256: r.get(3)?,
+                updated_at: r.get(4)?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     Ok(rows)

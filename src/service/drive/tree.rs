@@ -67,11 +67,15 @@ impl Drive {
             .await?;
         let items = rows
             .into_iter()
-            .map(|(path, is_folder, size, sha256, modified)| ZipItem {
-                path: if is_folder { format!("{path}/") } else { path },
-                blob: sha256.map(|sha| self.store.path(&sha)),
-                size: size as u64,
-                modified,
+            .map(|row| ZipItem {
+                path: if row.is_folder {
+                    format!("{}/", row.path)
+                } else {
+                    row.path
+                },
+                blob: row.sha256.map(|sha| self.store.path(&sha)),
+                size: row.size as u64,
+                modified: row.updated_at,
             })
             .collect();
         Ok(items)
