@@ -1,40 +1,40 @@
 //! Folder downloads as streamed zip archives (SPEC §5): no temporary archive on disk and memory
 //! bounded whatever the folder size.
 //!
-//! A blocking thread drives the `zip` crate's non-seeking writer (`ZipWriter::new_stream`, which
-//! writes a data descriptor after each entry) into a sink that cuts its output into 1 MiB
-//! frames and hands them to the connection through a channel of [`DEPTH`] frames, so a slow
-//! client back-pressures the disk reads and peak memory is a few MiB. Entries are STORED, not
-//! deflated: the bytes are copied at disk speed on a weak CPU, most drive content (photos,
-//! video, archives, office files) is already compressed, and the archive length is exact.
+//! Entries are STORED, not deflated: bytes are copied at disk speed on a weak CPU, most drive
+//! content (photos, video, archives) is already compressed, and the archive length is known
+//! before the first byte, so the body announces it (`Content-Length`: a real progress bar) and
+//! a shortfall is a visibly failed transfer. The writer is ours: the `zip` crate's 7.x stream
+//! mode (the newest within our MSRV) writes folder entries that Info-ZIP rejects and a broken
+//! ZIP64 central directory past 4 GiB.
 //!
-//! Names are UTF-8 (the crate sets general-purpose flag bit 11 for every non-ASCII name).
-//! Modification times are written twice: the DOS field in the server's local wall time (what
-//! Windows Explorer shows) and the Info-ZIP extended timestamp (exact UTC seconds, used by
-//! `unzip`, 7-Zip and macOS). ZIP64 records are emitted by the crate where needed: for an entry
-//! of 4 GiB or more (marked up front from [`ZipItem::size`]), for entries starting past 4 GiB
-//! and for more than 65 535 entries.
+//! Layout (APPNOTE 6.3): each entry is a local header with flag bit 3 (its CRC follows the
+//! data in a descriptor) and bit 11 (UTF-8 name), then the bytes; then the central directory
+//! and the end records. ZIP64 fields appear where needed: entries of 4 GiB or more, entries
+//! starting past 4 GiB, and 65 535 entries or more. Each entry carries the DOS time in the
+//! server's local wall time (what Windows Explorer shows) and the Info-ZIP extended timestamp
+//! (exact UTC seconds, used by `unzip`, 7-Zip and macOS).
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
-use http_body::Frame;
+use bytes::{BufMut, Bytes, BytesMut};
+use http_body::{Frame, SizeHint};
 use poem::Body;
 use tokio::sync::mpsc;
-use zip::write::{FullFileOptions, ZipWriter};
-use zip::{CompressionMethod, DateTime};
 
 /// Bytes per blob read and per body frame.
 const CHUNK: usize = 1 << 20;
 /// Frames buffered between the writer thread and the connection.
 const DEPTH: usize = 4;
-/// Info-ZIP extended timestamp extra field ("UT").
-const EXTENDED_TIMESTAMP: u16 = 0x5455;
+/// A size or offset this large is stored in a ZIP64 field (the 32-bit field holds this marker).
+const MAX32: u64 = 0xFFFF_FFFF;
+/// General-purpose flags: bit 3 (sizes and CRC in a data descriptor), bit 11 (UTF-8 name).
+const FLAGS: u16 = 1 << 3 | 1 << 11;
 
 /// One file of the archive.
 #[derive(Debug, Clone)]
@@ -50,191 +50,231 @@ pub struct ZipItem {
     pub modified: i64,
 }
 
-/// Streams a zip of `items` as a response body (chunked: its length is not announced).
+/// Streams a zip of `items` as a response body of exact, announced length.
 ///
 /// The writer thread starts on the first poll, so a body that is never polled (HEAD) reads
 /// nothing; it stops as soon as the client goes away. An I/O error mid-stream ends the body
 /// with an error, so the client sees a truncated transfer, never a complete-looking archive.
 pub fn stream_zip(items: Vec<ZipItem>) -> Body {
+    let (entries, remaining) = plan(items);
     let body = ZipBody {
-        job: Some(items),
+        job: Some(entries),
         rx: None,
-        done: false,
+        remaining,
     };
     Body::from(http_body_util::combinators::BoxBody::new(body))
 }
 
-/// What the writer thread sends: a frame, `None` once the archive is complete, or the error
-/// that ended it.
-type Msg = io::Result<Option<Bytes>>;
-
-struct ZipBody {
-    job: Option<Vec<ZipItem>>,
-    rx: Option<mpsc::Receiver<Msg>>,
-    done: bool,
+/// One archive entry, placed.
+struct Entry {
+    name: String,
+    blob: Option<PathBuf>,
+    dir: bool,
+    size: u64,
+    offset: u64,
+    crc: u32,
+    dos: (u16, u16),
+    mtime: Option<i32>,
 }
 
-impl http_body::Body for ZipBody {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<io::Result<Frame<Bytes>>>> {
-        let this = &mut *self;
-        if this.done {
-            return Poll::Ready(None);
-        }
-        if let Some(items) = this.job.take() {
-            let (tx, rx) = mpsc::channel(DEPTH);
-            match tokio::runtime::Handle::try_current() {
-                Ok(rt) => drop(rt.spawn_blocking(move || run(items, tx))),
-                Err(e) => {
-                    this.done = true;
-                    return Poll::Ready(Some(Err(io::Error::other(e))));
-                }
-            }
-            this.rx = Some(rx);
-        }
-        let Some(rx) = this.rx.as_mut() else {
-            this.done = true;
-            return Poll::Ready(None);
-        };
-        let msg = std::task::ready!(rx.poll_recv(cx));
-        if let Some(Ok(Some(chunk))) = msg {
-            return Poll::Ready(Some(Ok(Frame::data(chunk))));
-        }
-        this.done = true;
-        this.rx = None;
-        Poll::Ready(match msg {
-            Some(Ok(_)) => None,
-            Some(Err(e)) => Some(Err(e)),
-            None => Some(Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "zip writer ended early",
-            ))),
-        })
+// One field per APPNOTE line is too tall: fields are grouped as the format's tables are.
+#[rustfmt::skip]
+impl Entry {
+    /// Whether the sizes need ZIP64 (then so do the local header and the descriptor).
+    fn big(&self) -> bool { self.size >= MAX32 }
+    /// Whether the entry starts past what a 32-bit offset can say.
+    fn far(&self) -> bool { self.offset >= MAX32 }
+    /// The Info-ZIP extended timestamp field ("UT"), mtime only.
+    fn ut_len(&self) -> u64 { 9 * u64::from(self.mtime.is_some()) }
+    fn local_len(&self) -> u64 { 30 + self.name.len() as u64 + self.local_extra_len() }
+    fn local_extra_len(&self) -> u64 { 20 * u64::from(self.big()) + self.ut_len() }
+    fn descriptor_len(&self) -> u64 { 16 + 8 * u64::from(self.big()) }
+    fn central_len(&self) -> u64 { 46 + self.name.len() as u64 + self.central_extra_len() }
+    fn central_extra_len(&self) -> u64 { self.zip64_len() + self.ut_len() }
+    /// The central ZIP64 field: both sizes if big, the offset if far.
+    fn zip64_len(&self) -> u64 {
+        match 2 * u64::from(self.big()) + u64::from(self.far()) { 0 => 0, n => 4 + 8 * n }
     }
 
-    fn is_end_stream(&self) -> bool {
-        self.done
+    /// Local and central header, from "version needed" to the extra field's length.
+    fn common(&self, h: &mut Vec<u8>, crc: u32, size32: u32, extra_len: u64) {
+        h.put_u16_le(if self.big() || self.far() { 45 } else { 20 });
+        h.put_u16_le(FLAGS); h.put_u16_le(0 /* stored */); h.put_u16_le(self.dos.0);
+        h.put_u16_le(self.dos.1); h.put_u32_le(crc); h.put_u32_le(size32); h.put_u32_le(size32);
+        h.put_u16_le(self.name.len() as u16 /* checked in `plan` */); h.put_u16_le(extra_len as u16);
+    }
+
+    fn put_ut(&self, h: &mut Vec<u8>) {
+        if let Some(mtime) = self.mtime {
+            h.put_slice(&[0x55, 0x54, 5, 0, 1]); // "UT", 5 bytes, flags: mtime only
+            h.put_i32_le(mtime);
+        }
+    }
+
+    fn local_header(&self) -> Vec<u8> {
+        let mut h = Vec::with_capacity(self.local_len() as usize);
+        h.put_u32_le(0x0403_4b50);
+        self.common(&mut h, 0, if self.big() { u32::MAX } else { 0 }, self.local_extra_len());
+        h.put_slice(self.name.as_bytes());
+        if self.big() {
+            h.put_slice(&[1, 0, 16, 0]); // ZIP64 sizes: zero here, known in the descriptor
+            h.put_bytes(0, 16);
+        }
+        self.put_ut(&mut h);
+        h
+    }
+
+    fn descriptor(&self) -> Vec<u8> {
+        let mut h = Vec::with_capacity(24);
+        h.put_u32_le(0x0807_4b50); h.put_u32_le(self.crc);
+        if self.big() { h.put_u64_le(self.size); h.put_u64_le(self.size); }
+        else { h.put_u32_le(self.size as u32); h.put_u32_le(self.size as u32); }
+        h
+    }
+
+    fn central_header(&self, h: &mut Vec<u8>) {
+        h.put_u32_le(0x0201_4b50);
+        h.put_u16_le(3 << 8 | 45); // made by: Unix, APPNOTE 4.5
+        self.common(h, self.crc, self.size.min(MAX32) as u32, self.central_extra_len());
+        h.put_u16_le(0); h.put_u16_le(0); h.put_u16_le(0); // comment length, disk, internal attrs
+        h.put_u32_le(if self.dir { 0o40755 << 16 | 0x10 } else { 0o100644 << 16 });
+        h.put_u32_le(self.offset.min(MAX32) as u32);
+        h.put_slice(self.name.as_bytes());
+        if self.zip64_len() > 0 {
+            h.put_u16_le(1); h.put_u16_le((self.zip64_len() - 4) as u16);
+            if self.big() { h.put_u64_le(self.size); h.put_u64_le(self.size); }
+            if self.far() { h.put_u64_le(self.offset); }
+        }
+        self.put_ut(h);
     }
 }
 
-/// The writer thread: the whole archive, then the end marker or the error.
-fn run(items: Vec<ZipItem>, tx: mpsc::Sender<Msg>) {
-    let mut sink = Sink {
-        buf: BytesMut::new(),
-        tx: &tx,
-    };
-    let result = write_archive(&items, &mut sink).and_then(|()| sink.send());
-    let end = match result {
-        Ok(()) => Ok(None),
-        Err(e) if tx.is_closed() => {
-            tracing::debug!("zip download abandoned by the client: {e}");
-            return;
-        }
-        Err(e) => {
-            tracing::warn!("zip download failed mid-stream: {e}");
-            Err(e)
-        }
-    };
-    // Fails only if the client has gone away meanwhile: nothing left to tell.
-    let _ = tx.blocking_send(end);
-}
-
-fn write_archive(items: &[ZipItem], sink: &mut Sink<'_>) -> io::Result<()> {
-    let mut zip = ZipWriter::new_stream(sink);
+/// Names, offsets and the exact archive length, before any I/O.
+fn plan(items: Vec<ZipItem>) -> (Vec<Entry>, u64) {
     let mut seen = HashSet::new();
-    let mut buf = vec![0u8; CHUNK];
+    let mut entries = Vec::with_capacity(items.len());
+    let mut offset = 0;
     for item in items {
-        let Some(name) = sanitize(&item.path) else {
-            tracing::warn!(path = %item.path, "zip: skipped an entry with no usable name");
-            continue;
+        let name = match sanitize(&item.path) {
+            Some(name) if name.len() < usize::from(u16::MAX) => name,
+            _ => {
+                tracing::warn!(path = %item.path, "zip: skipped an entry with no usable name");
+                continue;
+            }
         };
         if !seen.insert(name.clone()) {
             tracing::warn!(path = %item.path, "zip: skipped a duplicate entry name");
             continue;
         }
-        let options = options(item.modified, item.size);
-        if name.ends_with('/') {
-            // Not `add_directory`: in stream mode it sets the data-descriptor flag but writes no
-            // descriptor, which Info-ZIP's `unzip` rejects as overlapping entries. An empty
-            // entry named "…/" is a folder to every extractor.
-            zip.start_file(name, options.unix_permissions(0o755))?;
-            continue;
-        }
-        zip.start_file(name, options.unix_permissions(0o644))?;
-        match &item.blob {
-            Some(blob) => copy_blob(blob, item.size, &mut zip, &mut buf)?,
-            None if item.size == 0 => {}
-            None => return Err(io::Error::other(format!("no blob for {}", item.path))),
-        }
-    }
-    zip.finish()?;
-    Ok(())
-}
-
-/// Copies exactly `size` bytes of `path` into the current entry.
-fn copy_blob(path: &Path, size: u64, out: &mut impl Write, buf: &mut [u8]) -> io::Result<()> {
-    let mut file = File::open(path)?;
-    let actual = file.metadata()?.len();
-    if actual != size {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "blob {} holds {actual} bytes, {size} expected",
-                path.display()
-            ),
-        ));
-    }
-    let mut left = size;
-    while left > 0 {
-        let want = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
-        let n = match file.read(&mut buf[..want]) {
-            Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+        let dir = name.ends_with('/');
+        let entry = Entry {
+            blob: if dir { None } else { item.blob },
+            size: if dir { 0 } else { item.size },
+            dos: dos_time(item.modified),
+            mtime: i32::try_from(item.modified).ok(),
+            name,
+            dir,
+            offset,
+            crc: 0,
         };
-        out.write_all(&buf[..n])?;
-        left -= n as u64;
+        offset += entry.local_len() + entry.size + entry.descriptor_len();
+        entries.push(entry);
     }
-    Ok(())
+    let central: u64 = entries.iter().map(Entry::central_len).sum();
+    let zip64 = needs_zip64_end(entries.len() as u64, offset, central);
+    (entries, offset + central + 22 + 76 * u64::from(zip64))
 }
 
-/// Entry options: STORED, both timestamps, ZIP64 when the entry itself needs it.
-fn options(modified: i64, size: u64) -> FullFileOptions<'static> {
-    let mut options = FullFileOptions::default()
-        .compression_method(CompressionMethod::Stored)
-        .last_modified_time(dos_time(modified))
-        .large_file(size >= zip::ZIP64_BYTES_THR);
-    if let Ok(secs) = i32::try_from(modified) {
-        let mut field = [1u8, 0, 0, 0, 0]; // flags: mtime present
-        field[1..].copy_from_slice(&secs.to_le_bytes());
-        if let Err(e) = options.add_extra_data(EXTENDED_TIMESTAMP, field, false) {
-            tracing::debug!("zip: no extended timestamp: {e}");
+fn needs_zip64_end(count: u64, central_start: u64, central_len: u64) -> bool {
+    count >= 0xFFFF || central_start >= MAX32 || central_len >= MAX32
+}
+
+/// The writer thread: the archive, or the error that cut it short.
+fn run(mut entries: Vec<Entry>, tx: mpsc::Sender<io::Result<Bytes>>) {
+    let mut out = Sink {
+        buf: BytesMut::new(),
+        tx: &tx,
+        written: 0,
+    };
+    if let Err(e) = write_archive(&mut entries, &mut out).and_then(|()| out.send()) {
+        if tx.is_closed() {
+            tracing::debug!("zip download abandoned by the client: {e}");
+        } else {
+            tracing::warn!("zip download failed mid-stream: {e}");
+            let _ = tx.blocking_send(Err(e)); // fails only if the client left meanwhile
         }
     }
-    options
 }
 
-/// Unix seconds as a DOS timestamp in local wall time; 1980-01-01 when out of DOS range.
-fn dos_time(secs: i64) -> DateTime {
+fn write_archive(entries: &mut [Entry], out: &mut Sink<'_>) -> io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    for entry in entries.iter_mut() {
+        out.put(&entry.local_header())?;
+        let mut crc = crc32fast::Hasher::new();
+        if let Some(blob) = &entry.blob {
+            let mut file = File::open(blob)?;
+            let actual = file.metadata()?.len();
+            if actual != entry.size {
+                let msg = format!("{}: {actual} bytes, not {}", blob.display(), entry.size);
+                return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
+            }
+            let mut left = entry.size;
+            while left > 0 {
+                let want = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+                let n = match file.read(&mut buf[..want]) {
+                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                crc.update(&buf[..n]);
+                out.put(&buf[..n])?;
+                left -= n as u64;
+            }
+        } else if entry.size > 0 {
+            return Err(io::Error::other(format!("no blob for {}", entry.name)));
+        }
+        entry.crc = crc.finalize();
+        out.put(&entry.descriptor())?;
+    }
+    let start = out.written;
+    let mut h = Vec::new();
+    for entry in entries.iter() {
+        entry.central_header(&mut h);
+        if h.len() >= CHUNK {
+            out.put(&std::mem::take(&mut h))?;
+        }
+    }
+    let len = out.written + h.len() as u64 - start;
+    end_records(&mut h, entries.len() as u64, start, len);
+    out.put(&h)
+}
+
+/// The ZIP64 end record and locator if needed, then the end of central directory record.
+#[rustfmt::skip]
+fn end_records(h: &mut Vec<u8>, count: u64, start: u64, len: u64) {
+    if needs_zip64_end(count, start, len) {
+        h.put_u32_le(0x0606_4b50); h.put_u64_le(44 /* bytes after this field */);
+        h.put_u16_le(3 << 8 | 45); h.put_u16_le(45); h.put_u64_le(0 /* both disk numbers */);
+        h.put_u64_le(count); h.put_u64_le(count); h.put_u64_le(len); h.put_u64_le(start);
+        h.put_u32_le(0x0706_4b50); h.put_u32_le(0); h.put_u64_le(start + len); h.put_u32_le(1);
+    }
+    h.put_u32_le(0x0605_4b50); h.put_u32_le(0 /* both disk numbers */);
+    h.put_u16_le(count.min(0xFFFF) as u16); h.put_u16_le(count.min(0xFFFF) as u16);
+    h.put_u32_le(len.min(MAX32) as u32); h.put_u32_le(start.min(MAX32) as u32);
+    h.put_u16_le(0 /* comment length */);
+}
+
+/// Unix seconds as DOS (time, date) in local wall time; 1980-01-01 when out of DOS range.
+fn dos_time(secs: i64) -> (u16, u16) {
     use chrono::{Datelike, TimeZone, Timelike};
-    let to_dos = |t: chrono::DateTime<chrono::Local>| {
-        let year = u16::try_from(t.year()).ok()?;
-        let [month, day, hour, minute, second] =
-            [t.month(), t.day(), t.hour(), t.minute(), t.second()]
-                .map(|v| u8::try_from(v).unwrap_or(0));
-        DateTime::from_date_and_time(year, month, day, hour, minute, second).ok()
-    };
-    chrono::Local
-        .timestamp_opt(secs, 0)
-        .earliest()
-        .and_then(to_dos)
-        .unwrap_or_default()
+    match chrono::Local.timestamp_opt(secs, 0).earliest() {
+        Some(t) if (1980..=2107).contains(&t.year()) => (
+            (t.hour() << 11 | t.minute() << 5 | (t.second() / 2)) as u16,
+            ((t.year() as u32 - 1980) << 9 | t.month() << 5 | t.day()) as u16,
+        ),
+        _ => (0, 1 << 5 | 1),
+    }
 }
 
 /// The name an item is archived under, never one that escapes the extraction folder (zip-slip):
@@ -259,10 +299,27 @@ fn sanitize(path: &str) -> Option<String> {
 /// Cuts the archive into [`CHUNK`]-byte frames and blocks while the channel is full.
 struct Sink<'a> {
     buf: BytesMut,
-    tx: &'a mpsc::Sender<Msg>,
+    tx: &'a mpsc::Sender<io::Result<Bytes>>,
+    written: u64,
 }
 
 impl Sink<'_> {
+    fn put(&mut self, mut data: &[u8]) -> io::Result<()> {
+        self.written += data.len() as u64;
+        while !data.is_empty() {
+            if self.buf.is_empty() {
+                self.buf.reserve(CHUNK);
+            }
+            let n = data.len().min(CHUNK - self.buf.len());
+            self.buf.extend_from_slice(&data[..n]);
+            data = &data[n..];
+            if self.buf.len() >= CHUNK {
+                self.send()?;
+            }
+        }
+        Ok(())
+    }
+
     /// Sends what is buffered; fails once the client has gone away.
     fn send(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
@@ -270,26 +327,59 @@ impl Sink<'_> {
         }
         let frame = self.buf.split().freeze();
         self.tx
-            .blocking_send(Ok(Some(frame)))
+            .blocking_send(Ok(frame))
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
     }
 }
 
-impl Write for Sink<'_> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.buf.is_empty() {
-            self.buf.reserve(CHUNK);
+/// Frames from the writer thread, exactly `remaining` bytes or an error.
+struct ZipBody {
+    job: Option<Vec<Entry>>,
+    rx: Option<mpsc::Receiver<io::Result<Bytes>>>,
+    remaining: u64,
+}
+
+impl http_body::Body for ZipBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<io::Result<Frame<Bytes>>>> {
+        let this = &mut *self;
+        if this.remaining == 0 {
+            return Poll::Ready(None);
         }
-        let n = data.len().min(CHUNK - self.buf.len());
-        self.buf.extend_from_slice(&data[..n]);
-        if self.buf.len() >= CHUNK {
-            self.send()?;
+        if let Some(entries) = this.job.take() {
+            let (tx, rx) = mpsc::channel(DEPTH);
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => drop(rt.spawn_blocking(move || run(entries, tx))),
+                Err(e) => return Poll::Ready(Some(Err(io::Error::other(e)))),
+            }
+            this.rx = Some(rx);
         }
-        Ok(n)
+        let Some(rx) = this.rx.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let err = match std::task::ready!(rx.poll_recv(cx)) {
+            Some(Ok(chunk)) if chunk.len() as u64 <= this.remaining => {
+                this.remaining -= chunk.len() as u64;
+                return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            }
+            Some(Ok(_)) => io::Error::other("zip archive longer than planned"),
+            Some(Err(e)) => e,
+            None => io::Error::new(io::ErrorKind::UnexpectedEof, "zip writer ended early"),
+        };
+        this.rx = None;
+        Poll::Ready(Some(Err(err)))
     }
 
-    /// A no-op: frames go out when full, and the last one when the archive is finished.
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
     }
 }

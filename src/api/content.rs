@@ -130,7 +130,7 @@ pub struct ContentApi {
 impl ContentApi {
     /// Download as an attachment (RFC 6266 `filename*` for any name); Range and
     /// conditional requests are honoured. A folder downloads as a zip streamed as it is
-    /// written (files stored uncompressed).
+    /// written (files stored uncompressed, so its Content-Length is exact).
     #[oai(
         path = "/files/:id/download",
         method = "get",
@@ -333,7 +333,8 @@ impl ContentApi {
         Ok(entry)
     }
 
-    /// A folder as a zip, streamed as it is written (no Range: its length is not known).
+    /// A folder as a zip, streamed as it is written; entries are stored uncompressed, so the
+/// archive's exact length is known up front (Content-Length, but no Range).
     async fn zip(&self, folder: &EntryRecord) -> ApiResult<FileBody, ContentErrors> {
         let items = self.drive.archive_items(folder.owner_id, folder.id).await?;
         let name = format!("{}.zip", folder.name);
