@@ -15,7 +15,7 @@ use poem::{Body, Request, Response};
 use tokio::sync::mpsc;
 
 /// Bytes per disk read and per body frame.
-const CHUNK: usize = 1 << 18;
+const CHUNK: usize = 1 << 20;
 /// Frames buffered between the reader thread and the connection.
 const DEPTH: usize = 4;
 /// More range-specs than this and the `Range` header is ignored (200 with the whole body).
@@ -86,8 +86,9 @@ pub fn content_disposition(kind: DispositionKind, name: &str) -> String {
 }
 
 /// Answers GET or HEAD for `resource` according to RFC 9110 and the request's `Range` and
-/// conditional headers. Errors only for I/O (a missing blob, or one shorter than `size`),
-/// always before any header is sent; the caller maps them.
+/// conditional headers. Errors only for I/O: a missing blob, or one shorter than `size`, is
+/// an `Err` before any response exists (the caller maps it); a blob that shrinks while being
+/// sent fails the body, so a client never gets a short body under a full Content-Length.
 pub async fn serve(req: &Request, mut resource: Resource) -> io::Result<Response> {
     let extra = std::mem::take(&mut resource.headers);
     let (status, mut headers, body) = respond(req, resource).await?;
@@ -104,13 +105,13 @@ pub async fn serve(req: &Request, mut resource: Resource) -> io::Result<Response
 
 async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMap, Body)> {
     let (size, tag, modified) = (r.size, r.sha256.as_str(), r.modified);
+    let content_type = value(r.content_type)?;
+    let disposition = r.disposition.map(value).transpose()?;
     let mut h = HeaderMap::new();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::ETAG, value(format!("\"{tag}\""))?);
     h.insert(header::LAST_MODIFIED, value(http_date(modified))?);
-    let content_type = value(r.content_type.clone())?;
-    let disposition = r.disposition.clone().map(value).transpose()?;
-    let file = open_checked(r.path.clone(), size).await?;
+    let file = open_checked(r.path, size).await?;
 
     let (rh, get) = (req.headers(), req.method() == Method::GET);
     match preconditions(rh, tag, modified, get || req.method() == Method::HEAD) {

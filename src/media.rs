@@ -292,8 +292,15 @@ fn is_scriptable(mime: &str) -> bool {
     ["text/", "message/", "multipart/"]
         .iter()
         .any(|p| m.starts_with(p))
-        || SCRIPTABLE_PARTS.iter().any(|k| m.contains(k))
+        || subtype_tokens(m).any(|token| SCRIPTABLE_PARTS.contains(&token))
         || SCRIPTABLE_TYPES.contains(&m)
+}
+
+/// The words of a subtype: `vnd.mozilla.xul+xml` → vnd, mozilla, xul, xml. Matching whole
+/// words keeps `openxmlformats` (Office documents) from counting as XML.
+fn subtype_tokens(mime: &str) -> impl Iterator<Item = &str> {
+    let subtype = mime.split_once('/').map_or("", |(_, sub)| sub);
+    subtype.split(['+', '-', '.'])
 }
 
 /// Types of category `other` that are inert and keep their name on the raw route.

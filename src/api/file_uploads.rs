@@ -76,15 +76,25 @@ impl UploadsApi {
         let mut parent = parent_id.0;
         let mut files: Vec<PendingFile> = Vec::new();
         let mut staged_bytes = 0;
+        let policy = policy(on_conflict.0.unwrap_or_default());
         while let Some(field) = multipart.next_field().await.map_err(bad_multipart)? {
             match field.name() {
                 Some("file") => {
                     let name = FileName::parse(field.file_name().unwrap_or_default())?;
+                    // A replacement is charged only the difference.
+                    let credit = match policy {
+                        OnConflict::Overwrite => {
+                            self.drive
+                                .replaceable(owner, parent, vec![name.clone()])
+                                .await?
+                        }
+                        OnConflict::Rename | OnConflict::Fail => 0,
+                    };
                     let file = self
                         .drive
-                        .stage(owner, name, field.into_async_read(), staged_bytes)
+                        .stage(owner, name, field.into_async_read(), staged_bytes, credit)
                         .await?;
-                    staged_bytes += file.blob.size;
+                    staged_bytes += file.blob.size.saturating_sub(credit);
                     files.push(file);
                 }
                 Some("parent_id") => {
@@ -102,7 +112,6 @@ impl UploadsApi {
         if files.is_empty() {
             return Err(ApiError::bad_request("no `file` part in the form").into());
         }
-        let policy = policy(on_conflict.0.unwrap_or_default());
         let entries = self
             .drive
             .commit_upload(owner, parent, files, policy)
@@ -132,8 +141,10 @@ impl UploadsApi {
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse().ok());
+        // Replacing a file is charged only the difference.
+        let credit = self.drive.replaceable(owner, None, names.clone()).await?;
         if let Some(length) = declared {
-            self.drive.precheck(owner, length).await?;
+            self.drive.precheck(owner, length, credit).await?;
         }
         let last = names
             .last()
@@ -141,7 +152,7 @@ impl UploadsApi {
             .ok_or_else(|| ApiError::bad_request("empty path"))?;
         let file = self
             .drive
-            .stage(owner, last, body.0.into_async_read(), 0)
+            .stage(owner, last, body.0.into_async_read(), 0, credit)
             .await?;
         let (entry, outcome) = self.drive.put_by_path(owner, names, file).await?;
         let view = Json(EntryView::from(entry));

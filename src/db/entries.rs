@@ -194,7 +194,9 @@ pub fn children(
     Ok((rows, total))
 }
 
-/// Live entries below `under` (everywhere when None) whose name contains `query`, ignoring case.
+/// Live entries below `under` (everywhere when None) whose name contains `query`, ignoring
+/// case in any script (`É`/`é`, `Σ`/`σ`; SQLite's `LIKE` folds ASCII only). Names are
+/// matched in Rust, then the page of matches is read in the listing's order.
 pub fn search(
     conn: &Connection,
     owner: i64,
@@ -202,27 +204,39 @@ pub fn search(
     query: &str,
     listing: &Listing,
 ) -> DbResult<(Vec<EntryRecord>, i64)> {
-    let pattern = format!("%{}%", super::users::escape_like(query));
-    let scope = "WITH RECURSIVE scope(id) AS (
+    let needle = query.to_lowercase();
+    let mut matches = Vec::new();
+    let mut scope = conn.prepare_cached(
+        "WITH RECURSIVE scope(id) AS (
             SELECT id FROM entries WHERE owner_id = ?1 AND parent_id IS ?2 AND trash_root IS NULL
             UNION ALL
-            SELECT e.id FROM entries e JOIN scope s ON e.parent_id = s.id WHERE e.trash_root IS NULL)";
-    let filter = "id IN scope AND name LIKE ?3 ESCAPE '\\'";
-    let total = conn
-        .prepare_cached(&format!(
-            "{scope} SELECT COUNT(*) FROM entries WHERE {filter}"
-        ))?
-        .query_row(params![owner, under, pattern], |r| r.get(0))?;
+            SELECT e.id FROM entries e JOIN scope s ON e.parent_id = s.id WHERE e.trash_root IS NULL)
+         SELECT id, name FROM entries WHERE id IN scope",
+    )?;
+    let mut rows = scope.query(params![owner, under])?;
+    while let Some(row) = rows.next()? {
+        let name = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        if name.to_lowercase().contains(&needle) {
+            matches.push(row.get::<_, i64>(0)?);
+        }
+    }
+    let total = matches.len() as i64;
+    let ids = format!(
+        "[{}]",
+        matches
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     let sql = format!(
-        "{scope} SELECT {COLUMNS} FROM entries WHERE {filter} ORDER BY {} LIMIT ?4 OFFSET ?5",
+        "SELECT {COLUMNS} FROM entries WHERE id IN (SELECT value FROM json_each(?1))
+         ORDER BY {} LIMIT ?2 OFFSET ?3",
         listing.order_by()
     );
     let rows = conn
         .prepare_cached(&sql)?
-        .query_map(
-            params![owner, under, pattern, listing.limit, listing.offset],
-            from_row,
-        )?
+        .query_map(params![ids, listing.limit, listing.offset], from_row)?
         .collect::<Result<_, _>>()?;
     Ok((rows, total))
 }
@@ -425,6 +439,13 @@ pub fn owner_hashes(conn: &Connection, owner: i64) -> DbResult<Vec<String>> {
         .query_map([owner], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
+}
+
+/// Deletes every entry of an owner, live and trashed (deleting a user).
+pub fn delete_owner(conn: &Connection, owner: i64) -> DbResult<()> {
+    conn.prepare_cached("DELETE FROM entries WHERE owner_id = ?1")?
+        .execute([owner])?;
+    Ok(())
 }
 
 /// Logical bytes of an owner's files, trash included.

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
 use crate::db::{self, Db, DbError};
 use crate::store::{hash_file, BlobStore};
 
@@ -33,7 +35,8 @@ pub enum Problem {
         recorded: i64,
         actual: i64,
     },
-    /// Leftover temp files of interrupted uploads (repair: delete old ones).
+    /// Temp files older than the grace period: interrupted uploads (repair: delete them).
+    /// Younger ones may be uploads in flight and are no problem.
     TempDebris { count: usize },
 }
 
@@ -85,7 +88,11 @@ pub fn check(
     let mut problems = blob_problems(db, store)?;
     problems.extend(counter_problems(db)?);
     let debris = std::fs::read_dir(tmp)
-        .map(|dir| dir.filter_map(Result::ok).count())
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|entry| older_than_grace(&entry.path()))
+                .count()
+        })
         .unwrap_or(0);
     if debris > 0 {
         problems.push(Problem::TempDebris { count: debris });
@@ -148,7 +155,10 @@ fn blob_problems(db: &Db, store: &BlobStore) -> Result<Vec<Problem>, CheckError>
 }
 
 fn counter_problems(db: &Db) -> Result<Vec<Problem>, CheckError> {
-    let conn = db.connection()?;
+    let pooled = db.connection()?;
+    // One read transaction: counters and rows from the same snapshot, whatever the server
+    // commits meanwhile.
+    let conn = pooled.unchecked_transaction().map_err(DbError::from)?;
     let actual: HashMap<String, i64> = db::blobs::actual_refs(&conn)?.into_iter().collect();
     let mut problems = Vec::new();
     for (sha256, _, recorded) in db::blobs::all(&conn)? {
@@ -176,7 +186,7 @@ fn counter_problems(db: &Db) -> Result<Vec<Problem>, CheckError> {
 
 /// Repairs one problem if that is safe; returns whether it is gone.
 fn fix(db: &Db, store: &BlobStore, tmp: &Path, problem: &Problem) -> Result<bool, CheckError> {
-    let conn = db.connection()?;
+    let mut conn = db.connection()?;
     match problem {
         Problem::OrphanBlob { sha256 } if older_than_grace(&store.path(sha256)) => {
             if db::blobs::exists(&conn, sha256)? {
@@ -185,19 +195,31 @@ fn fix(db: &Db, store: &BlobStore, tmp: &Path, problem: &Problem) -> Result<bool
             store.remove(sha256)?;
             Ok(true)
         }
-        Problem::WrongRefs { sha256, actual, .. } => {
-            if *actual == 0 {
-                conn.execute("DELETE FROM blobs WHERE sha256 = ?1", [sha256])
+        // Counters are recounted inside the write transaction: the values found earlier may
+        // be stale by now if the server committed an upload or a delete in between.
+        Problem::WrongRefs { sha256, .. } => {
+            let tx = immediate(&mut conn)?;
+            let actual: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM entries WHERE sha256 = ?1",
+                    [sha256],
+                    |r| r.get(0),
+                )
+                .map_err(DbError::from)?;
+            if actual == 0 {
+                tx.execute("DELETE FROM blobs WHERE sha256 = ?1", [sha256])
                     .map_err(DbError::from)?;
             } else {
-                db::blobs::set_refs(&conn, sha256, *actual)?;
+                db::blobs::set_refs(&tx, sha256, actual)?;
             }
+            tx.commit().map_err(DbError::from)?;
             Ok(true)
         }
-        Problem::WrongUsage {
-            user_id, actual, ..
-        } => {
-            db::users::set_usage(&conn, *user_id, *actual)?;
+        Problem::WrongUsage { user_id, .. } => {
+            let tx = immediate(&mut conn)?;
+            let actual = db::entries::owner_usage(&tx, *user_id)?;
+            db::users::set_usage(&tx, *user_id, actual)?;
+            tx.commit().map_err(DbError::from)?;
             Ok(true)
         }
         Problem::TempDebris { .. } => {
@@ -213,6 +235,12 @@ fn fix(db: &Db, store: &BlobStore, tmp: &Path, problem: &Problem) -> Result<bool
         }
         _ => Ok(false),
     }
+}
+
+fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, CheckError> {
+    Ok(conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(DbError::from)?)
 }
 
 fn older_than_grace(path: &Path) -> bool {
@@ -236,4 +264,58 @@ pub fn backup(db: &Db, target: &Path) -> Result<(), CheckError> {
     conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])
         .map_err(DbError::from)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server may commit between the scan and the repair: a repair must write what is
+    /// true when it writes, never the value the scan saw.
+    #[test]
+    fn repairs_recount_instead_of_writing_what_the_scan_saw() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("hoard.db")).unwrap();
+        std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path().join("blobs"), dir.path().join("tmp"));
+        let conn = db.connection().unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (username, email, password_hash, display_name, created_at,
+                                updated_at, storage_used)
+             VALUES ('a', 'a@example.com', 'x', 'a', 0, 0, 1);
+             INSERT INTO blobs (sha256, size, refs, created_at) VALUES ('aa', 10, 9, 0);
+             INSERT INTO entries (owner_id, name, kind, size, sha256, created_at, updated_at)
+             VALUES (1, 'one', 'file', 10, 'aa', 0, 0), (1, 'two', 'file', 10, 'aa', 0, 0);",
+        )
+        .unwrap();
+        // Values found by a scan that ran before the second entry was committed.
+        let stale = [
+            Problem::WrongUsage {
+                user_id: 1,
+                recorded: 1,
+                actual: 10,
+            },
+            Problem::WrongRefs {
+                sha256: "aa".into(),
+                recorded: 9,
+                actual: 1,
+            },
+        ];
+        for problem in &stale {
+            assert!(fix(&db, &store, dir.path(), problem).unwrap());
+        }
+        let (used, refs): (i64, i64) = conn
+            .query_row(
+                "SELECT storage_used, (SELECT refs FROM blobs) FROM users",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((used, refs), (20, 2));
+        assert_eq!(
+            check(&db, &store, dir.path(), false).unwrap().len(),
+            1,
+            "only the missing blob"
+        );
+    }
 }

@@ -113,10 +113,13 @@ impl Drive {
         }
     }
 
-    /// Inside a transaction deleting a user: releases every blob their entries use and
-    /// returns those now unreferenced (reap them after commit).
+    /// Inside a transaction deleting a user: deletes their entries, releases every blob
+    /// those used and returns the blobs now unreferenced (reap them after commit). The rows
+    /// go first: a blob row cannot be deleted while an entry still refers to it.
     pub fn release_owner(conn: &rusqlite::Connection, owner: i64) -> Result<Vec<String>, DbError> {
-        release_all(conn, db::entries::owner_hashes(conn, owner)?)
+        let hashes = db::entries::owner_hashes(conn, owner)?;
+        db::entries::delete_owner(conn, owner)?;
+        release_all(conn, hashes)
     }
 }
 

@@ -2,6 +2,7 @@
 //! rename and move, copy.
 
 use rusqlite::Connection;
+use unicode_normalization::UnicodeNormalization;
 
 use super::names::FileName;
 use super::upload::{charge, folder_path, free_name, name_taken};
@@ -119,6 +120,8 @@ impl Drive {
                         .collect();
                     return Ok((items, total));
                 };
+                // Names are stored in NFC; so is what they are compared with.
+                let query: String = query.nfc().collect();
                 let (rows, total) = entries::search(conn, owner, parent, &query, &listing)?;
                 let items = rows
                     .into_iter()

@@ -39,19 +39,26 @@ pub enum Outcome {
 
 impl Drive {
     /// Streams one file into staging. `already` is what this request staged before, so a
-    /// multi-file upload is held to the quota as a whole while it streams.
+    /// multi-file upload is held to the quota as a whole while it streams; `credit` is the
+    /// size of the file this one would replace ([`Drive::replaceable`]), since a replacement
+    /// is charged only the difference. The commit re-checks the quota exactly.
     pub async fn stage<R: AsyncRead + Unpin>(
         &self,
         owner: i64,
         name: FileName,
         reader: R,
         already: u64,
+        credit: u64,
     ) -> DriveResult<PendingFile> {
         let (used, quota) = self
             .db
             .run(move |conn| db::users::usage(conn, owner))
             .await?;
-        let room = quota.map(|q| ((q - used).max(0) as u64).saturating_sub(already));
+        let room = quota.map(|q| {
+            ((q - used).max(0) as u64)
+                .saturating_add(credit)
+                .saturating_sub(already)
+        });
         // Whichever limit is tighter decides the error: 507 for the quota, 413 for the size.
         let quota_binds = room.is_some_and(|r| self.max_upload.is_none_or(|max| r <= max));
         let limit = if quota_binds { room } else { self.max_upload };
@@ -71,8 +78,9 @@ impl Drive {
         })
     }
 
-    /// Fails fast, before any byte is read, when a declared length cannot fit.
-    pub async fn precheck(&self, owner: i64, declared: u64) -> DriveResult<()> {
+    /// Fails fast, before any byte is read, when a declared length cannot fit (`credit` as
+    /// for [`Drive::stage`]).
+    pub async fn precheck(&self, owner: i64, declared: u64, credit: u64) -> DriveResult<()> {
         if self.max_upload.is_some_and(|max| declared > max) {
             return Err(DriveError::TooLarge(self.max_upload.unwrap_or_default()));
         }
@@ -80,10 +88,39 @@ impl Drive {
             .db
             .run(move |conn| db::users::usage(conn, owner))
             .await?;
-        if quota.is_some_and(|q| used.saturating_add(declared as i64) > q) {
+        let after = used
+            .saturating_add(declared as i64)
+            .saturating_sub(credit as i64);
+        if quota.is_some_and(|q| after > q) {
             return Err(DriveError::QuotaExceeded);
         }
         Ok(())
+    }
+
+    /// The size of the live file that an upload to `names` below `parent` would replace;
+    /// 0 when there is none (or it is a folder, or the path leads nowhere).
+    pub async fn replaceable(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        names: Vec<FileName>,
+    ) -> DriveResult<u64> {
+        self.db
+            .run(move |conn| -> DriveResult<u64> {
+                let mut parent = parent;
+                let mut found = None;
+                for name in &names {
+                    let Some(entry) = entries::child(conn, owner, parent, name.as_str())? else {
+                        return Ok(0);
+                    };
+                    parent = Some(entry.id);
+                    found = Some(entry);
+                }
+                Ok(found
+                    .filter(|entry| !entry.is_folder)
+                    .map_or(0, |entry| entry.size.max(0) as u64))
+            })
+            .await
     }
 
     /// Commits staged files into `parent` (all or none).
