@@ -5,19 +5,15 @@
 use std::fmt::Write as _;
 use std::io;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http_body::{Frame, SizeHint};
+
 use poem::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use poem::{Body, Request, Response};
 use tokio::sync::mpsc;
 
 /// Bytes per disk read and per body frame.
 const CHUNK: usize = 1 << 20;
-/// Frames buffered between the reader thread and the connection.
-const DEPTH: usize = 4;
 /// More range-specs than this and the `Range` header is ignored (200 with the whole body).
 const MAX_RANGES: usize = 16;
 
@@ -170,13 +166,8 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
     if let Some(d) = disposition {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
-    let (job, rx) = (Some((file, plan)), None);
-    let body = FileBody { job, rx, remaining };
-    Ok((
-        status,
-        h,
-        Body::from(http_body_util::combinators::BoxBody::new(body)),
-    ))
+    let body = crate::body::produced(remaining, move |tx| pump(&file, plan, &tx));
+    Ok((status, h, body))
 }
 
 fn value(s: String) -> io::Result<HeaderValue> {
@@ -387,58 +378,6 @@ async fn open_checked(path: PathBuf, size: u64) -> io::Result<std::fs::File> {
 enum Segment {
     Mem(Bytes),
     File(u64, u64),
-}
-
-/// A body whose reader thread starts on the first poll (a dropped HEAD body reads nothing) and
-/// that fails, rather than ends, if the file yields fewer bytes than promised.
-struct FileBody {
-    job: Option<(std::fs::File, Vec<Segment>)>,
-    rx: Option<mpsc::Receiver<io::Result<Bytes>>>,
-    remaining: u64,
-}
-
-impl http_body::Body for FileBody {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<io::Result<Frame<Bytes>>>> {
-        let this = &mut *self;
-        if this.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        if let Some((file, plan)) = this.job.take() {
-            let (tx, rx) = mpsc::channel(DEPTH);
-            match tokio::runtime::Handle::try_current() {
-                Ok(rt) => drop(rt.spawn_blocking(move || pump(&file, plan, &tx))),
-                Err(e) => return Poll::Ready(Some(Err(io::Error::other(e)))),
-            }
-            this.rx = Some(rx);
-        }
-        let Some(rx) = this.rx.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let err = match std::task::ready!(rx.poll_recv(cx)) {
-            Some(Ok(chunk)) => {
-                this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
-                return Poll::Ready(Some(Ok(Frame::data(chunk))));
-            }
-            Some(Err(e)) => e,
-            None => io::Error::new(io::ErrorKind::UnexpectedEof, "blob reader ended early"),
-        };
-        this.rx = None;
-        Poll::Ready(Some(Err(err)))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.remaining == 0
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
-    }
 }
 
 /// The reader thread: sends the plan's bytes in order, each file read a fresh `CHUNK` buffer

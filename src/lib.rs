@@ -5,6 +5,8 @@
 pub mod api;
 /// Application state, route tree and server.
 pub mod app;
+/// Response bodies filled by a blocking producer thread.
+pub mod body;
 /// RFC 9110 byte serving: ranges, conditionals, streaming.
 pub mod bytes;
 /// The command line: `serve`, `user`, `openapi`.

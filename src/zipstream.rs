@@ -19,18 +19,15 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use http_body::{Frame, SizeHint};
+
 use poem::Body;
 use tokio::sync::mpsc;
 
 /// Bytes per blob read and per body frame.
 const CHUNK: usize = 1 << 20;
 /// Frames buffered between the writer thread and the connection.
-const DEPTH: usize = 4;
 /// A size or offset this large is stored in a ZIP64 field (the 32-bit field holds this marker).
 const MAX32: u64 = 0xFFFF_FFFF;
 /// General-purpose flags: bit 3 (sizes and CRC in a data descriptor), bit 11 (UTF-8 name).
@@ -57,12 +54,7 @@ pub struct ZipItem {
 /// with an error, so the client sees a truncated transfer, never a complete-looking archive.
 pub fn stream_zip(items: Vec<ZipItem>) -> Body {
     let (entries, remaining) = plan(items);
-    let body = ZipBody {
-        job: Some(entries),
-        rx: None,
-        remaining,
-    };
-    Body::from(http_body_util::combinators::BoxBody::new(body))
+    crate::body::produced(remaining, move |tx| run(entries, tx))
 }
 
 /// One archive entry, placed.
@@ -329,57 +321,5 @@ impl Sink<'_> {
         self.tx
             .blocking_send(Ok(frame))
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))
-    }
-}
-
-/// Frames from the writer thread, exactly `remaining` bytes or an error.
-struct ZipBody {
-    job: Option<Vec<Entry>>,
-    rx: Option<mpsc::Receiver<io::Result<Bytes>>>,
-    remaining: u64,
-}
-
-impl http_body::Body for ZipBody {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<io::Result<Frame<Bytes>>>> {
-        let this = &mut *self;
-        if this.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        if let Some(entries) = this.job.take() {
-            let (tx, rx) = mpsc::channel(DEPTH);
-            match tokio::runtime::Handle::try_current() {
-                Ok(rt) => drop(rt.spawn_blocking(move || run(entries, tx))),
-                Err(e) => return Poll::Ready(Some(Err(io::Error::other(e)))),
-            }
-            this.rx = Some(rx);
-        }
-        let Some(rx) = this.rx.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let err = match std::task::ready!(rx.poll_recv(cx)) {
-            Some(Ok(chunk)) if chunk.len() as u64 <= this.remaining => {
-                this.remaining -= chunk.len() as u64;
-                return Poll::Ready(Some(Ok(Frame::data(chunk))));
-            }
-            Some(Ok(_)) => io::Error::other("zip archive longer than planned"),
-            Some(Err(e)) => e,
-            None => io::Error::new(io::ErrorKind::UnexpectedEof, "zip writer ended early"),
-        };
-        this.rx = None;
-        Poll::Ready(Some(Err(err)))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.remaining == 0
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
     }
 }

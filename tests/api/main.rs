@@ -13,6 +13,7 @@ mod content;
 mod content_links;
 mod content_preview;
 mod drive_helpers;
+mod durability;
 mod e2e;
 mod errors;
 mod files;
