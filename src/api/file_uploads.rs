@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use poem::http::header;
+use poem::web::Multipart;
 use poem::Request;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
@@ -73,10 +74,98 @@ impl UploadsApi {
     ) -> ApiResult<UploadCreated, DriveWriteErrors> {
         let owner = caller.0.id();
         let mut multipart = form.0;
-        let mut parent = parent_id.0;
+        let policy = policy(on_conflict.0.unwrap_or_default());
+        let (files, parent) = match self
+            .stage_form(owner, &mut multipart, parent_id.0, policy)
+            .await
+        {
+            Ok(staged) => staged,
+            Err(error) => {
+                linger(async {
+                    while let Ok(Some(field)) = multipart.next_field().await {
+                        let _ =
+                            tokio::io::copy(&mut field.into_async_read(), &mut tokio::io::sink())
+                                .await;
+                    }
+                })
+                .await;
+                return Err(error);
+            }
+        };
+        let entries = self
+            .drive
+            .commit_upload(owner, parent, files, policy)
+            .await?;
+        Ok(UploadCreated::Created(Json(Uploaded {
+            items: entries.into_iter().map(EntryView::from).collect(),
+        })))
+    }
+
+    /// Upload a raw body to a path, creating missing folders: 201 for a new file, 200 when
+    /// an existing file's content is replaced. Works with `curl -T FILE URL`.
+    #[oai(
+        path = "/files/by-path",
+        method = "put",
+        operation_id = "put_file_by_path"
+    )]
+    async fn put_by_path(
+        &self,
+        req: &Request,
+        caller: Caller,
+        path: Query<String>,
+        body: RawBody,
+    ) -> ApiResult<PutOutcome, DriveWriteErrors> {
+        let owner = caller.0.id();
+        let names = parse_path(&path.0)?;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        // Replacing a file is charged only the difference.
+        let credit = self.drive.replaceable(owner, None, names.clone()).await?;
+        if let Some(length) = declared {
+            if let Err(error) = self.drive.precheck(owner, length, credit).await {
+                // A client waiting for `100 Continue` has sent nothing: answer at once.
+                if !req.headers().contains_key(header::EXPECT) {
+                    let mut reader = body.0.into_async_read();
+                    linger(tokio::io::copy(&mut reader, &mut tokio::io::sink())).await;
+                }
+                return Err(error.into());
+            }
+        }
+        let last = names
+            .last()
+            .cloned()
+            .ok_or_else(|| ApiError::bad_request("empty path"))?;
+        let mut reader = body.0.into_async_read();
+        let file = match self.drive.stage(owner, last, &mut reader, 0, credit).await {
+            Ok(file) => file,
+            Err(error) => {
+                linger(tokio::io::copy(&mut reader, &mut tokio::io::sink())).await;
+                return Err(error.into());
+            }
+        };
+        let (entry, outcome) = self.drive.put_by_path(owner, names, file).await?;
+        let view = Json(EntryView::from(entry));
+        Ok(match outcome {
+            Outcome::Created => PutOutcome::Created(view),
+            Outcome::Replaced => PutOutcome::Replaced(view),
+        })
+    }
+}
+
+impl UploadsApi {
+    /// Streams every part of the form into staging; returns the staged files and the
+    /// target folder (a `parent_id` part overrides the query).
+    async fn stage_form(
+        &self,
+        owner: i64,
+        multipart: &mut Multipart,
+        mut parent: Option<i64>,
+        policy: OnConflict,
+    ) -> ApiResult<(Vec<PendingFile>, Option<i64>), DriveWriteErrors> {
         let mut files: Vec<PendingFile> = Vec::new();
         let mut staged_bytes = 0;
-        let policy = policy(on_conflict.0.unwrap_or_default());
         while let Some(field) = multipart.next_field().await.map_err(bad_multipart)? {
             match field.name() {
                 Some("file") => {
@@ -112,55 +201,17 @@ impl UploadsApi {
         if files.is_empty() {
             return Err(ApiError::bad_request("no `file` part in the form").into());
         }
-        let entries = self
-            .drive
-            .commit_upload(owner, parent, files, policy)
-            .await?;
-        Ok(UploadCreated::Created(Json(Uploaded {
-            items: entries.into_iter().map(EntryView::from).collect(),
-        })))
+        Ok((files, parent))
     }
+}
 
-    /// Upload a raw body to a path, creating missing folders: 201 for a new file, 200 when
-    /// an existing file's content is replaced. Works with `curl -T FILE URL`.
-    #[oai(
-        path = "/files/by-path",
-        method = "put",
-        operation_id = "put_file_by_path"
-    )]
-    async fn put_by_path(
-        &self,
-        req: &Request,
-        caller: Caller,
-        path: Query<String>,
-        body: RawBody,
-    ) -> ApiResult<PutOutcome, DriveWriteErrors> {
-        let owner = caller.0.id();
-        let names = parse_path(&path.0)?;
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok());
-        // Replacing a file is charged only the difference.
-        let credit = self.drive.replaceable(owner, None, names.clone()).await?;
-        if let Some(length) = declared {
-            self.drive.precheck(owner, length, credit).await?;
-        }
-        let last = names
-            .last()
-            .cloned()
-            .ok_or_else(|| ApiError::bad_request("empty path"))?;
-        let file = self
-            .drive
-            .stage(owner, last, body.0.into_async_read(), 0, credit)
-            .await?;
-        let (entry, outcome) = self.drive.put_by_path(owner, names, file).await?;
-        let view = Json(EntryView::from(entry));
-        Ok(match outcome {
-            Outcome::Created => PutOutcome::Created(view),
-            Outcome::Replaced => PutOutcome::Replaced(view),
-        })
-    }
+/// How long a refused upload's remaining body is read and discarded before answering.
+/// Without it the client may still be sending when the connection closes, and sees a reset
+/// instead of the error (nginx calls this lingering close).
+const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn linger<F: std::future::Future>(drain: F) {
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 fn policy(policy: ConflictPolicy) -> OnConflict {
