@@ -469,4 +469,3 @@ fn dispositions() {
         assert!(HeaderValue::from_str(&cd(n)).is_ok(), "{n}");
     }
 }
-

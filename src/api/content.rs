@@ -334,7 +334,7 @@ impl ContentApi {
     }
 
     /// A folder as a zip, streamed as it is written; entries are stored uncompressed, so the
-/// archive's exact length is known up front (Content-Length, but no Range).
+    /// archive's exact length is known up front (Content-Length, but no Range).
     async fn zip(&self, folder: &EntryRecord) -> ApiResult<FileBody, ContentErrors> {
         let items = self.drive.archive_items(folder.owner_id, folder.id).await?;
         let name = format!("{}.zip", folder.name);
