@@ -143,13 +143,10 @@ impl ContentApi {
         id: Path<i64>,
         exp: Query<Option<i64>>,
     ) -> ApiResult<FileBody, ContentErrors> {
-        if let FileAccess::Caller(principal) = &access {
-            let entry = self.drive.get(principal.id(), id.0).await?;
-            if entry.record.is_folder {
-                return self.zip(&entry.record).await;
-            }
-        }
         let entry = self.open(access, id.0, exp.0).await?;
+        if entry.is_folder {
+            return self.zip(&entry).await;
+        }
         self.serve(req, &entry, Mode::Download).await
     }
 
@@ -168,6 +165,9 @@ impl ContentApi {
         exp: Query<Option<i64>>,
     ) -> ApiResult<FileBody, ContentErrors> {
         let entry = self.open(access, id.0, exp.0).await?;
+        if entry.is_folder {
+            return Err(ApiError::not_found().into());
+        }
         self.serve(req, &entry, Mode::Content).await
     }
 
@@ -307,7 +307,7 @@ impl ContentApi {
 }
 
 impl ContentApi {
-    /// The caller's live file, or the file a valid signed link names.
+    /// The caller's live entry (file or folder), or the file a valid signed link names.
     async fn open(
         &self,
         access: FileAccess,
@@ -315,7 +315,7 @@ impl ContentApi {
         exp: Option<i64>,
     ) -> Result<EntryRecord, ApiError> {
         match access {
-            FileAccess::Caller(principal) => self.file(principal.id(), id).await,
+            FileAccess::Caller(principal) => Ok(self.drive.get(principal.id(), id).await?.record),
             FileAccess::Link { sig } => {
                 let exp = exp.ok_or(AccountError::InvalidToken)?;
                 self.links.verify(id, exp, &sig, crate::db::now())?;

@@ -351,3 +351,59 @@ async fn the_content_route_is_inline_with_the_servers_type_not_the_uploaders() {
     assert_eq!(raw.body, b"# notes");
     assert_safe(&raw);
 }
+
+#[tokio::test]
+async fn a_folder_downloads_as_a_zip_of_its_live_contents() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let t = alice.access.as_str();
+    put_path(&app, t, "/照片/2024/a.txt", b"first")
+        .await
+        .assert_status(201);
+    put_path(&app, t, "/照片/b.bin", &[7u8; 70_000])
+        .await
+        .assert_status(201);
+    let gone = put_path(&app, t, "/照片/gone.txt", b"trashed").await.json();
+    app.delete(&file_url(id(&gone)), Some(t))
+        .await
+        .assert_status(204);
+    let folder = get_ok(
+        &app,
+        &format!("/api/v1/files/by-path?path={}", enc("/照片")),
+        t,
+    )
+    .await;
+
+    let reply = app
+        .get(&format!("{}/download", file_url(id(&folder))), Some(t))
+        .await;
+    reply.assert_status(200);
+    assert_eq!(reply.header("content-type"), Some("application/zip"));
+    assert_eq!(
+        disposition_name(reply.header("content-disposition").unwrap()),
+        "照片.zip"
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(reply.body.clone())).unwrap();
+    let mut names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["照片/", "照片/2024/", "照片/2024/a.txt", "照片/b.bin"],
+        "trash is left out"
+    );
+    let mut content = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name("照片/b.bin").unwrap(), &mut content).unwrap();
+    assert_eq!(content, vec![7u8; 70_000]);
+
+    // A folder has no raw content, and nobody else can download it.
+    app.get(&format!("{}/content", file_url(id(&folder))), Some(t))
+        .await
+        .assert_error(404, "not_found");
+    let bob = app.register("bob").await;
+    app.get(
+        &format!("{}/download", file_url(id(&folder))),
+        Some(&bob.access),
+    )
+    .await
+    .assert_error(404, "not_found");
+}
