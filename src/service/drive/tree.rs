@@ -85,15 +85,10 @@ impl Drive {
     pub async fn resolve(&self, owner: i64, path: Vec<FileName>) -> DriveResult<Entry> {
         self.db
             .run(move |conn| {
-                let mut parent = None;
-                let mut found = None;
-                for name in &path {
-                    let entry = entries::child(conn, owner, parent, name.as_str())?
-                        .ok_or(DriveError::NotFound)?;
-                    parent = Some(entry.id);
-                    found = Some(entry);
-                }
-                with_path(conn, found.ok_or(DriveError::NotFound)?)
+                with_path(
+                    conn,
+                    walk(conn, owner, None, &path)?.ok_or(DriveError::NotFound)?,
+                )
             })
             .await
     }
@@ -231,6 +226,25 @@ fn copy_tree(
         }
     }
     Ok(id)
+}
+
+/// Follows `names` down from `parent` through live entries; None when a step is missing.
+pub(crate) fn walk(
+    conn: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    names: &[FileName],
+) -> DriveResult<Option<EntryRecord>> {
+    let mut parent = parent;
+    let mut found = None;
+    for name in names {
+        let Some(entry) = entries::child(conn, owner, parent, name.as_str())? else {
+            return Ok(None);
+        };
+        parent = Some(entry.id);
+        found = Some(entry);
+    }
+    Ok(found)
 }
 
 fn live(conn: &Connection, owner: i64, id: i64) -> DriveResult<EntryRecord> {

@@ -107,15 +107,7 @@ impl Drive {
     ) -> DriveResult<u64> {
         self.db
             .run(move |conn| -> DriveResult<u64> {
-                let mut parent = parent;
-                let mut found = None;
-                for name in &names {
-                    let Some(entry) = entries::child(conn, owner, parent, name.as_str())? else {
-                        return Ok(0);
-                    };
-                    parent = Some(entry.id);
-                    found = Some(entry);
-                }
+                let found = super::tree::walk(conn, owner, parent, &names)?;
                 Ok(found
                     .filter(|entry| !entry.is_folder)
                     .map_or(0, |entry| entry.size.max(0) as u64))
