@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod content;
+pub mod cookies;
 pub mod failure;
 pub mod file_uploads;
 pub mod files;
@@ -17,6 +18,7 @@ pub mod sessions;
 pub mod text;
 pub mod trash;
 pub mod users;
+pub mod web_session;
 
 use poem_openapi::{ApiResponse, OpenApiService, Tags};
 
@@ -61,6 +63,7 @@ pub type Apis = (
     file_uploads::UploadsApi,
     trash::TrashApi,
     content::ContentApi,
+    web_session::WebSessionApi,
 );
 
 /// The OpenAPI service for `/api/v1`, wired to the state's services.
@@ -97,6 +100,12 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         content::ContentApi {
             drive: state.drive.clone(),
             links: state.links.clone(),
+        },
+        web_session::WebSessionApi {
+            auth: state.auth.clone(),
+            accounts: state.accounts.clone(),
+            access_ttl: state.config.auth.access_ttl_s,
+            refresh_ttl: state.config.auth.refresh_ttl_s,
         },
     );
     OpenApiService::new(apis, "Hoard", env!("CARGO_PKG_VERSION"))

@@ -10,6 +10,7 @@ use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
+use super::cookies;
 use crate::error::ApiError;
 use crate::service::auth::{Auth, ClientInfo};
 use crate::service::{AccountError, Principal};
@@ -30,7 +31,25 @@ pub struct LoggedUser(pub Arc<AtomicI64>);
 #[derive(Debug, Clone, Default)]
 pub struct ProxyTrust(pub Vec<IpAddr>);
 
+const COOKIE_SCHEME: &str = "session_cookie";
+
 fn register_scheme(registry: &mut Registry) {
+    registry.create_security_scheme(
+        COOKIE_SCHEME,
+        MetaSecurityScheme {
+            ty: "apiKey",
+            description: Some(
+                "The web UI's HttpOnly session cookie from `/auth/web/login`; writes must also send \
+                 `X-CSRF-Token` equal to the `hoard_csrf` cookie.",
+            ),
+            name: Some(cookies::ACCESS),
+            key_in: Some("cookie"),
+            scheme: None,
+            bearer_format: None,
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
     registry.create_security_scheme(
         SCHEME,
         MetaSecurityScheme {
@@ -52,22 +71,34 @@ async fn authenticate(req: &Request) -> Result<Principal, ApiError> {
     let auth = req
         .data::<Arc<Auth>>()
         .ok_or_else(|| ApiError::internal(&"Auth service not attached"))?;
-    let mut values = req.headers().get_all(header::AUTHORIZATION).iter();
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(AccountError::Unauthorized.into());
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or(ApiError::from(AccountError::InvalidToken))?;
+    let token = credential(req)?;
     let principal = auth.authenticate(token).await?;
     if let Some(slot) = req.extensions().get::<LoggedUser>() {
         slot.0.store(principal.id(), Ordering::Relaxed);
     }
     Ok(principal)
+}
+
+/// The token a request presents: `Authorization: Bearer` first; else the web UI's session
+/// cookie, whose state-changing requests must also pass the CSRF check.
+fn credential(req: &Request) -> Result<&str, ApiError> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION).iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or(ApiError::from(AccountError::InvalidToken)),
+        (Some(_), Some(_)) => Err(AccountError::Unauthorized.into()),
+        (None, _) => {
+            let token = cookies::get(req, cookies::ACCESS)
+                .ok_or(ApiError::from(AccountError::Unauthorized))?;
+            cookies::check_csrf(req)?;
+            Ok(token)
+        }
+    }
 }
 
 macro_rules! security_extractor {
@@ -82,7 +113,7 @@ macro_rules! security_extractor {
             }
 
             fn security_schemes() -> Vec<&'static str> {
-                vec![SCHEME]
+                vec![SCHEME, COOKIE_SCHEME]
             }
 
             async fn from_request(
@@ -171,7 +202,7 @@ impl<'a> ApiExtractor<'a> for FileAccess {
     }
 
     fn security_schemes() -> Vec<&'static str> {
-        vec![SCHEME, LINK_SCHEME]
+        vec![SCHEME, COOKIE_SCHEME, LINK_SCHEME]
     }
 
     async fn from_request(
@@ -179,7 +210,8 @@ impl<'a> ApiExtractor<'a> for FileAccess {
         _body: &mut RequestBody,
         _options: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        if req.headers().contains_key(header::AUTHORIZATION) {
+        let has_session = cookies::get(req, cookies::ACCESS).is_some();
+        if req.headers().contains_key(header::AUTHORIZATION) || has_session {
             return Ok(FileAccess::Caller(authenticate(req).await?));
         }
         let sig = req

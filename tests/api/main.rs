@@ -29,3 +29,4 @@ mod profile;
 mod quota;
 mod sessions;
 mod trash;
+mod web_session;

@@ -1,0 +1,194 @@
+//! `/auth/web/*`: sign-in for the web UI. The same accounts and sessions as `/auth/*`, but
+//! the tokens travel only in HttpOnly, SameSite=Strict cookies, never in a body a script
+//! could read; a readable `hoard_csrf` cookie is echoed as `X-CSRF-Token` on writes.
+
+use std::sync::Arc;
+
+use poem::http::{header, StatusCode};
+use poem::{IntoResponse, Request, Response};
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::{ToJSON, Type};
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::auth::LoginRequest;
+use super::cookies::{self, ACCESS, CSRF, REFRESH, REFRESH_PATH};
+use super::failure::{ApiResult, LoginErrors, RefreshErrors};
+use super::models::User;
+use super::security::{client_info, Caller};
+use super::ApiTags;
+use crate::service::accounts::Accounts;
+use crate::service::auth::{Auth, IssuedTokens};
+use crate::service::tokens::random_secret;
+use crate::service::AccountError;
+
+/// The signed-in user, with the session cookies set.
+pub struct WebSession(Response);
+
+impl IntoResponse for WebSession {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl ApiResponse for WebSession {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "Signed in; the session is in cookies.",
+                status: Some(200),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: User::schema_ref(),
+                }],
+                headers: vec![cookie_header()],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        User::register(registry);
+    }
+}
+
+pub struct WebSessionApi {
+    pub auth: Arc<Auth>,
+    pub accounts: Arc<Accounts>,
+    pub access_ttl: u64,
+    pub refresh_ttl: u64,
+}
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl WebSessionApi {
+    /// Sign in for the web UI: like `/auth/login`, but the tokens are set as cookies.
+    #[oai(path = "/auth/web/login", method = "post", operation_id = "web_login")]
+    async fn login(
+        &self,
+        req: &Request,
+        body: Json<LoginRequest>,
+    ) -> ApiResult<WebSession, LoginErrors> {
+        let (user, tokens) = self
+            .auth
+            .login(&body.username, &body.password, &client_info(req))
+            .await?;
+        Ok(self.session(req, &User::from(&user), Some(tokens)))
+    }
+
+    /// Rotate the web session's tokens from the refresh cookie (send `X-CSRF-Token`).
+    #[oai(
+        path = "/auth/web/refresh",
+        method = "post",
+        operation_id = "web_refresh"
+    )]
+    async fn refresh(&self, req: &Request) -> ApiResult<WebSession, RefreshErrors> {
+        cookies::check_csrf(req)?;
+        let refresh = cookies::get(req, REFRESH).ok_or(AccountError::Unauthorized)?;
+        let tokens = self.auth.refresh(refresh).await?;
+        let principal = self.auth.authenticate(&tokens.access_token).await?;
+        let user = self.accounts.get(principal.id()).await?;
+        Ok(self.session(req, &User::from(&user), Some(tokens)))
+    }
+
+    /// Sign out of the web UI: the session is revoked and the cookies cleared.
+    #[oai(
+        path = "/auth/web/logout",
+        method = "post",
+        operation_id = "web_logout"
+    )]
+    async fn logout(&self, req: &Request, caller: Caller) -> ApiResult<SignedOut, RefreshErrors> {
+        self.auth
+            .logout(&caller.0, cookies::get(req, REFRESH))
+            .await?;
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        append_cookies(&mut response, self.session_headers(req, None));
+        Ok(SignedOut(response))
+    }
+}
+
+impl WebSessionApi {
+    /// A 200 with the user and the cookies of `tokens` (None: cookies cleared).
+    fn session(&self, req: &Request, user: &User, tokens: Option<IssuedTokens>) -> WebSession {
+        let mut response = Json(user.to_json()).into_response();
+        append_cookies(&mut response, self.session_headers(req, tokens.as_ref()));
+        WebSession(response)
+    }
+
+    fn session_headers(&self, req: &Request, tokens: Option<&IssuedTokens>) -> Vec<String> {
+        let secure = cookies::is_https(req);
+        match tokens {
+            Some(t) => vec![
+                cookies::set(ACCESS, &t.access_token, "/", self.access_ttl, true, secure),
+                cookies::set(
+                    REFRESH,
+                    &t.refresh_token,
+                    REFRESH_PATH,
+                    self.refresh_ttl,
+                    true,
+                    secure,
+                ),
+                cookies::set(
+                    CSRF,
+                    &random_secret(32),
+                    "/",
+                    self.refresh_ttl,
+                    false,
+                    secure,
+                ),
+            ],
+            None => vec![
+                cookies::set(ACCESS, "", "/", 0, true, secure),
+                cookies::set(REFRESH, "", REFRESH_PATH, 0, true, secure),
+                cookies::set(CSRF, "", "/", 0, false, secure),
+            ],
+        }
+    }
+}
+
+fn append_cookies(response: &mut Response, cookies: Vec<String>) {
+    for cookie in cookies {
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+}
+
+/// The 204 of a web logout, with the cookie-clearing `Set-Cookie` headers.
+pub struct SignedOut(Response);
+
+impl IntoResponse for SignedOut {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl ApiResponse for SignedOut {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "Signed out; the session is revoked and its cookies cleared.",
+                status: Some(204),
+                status_range: None,
+                content: Vec::new(),
+                headers: vec![cookie_header()],
+            }],
+        }
+    }
+
+    fn register(_registry: &mut Registry) {}
+}
+
+fn cookie_header() -> MetaHeader {
+    MetaHeader {
+        name: "Set-Cookie".into(),
+        description: Some(
+            "`hoard_access` and `hoard_refresh` (HttpOnly, SameSite=Strict) and `hoard_csrf`."
+                .into(),
+        ),
+        required: true,
+        deprecated: false,
+        schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+    }
+}
