@@ -37,7 +37,10 @@ impl Endpoint for Spa {
                 Assets::get("index.html").ok_or_else(ApiError::not_found)?,
             ),
         };
-        let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
+        let etag = format!(
+            "\"{}\"",
+            crate::store::hex(&file.metadata.sha256_hash()[..16])
+        );
         let cache = if name == "index.html" {
             "no-cache"
         } else {
@@ -70,8 +73,4 @@ impl Endpoint for Spa {
             .header(header::CONTENT_TYPE, content_type)
             .body(file.data.into_owned()))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

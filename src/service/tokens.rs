@@ -93,8 +93,7 @@ pub fn new_jti() -> String {
 
 /// Hex sha256, for storing high-entropy secrets (API tokens) without keeping them.
 pub fn sha256_hex(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    crate::store::hex(&Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]
