@@ -1,13 +1,9 @@
 //! Tests: registration and login, and accounts whose ids are never reused (SPEC §4).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use poem::http::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-
-pub(crate) const ME: &str = "/api/v1/users/me";
 
 /// An app whose per-IP registration throttle does not get in the way of many attempts.
 pub(crate) fn roomy_app() -> TestApp {
@@ -33,19 +29,7 @@ pub(crate) fn live_sessions(app: &TestApp) -> i64 {
 }
 
 pub(crate) fn jti(token: &str) -> String {
-    let payload = token.split('.').nth(1).expect("payload segment");
-    let claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json");
-    claims["jti"].as_str().expect("jti").to_owned()
-}
-
-pub(crate) async fn me(app: &TestApp, token: &str) -> Reply {
-    app.get(ME, Some(token)).await
-}
-
-pub(crate) async fn refresh(app: &TestApp, token: &str) -> Reply {
-    let body = json!({ "refresh_token": token });
-    app.post("/api/v1/auth/refresh", None, body).await
+    claims_of(token)["jti"].as_str().expect("jti").to_owned()
 }
 
 pub(crate) async fn post_empty(app: &TestApp, path: &str, token: &str) -> Reply {

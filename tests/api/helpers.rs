@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use hoard::app::{self, AppState};
 use hoard::config::Config;
 use poem::http::{HeaderMap, Method, StatusCode};
@@ -239,4 +241,25 @@ async fn read(response: poem::Response) -> Reply {
 /// Builds the app without a client, for tests that need the raw endpoint.
 pub fn endpoint(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
     app::build(state)
+}
+
+/// `GET /users/me` with a bearer token.
+pub async fn me(app: &TestApp, token: &str) -> Reply {
+    app.get("/api/v1/users/me", Some(token)).await
+}
+
+/// `POST /auth/refresh` with a refresh token.
+pub async fn refresh(app: &TestApp, token: &str) -> Reply {
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({ "refresh_token": token }),
+    )
+    .await
+}
+
+/// The (unverified) claims of a JWT, for assertions about what the server minted.
+pub fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("payload segment");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("json")
 }

@@ -23,10 +23,6 @@ fn header_of(token: &str) -> Value {
     decode_segment(token.split('.').next().expect("header"))
 }
 
-fn claims_of(token: &str) -> Value {
-    decode_segment(token.split('.').nth(1).expect("payload"))
-}
-
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -50,15 +46,6 @@ async fn me_with(app: &TestApp, token: &str) -> Reply {
 
 async fn me_with_header(app: &TestApp, headers: &[(&str, &str)]) -> Reply {
     app.send_raw(Method::GET, ME, headers, Vec::new()).await
-}
-
-async fn refresh(app: &TestApp, token: &str) -> Reply {
-    app.post(
-        "/api/v1/auth/refresh",
-        None,
-        json!({ "refresh_token": token }),
-    )
-    .await
 }
 
 #[tokio::test]

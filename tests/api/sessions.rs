@@ -3,36 +3,17 @@
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::DateTime;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const ME: &str = "/api/v1/users/me";
 const SESSIONS: &str = "/api/v1/auth/sessions";
 const TOKENS: &str = "/api/v1/auth/tokens";
 
-async fn me(app: &TestApp, token: &str) -> Reply {
-    app.get(ME, Some(token)).await
-}
-
-async fn refresh(app: &TestApp, token: &str) -> Reply {
-    app.post(
-        "/api/v1/auth/refresh",
-        None,
-        json!({ "refresh_token": token }),
-    )
-    .await
-}
-
 /// The session (refresh family) id a JWT belongs to.
 fn sid(token: &str) -> i64 {
-    let payload = token.split('.').nth(1).expect("payload segment");
-    let claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("json");
-    claims["sid"].as_i64().expect("sid")
+    claims_of(token)["sid"].as_i64().expect("sid")
 }
 
 fn ids(list: &Value) -> Vec<i64> {
