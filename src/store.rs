@@ -270,46 +270,46 @@ pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, BlobStore) {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("blobs")).unwrap();
-        fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn store() -> Result<(tempfile::TempDir, BlobStore), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        fs::create_dir_all(dir.path().join("blobs"))?;
+        fs::create_dir_all(dir.path().join("tmp"))?;
         let store = BlobStore::new(dir.path().join("blobs"), dir.path().join("tmp"));
-        (dir, store)
+        Ok((dir, store))
     }
 
     #[tokio::test]
-    async fn staging_hashes_and_placing_dedups() {
-        let (dir, store) = store();
+    async fn staging_hashes_and_placing_dedups() -> TestResult {
+        let (dir, store) = store()?;
         let data = vec![7u8; 3 * CHUNK + 5];
-        let mut first = store.stage(&data[..], None).await.unwrap();
+        let mut first = store.stage(&data[..], None).await?;
         assert_eq!(first.size, data.len() as u64);
         assert_eq!(first.sha256, hex(&Sha256::digest(&data)));
-        assert!(store.place(&mut first).unwrap(), "new blob");
-        let mut second = store.stage(&data[..], None).await.unwrap();
-        assert!(
-            !store.place(&mut second).unwrap(),
-            "same content is stored once"
-        );
-        assert_eq!(fs::read(store.path(&first.sha256)).unwrap(), data);
+        assert!(store.place(&mut first)?, "new blob");
+        let mut second = store.stage(&data[..], None).await?;
+        assert!(!store.place(&mut second)?, "same content is stored once");
+        assert_eq!(fs::read(store.path(&first.sha256))?, data);
         assert_eq!(
-            fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            fs::read_dir(dir.path().join("tmp"))?.count(),
             0,
             "no temp debris"
         );
         assert_eq!(
-            store.list().unwrap(),
+            store.list()?,
             vec![(first.sha256.clone(), data.len() as u64)]
         );
+        Ok(())
     }
 
     #[tokio::test]
-    async fn passing_the_limit_fails_and_leaves_nothing() {
-        let (dir, store) = store();
+    async fn passing_the_limit_fails_and_leaves_nothing() -> TestResult {
+        let (dir, store) = store()?;
         let data = vec![1u8; 2 * CHUNK];
         let result = store.stage(&data[..], Some(CHUNK as u64)).await;
         assert!(matches!(result, Err(StoreError::LimitExceeded { .. })));
-        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.path().join("tmp"))?.count(), 0);
         assert!(
             store
                 .stage(&data[..], Some(data.len() as u64))
@@ -317,12 +317,14 @@ mod tests {
                 .is_ok(),
             "exactly the limit is fine"
         );
+        Ok(())
     }
 
     #[tokio::test]
-    async fn an_unplaced_stage_is_cleaned_up_when_dropped() {
-        let (dir, store) = store();
-        drop(store.stage(&b"hello"[..], None).await.unwrap());
-        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    async fn an_unplaced_stage_is_cleaned_up_when_dropped() -> TestResult {
+        let (dir, store) = store()?;
+        drop(store.stage(&b"hello"[..], None).await?);
+        assert_eq!(fs::read_dir(dir.path().join("tmp"))?.count(), 0);
+        Ok(())
     }
 }

@@ -80,19 +80,22 @@ pub fn parse_path(text: &str) -> Result<Vec<FileName>, DriveError> {
 mod tests {
     use super::*;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn good_names_are_kept_in_nfc() {
-        assert_eq!(FileName::parse("报告.pdf").unwrap().as_str(), "报告.pdf");
+    fn good_names_are_kept_in_nfc() -> TestResult {
+        assert_eq!(FileName::parse("报告.pdf")?.as_str(), "报告.pdf");
         assert_eq!(
-            FileName::parse("cafe\u{301}.txt").unwrap().as_str(),
+            FileName::parse("cafe\u{301}.txt")?.as_str(),
             "caf\u{e9}.txt"
         );
-        assert_eq!(FileName::parse("🎉 party").unwrap().as_str(), "🎉 party");
+        assert_eq!(FileName::parse("🎉 party")?.as_str(), "🎉 party");
         assert!(FileName::parse(&"é".repeat(127)).is_ok(), "254 bytes");
+        Ok(())
     }
 
     #[test]
-    fn bad_names_are_invalid() {
+    fn bad_names_are_invalid() -> TestResult {
         for bad in [
             "",
             ".",
@@ -112,43 +115,34 @@ mod tests {
         }
         assert!(FileName::parse(&"a".repeat(256)).is_err());
         assert!(FileName::parse(&"é".repeat(128)).is_err(), "256 bytes");
+        Ok(())
     }
 
     #[test]
-    fn numbered_names_keep_the_extension() {
-        let name = FileName::parse("photo.tar.gz").unwrap();
-        assert_eq!(name.numbered(1).unwrap().as_str(), "photo.tar (1).gz");
+    fn numbered_names_keep_the_extension() -> TestResult {
+        let name = FileName::parse("photo.tar.gz")?;
+        assert_eq!(name.numbered(1)?.as_str(), "photo.tar (1).gz");
         assert_eq!(
-            FileName::parse(".bashrc")
-                .unwrap()
-                .numbered(2)
-                .unwrap()
-                .as_str(),
+            FileName::parse(".bashrc")?.numbered(2)?.as_str(),
             ".bashrc (2)"
         );
-        assert_eq!(
-            FileName::parse("notes")
-                .unwrap()
-                .numbered(3)
-                .unwrap()
-                .as_str(),
-            "notes (3)"
-        );
-        let long = FileName::parse(&format!("{}.txt", "x".repeat(251))).unwrap();
-        assert_eq!(long.numbered(10).unwrap().as_str().len(), 255);
+        assert_eq!(FileName::parse("notes")?.numbered(3)?.as_str(), "notes (3)");
+        let long = FileName::parse(&format!("{}.txt", "x".repeat(251)))?;
+        assert_eq!(long.numbered(10)?.as_str().len(), 255);
+        Ok(())
     }
 
     #[test]
-    fn paths_split_into_names() {
-        let names: Vec<String> = parse_path("/a/b.txt")
-            .unwrap()
+    fn paths_split_into_names() -> TestResult {
+        let names: Vec<String> = parse_path("/a/b.txt")?
             .iter()
             .map(|n| n.to_string())
             .collect();
         assert_eq!(names, ["a", "b.txt"]);
-        assert_eq!(parse_path("a").unwrap().len(), 1);
+        assert_eq!(parse_path("a")?.len(), 1);
         for bad in ["", "/", "//a", "a//b", "a/", "a/./b", "a/../b", "/.."] {
             assert!(parse_path(bad).is_err(), "{bad:?}");
         }
+        Ok(())
     }
 }
