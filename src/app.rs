@@ -15,7 +15,9 @@ use crate::service::auth::Auth;
 use crate::service::cache::Caches;
 use crate::service::drive::Drive;
 use crate::service::links::LinkSigner;
+use crate::service::shares::Shares;
 use crate::service::tokens::TokenCodec;
+use crate::service::uploads::Uploads;
 use crate::storage::DataDir;
 use crate::store::BlobStore;
 use crate::{api, health, middleware, web};
@@ -30,6 +32,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub drive: Arc<Drive>,
     pub links: Arc<LinkSigner>,
+    pub uploads: Arc<Uploads>,
+    pub shares: Arc<Shares>,
     pub started: Instant,
 }
 
@@ -61,6 +65,19 @@ impl AppState {
             config.storage.trash_days,
         ));
         let accounts = Arc::new(Accounts::new(db.clone(), caches.clone(), drive.clone()));
+        let uploads = Arc::new(Uploads::new(
+            db.clone(),
+            drive.clone(),
+            data_dir.uploads(),
+            config.storage.upload_expiry_s,
+        ));
+        let shares = Arc::new(Shares::new(
+            db.clone(),
+            drive.clone(),
+            accounts.passwords().clone(),
+            &secret,
+            &config.auth,
+        ));
         let auth = Arc::new(Auth::new(
             db.clone(),
             caches.clone(),
@@ -77,6 +94,8 @@ impl AppState {
             auth,
             drive,
             links,
+            uploads,
+            shares,
             started: Instant::now(),
         }))
     }
@@ -102,6 +121,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         .data(trust)
         .data(state)
         .around(move |ep, req| middleware::limit_json(ep, req, json_limit))
+        .around(api::tus::headers)
         .around(middleware::log_and_shape)
 }
 
@@ -117,6 +137,7 @@ pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
         );
     }
     spawn_housekeeping(state.clone());
+    spawn_upload_sweeper(state.clone());
     tracing::info!(%bind, data_dir = %state.data_dir.root.display(), "hoard {} serving", env!("CARGO_PKG_VERSION"));
     Server::new(TcpListener::bind(bind))
         .run_with_graceful_shutdown(
@@ -140,6 +161,24 @@ fn spawn_housekeeping(state: Arc<AppState>) {
             match state.drive.purge_expired_trash().await {
                 Ok(purged) => tracing::debug!(purged, "purged expired trash"),
                 Err(e) => tracing::warn!(error = %e, "purge of expired trash failed"),
+            }
+        }
+    });
+}
+
+/// Expires unfinished resumable uploads and removes stray upload files, at least once a
+/// minute (more often when the expiry is shorter).
+fn spawn_upload_sweeper(state: Arc<AppState>) {
+    let expiry = state.config.storage.upload_expiry_s;
+    let period = Duration::from_secs((expiry / 2).clamp(1, 60));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            match state.uploads.sweep().await {
+                Ok((0, 0)) => {}
+                Ok((expired, strays)) => tracing::info!(expired, strays, "swept resumable uploads"),
+                Err(e) => tracing::warn!(error = %e, "sweep of resumable uploads failed"),
             }
         }
     });

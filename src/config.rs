@@ -42,6 +42,8 @@ pub struct StorageConfig {
     pub data_dir: PathBuf,
     /// Days an item stays in the trash before it is purged.
     pub trash_days: u32,
+    /// Seconds an unfinished resumable upload lives after its last byte arrived.
+    pub upload_expiry_s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +97,7 @@ impl Default for StorageConfig {
         Self {
             data_dir: PathBuf::from("./data"),
             trash_days: 30,
+            upload_expiry_s: 24 * 3600,
         }
     }
 }

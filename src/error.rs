@@ -10,6 +10,7 @@ use poem_openapi::Object;
 
 use crate::db::DbError;
 use crate::service::drive::DriveError;
+use crate::service::uploads::UploadError;
 use crate::service::AccountError;
 
 /// The JSON body of every error response.
@@ -167,19 +168,18 @@ impl From<AccountError> for ApiError {
 impl From<DriveError> for ApiError {
     fn from(error: DriveError) -> Self {
         use DriveError as E;
-        let (status, code) = match &error {
+        let status = match &error {
             E::NotFound => return ApiError::not_found(),
-            E::InvalidName(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_name"),
-            E::NameConflict => (StatusCode::CONFLICT, "name_conflict"),
-            E::InvalidMove => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_move"),
-            E::QuotaExceeded => (StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded"),
-            E::StorageFull => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
-            E::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            E::InvalidName(_) | E::InvalidMove => StatusCode::UNPROCESSABLE_ENTITY,
+            E::NameConflict => StatusCode::CONFLICT,
+            E::QuotaExceeded | E::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            E::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            E::BodyInterrupted(_) => StatusCode::BAD_REQUEST,
             E::Validation { field, problem } => {
                 let fields = BTreeMap::from([(field.to_string(), problem.clone())]);
                 return ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
+                    error.code(),
                     "some fields are invalid",
                 )
                 .with_fields(fields);
@@ -190,6 +190,66 @@ impl From<DriveError> for ApiError {
                     other => ApiError::internal(&other),
                 }
             }
+        };
+        ApiError::new(status, error.code(), error.to_string())
+    }
+}
+
+impl From<UploadError> for ApiError {
+    fn from(error: UploadError) -> Self {
+        use UploadError as E;
+        let (status, code) = match &error {
+            E::NotFound => return ApiError::not_found(),
+            E::Expired => (StatusCode::GONE, "upload_expired"),
+            E::Failed(_) => (StatusCode::GONE, "upload_failed"),
+            E::OffsetMismatch { .. } | E::Busy => (StatusCode::CONFLICT, "upload_conflict"),
+            E::ChecksumMismatch => (checksum_mismatch(), "checksum_mismatch"),
+            E::PastLength => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            E::Drive(_) | E::Db(_) | E::Io(_) => {
+                return match error {
+                    E::Drive(drive) => ApiError::from(drive),
+                    E::Db(db) => ApiError::from(db),
+                    other => ApiError::internal(&other),
+                }
+            }
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+}
+
+/// tus's own status for a failed `Upload-Checksum` (not in the HTTP registry).
+fn checksum_mismatch() -> StatusCode {
+    StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+impl From<crate::service::shares::ShareError> for ApiError {
+    fn from(error: crate::service::shares::ShareError) -> Self {
+        use crate::service::shares::ShareError as E;
+        let (status, code) = match error {
+            E::NotFound => return ApiError::not_found(),
+            E::Expired => (StatusCode::GONE, "share_expired"),
+            E::PasswordRequired => (StatusCode::UNAUTHORIZED, "password_required"),
+            E::InvalidPassword => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            E::RateLimited { retry_after } => {
+                let mut api = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    error.to_string(),
+                );
+                api.retry_after = Some(retry_after);
+                return api;
+            }
+            E::Validation(fields) => {
+                return ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "some fields are invalid",
+                )
+                .with_fields(fields)
+            }
+            E::Drive(drive) => return ApiError::from(drive),
+            E::Db(db) => return ApiError::from(db),
+            E::Internal(_) => return ApiError::internal(&error),
         };
         ApiError::new(status, code, error.to_string())
     }

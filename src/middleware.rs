@@ -25,7 +25,7 @@ pub async fn log_and_shape<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::R
     req.extensions_mut().insert(user.clone());
     let method = req.method().clone();
     // The query is left out: it can carry signed-link signatures.
-    let path = req.uri().path().to_owned();
+    let path = redact_share_token(req.uri().path());
     let span = tracing::info_span!("request", id);
     let started = Instant::now();
     let result = ep.call(req).instrument(span.clone()).await;
@@ -48,6 +48,21 @@ pub async fn log_and_shape<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::R
         )
     });
     Ok(response)
+}
+
+/// A share's token is its password-equivalent: the log keeps only its first 4 characters
+/// (`/s/{token}` pages and `/api/v1/public/shares/{token}/…`).
+fn redact_share_token(path: &str) -> String {
+    let prefix = ["/api/v1/public/shares/", "/s/"]
+        .into_iter()
+        .find(|prefix| path.starts_with(prefix));
+    let Some(prefix) = prefix else {
+        return path.to_owned();
+    };
+    let rest = &path[prefix.len()..];
+    let (token, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let kept: String = token.chars().take(4).collect();
+    format!("{prefix}{kept}…{tail}")
 }
 
 /// Caps JSON bodies at `limit` bytes (413 `too_large`), whether or not they declare a
@@ -115,4 +130,19 @@ fn is_chunked(req: &Request) -> bool {
 #[handler]
 pub fn api_not_found() -> poem::Result<Response> {
     Err(ApiError::not_found().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_share_token;
+
+    #[test]
+    fn share_tokens_are_cut_to_four_characters_in_the_log() {
+        assert_eq!(
+            redact_share_token("/api/v1/public/shares/AbCdEfGhIj/download"),
+            "/api/v1/public/shares/AbCd…/download"
+        );
+        assert_eq!(redact_share_token("/s/AbCdEfGhIj"), "/s/AbCd…");
+        assert_eq!(redact_share_token("/api/v1/files/3"), "/api/v1/files/3");
+    }
 }

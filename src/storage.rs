@@ -13,12 +13,18 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    /// Creates the directory tree if needed (`blobs/`, `tmp/`, `thumbs/`).
+    /// Creates the directory tree if needed (`blobs/`, `tmp/`, `tmp/uploads/`, `thumbs/`).
     pub fn open(root: &Path) -> io::Result<Self> {
         let dir = Self {
             root: root.to_path_buf(),
         };
-        for sub in [dir.root.clone(), dir.blobs(), dir.tmp(), dir.thumbs()] {
+        for sub in [
+            dir.root.clone(),
+            dir.blobs(),
+            dir.tmp(),
+            dir.uploads(),
+            dir.thumbs(),
+        ] {
             fs::create_dir_all(&sub)?;
         }
         Ok(dir)
@@ -34,6 +40,11 @@ impl DataDir {
 
     pub fn tmp(&self) -> PathBuf {
         self.root.join("tmp")
+    }
+
+    /// The bytes of unfinished resumable uploads, one file per upload id.
+    pub fn uploads(&self) -> PathBuf {
+        self.tmp().join("uploads")
     }
 
     pub fn thumbs(&self) -> PathBuf {

@@ -26,6 +26,9 @@ pub enum StoreError {
     LimitExceeded { limit: u64 },
     #[error("no space left on the data filesystem")]
     Full,
+    /// Reading the request body failed: the client went away or broke the framing.
+    #[error("the request body broke off: {0}")]
+    Interrupted(io::Error),
     #[error("blob store: {0}")]
     Io(io::Error),
 }
@@ -107,39 +110,41 @@ impl BlobStore {
             head: Vec::new(),
             temp: Some(temp),
         };
-        let mut writer = Some((file, Sha256::new()));
-        let mut buffer = vec![0u8; CHUNK];
-        loop {
-            let filled = fill(&mut reader, &mut buffer).await?;
-            if filled == 0 {
-                break;
-            }
-            if staged.head.is_empty() {
-                staged.head = buffer[..filled.min(HEAD)].to_vec();
-            }
-            staged.size += filled as u64;
-            if let Some(limit) = limit.filter(|limit| staged.size > *limit) {
-                return Err(StoreError::LimitExceeded { limit });
-            }
-            let (mut file, mut hasher) = writer
-                .take()
-                .ok_or_else(|| io::Error::other("writer lost"))?;
-            let (file, hasher, returned) = tokio::task::spawn_blocking(move || -> io::Result<_> {
-                file.write_all(&buffer[..filled])?;
-                hasher.update(&buffer[..filled]);
-                Ok((file, hasher, buffer))
-            })
-            .await
-            .map_err(io::Error::other)??;
-            buffer = returned;
-            writer = Some((file, hasher));
+        let pumped = pump(&mut reader, HashingFile::new(file), limit).await?;
+        if let Some(error) = pumped.error {
+            return Err(error);
         }
-        let (file, hasher) = writer.ok_or_else(|| io::Error::other("writer lost"))?;
+        let HashingFile { file, hasher } = pumped.sink;
         tokio::task::spawn_blocking(move || file.sync_all())
             .await
             .map_err(io::Error::other)??;
         staged.sha256 = hex(&hasher.finalize());
+        staged.size = pumped.bytes;
+        staged.head = pumped.head;
         Ok(staged)
+    }
+
+    /// Stages a complete, fsync'd file (a finished resumable upload) by hard-linking it into
+    /// `tmp/`: placing the link moves the bytes into the store without a copy, and a commit
+    /// that fails leaves the original where it was, ready for a retry.
+    pub fn link_in(
+        &self,
+        source: &Path,
+        sha256: String,
+        size: u64,
+        head: Vec<u8>,
+    ) -> Result<StagedBlob, StoreError> {
+        let temp = self.tmp.join(format!(
+            "{}.part",
+            crate::service::tokens::random_secret(16)
+        ));
+        fs::hard_link(source, &temp)?;
+        Ok(StagedBlob {
+            sha256,
+            size,
+            head,
+            temp: Some(temp),
+        })
     }
 
     /// Locks the stripes of these hashes (in a fixed order, so two callers cannot deadlock).
@@ -220,6 +225,92 @@ impl BlobStore {
         }
         Ok(found)
     }
+}
+
+/// Where streamed bytes go: a file and whatever digests follow it.
+pub trait ChunkSink: Send + 'static {
+    fn take(&mut self, chunk: &[u8]) -> io::Result<()>;
+}
+
+/// A file written through a SHA-256.
+pub struct HashingFile {
+    pub file: File,
+    pub hasher: Sha256,
+}
+
+impl HashingFile {
+    pub fn new(file: File) -> Self {
+        Self {
+            file,
+            hasher: Sha256::new(),
+        }
+    }
+}
+
+impl ChunkSink for HashingFile {
+    fn take(&mut self, chunk: &[u8]) -> io::Result<()> {
+        self.file.write_all(chunk)?;
+        self.hasher.update(chunk);
+        Ok(())
+    }
+}
+
+/// What [`pump`] moved, and why it stopped early if it did. The sink comes back even then,
+/// so a caller can keep what did arrive.
+pub struct Pumped<S> {
+    pub sink: S,
+    pub bytes: u64,
+    /// The first bytes (up to 8 KiB), for sniffing the type.
+    pub head: Vec<u8>,
+    pub error: Option<StoreError>,
+}
+
+/// Streams `reader` into `sink` one 1 MiB chunk at a time, writing on the blocking pool.
+/// A chunk that would pass `limit` is not written: the error is `LimitExceeded`.
+pub async fn pump<R: AsyncRead + Unpin, S: ChunkSink>(
+    reader: &mut R,
+    sink: S,
+    limit: Option<u64>,
+) -> Result<Pumped<S>, StoreError> {
+    let mut pumped = Pumped {
+        sink,
+        bytes: 0,
+        head: Vec::new(),
+        error: None,
+    };
+    let mut buffer = vec![0u8; CHUNK];
+    loop {
+        let filled = match fill(reader, &mut buffer).await {
+            Ok(0) => break,
+            Ok(filled) => filled,
+            Err(error) => {
+                pumped.error = Some(StoreError::Interrupted(error));
+                break;
+            }
+        };
+        if let Some(limit) = limit.filter(|limit| pumped.bytes + filled as u64 > *limit) {
+            pumped.error = Some(StoreError::LimitExceeded { limit });
+            break;
+        }
+        if pumped.head.is_empty() {
+            pumped.head = buffer[..filled.min(HEAD)].to_vec();
+        }
+        let mut sink = pumped.sink;
+        let (returned_sink, returned, written) = tokio::task::spawn_blocking(move || {
+            let written = sink.take(&buffer[..filled]);
+            (sink, buffer, written)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        pumped.sink = returned_sink;
+        buffer = returned;
+        if let Err(error) = written {
+            pumped.error = Some(error.into());
+            break;
+        }
+        pumped.bytes += filled as u64;
+    }
+    Ok(pumped)
 }
 
 fn read_dirs(path: &Path) -> io::Result<Vec<PathBuf>> {

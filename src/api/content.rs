@@ -27,7 +27,7 @@ use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
 use crate::service::AccountError;
 
 /// A streamed file body (or a 206/304/416 about it).
-pub struct FileBody(Response);
+pub struct FileBody(pub(crate) Response);
 
 impl IntoResponse for FileBody {
     fn into_response(self) -> Response {
@@ -115,7 +115,7 @@ pub struct SignedLink {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Download,
     Content,
     Preview,
@@ -232,46 +232,9 @@ impl ContentApi {
         id: Path<i64>,
         size: Query<Option<u32>>,
     ) -> ApiResult<FileBody, ContentErrors> {
-        let size = media::thumbnail_size(size.0).map_err(|_| {
-            AccountError::field(
-                "size",
-                format!("must be {} to {}", media::THUMB_MIN, media::THUMB_MAX),
-            )
-        })?;
+        let size = thumbnail_size(size.0)?;
         let entry = self.file(caller.0.id(), id.0).await?;
-        let info = media::describe(&entry.name, entry.mime_type.as_deref());
-        let sha256 = entry.sha256.clone().unwrap_or_default();
-        if !media::is_thumbnailable(&info) {
-            return Err(ApiError::not_found().into());
-        }
-        let (thumbs, blob) = (self.drive.thumbs.clone(), self.drive.store().path(&sha256));
-        let hash = sha256.clone();
-        let made =
-            tokio::task::spawn_blocking(move || media::thumbnail(&thumbs, &blob, &hash, size))
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
-        let path = match made {
-            Ok(path) => path,
-            Err(media::ThumbnailError::NotAnImage) => return Err(ApiError::not_found().into()),
-            Err(media::ThumbnailError::Io(error)) => return Err(ApiError::internal(&error).into()),
-        };
-        let thumb_size = tokio::fs::metadata(&path)
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .len();
-        let resource = Resource {
-            path,
-            size: thumb_size,
-            sha256: format!("{sha256}-{size}"),
-            modified: entry.updated_at,
-            content_type: "image/jpeg".into(),
-            disposition: None,
-            headers: media::safe_headers(false),
-        };
-        bytes::serve(req, resource)
-            .await
-            .map(FileBody)
-            .map_err(|e| ApiError::internal(&e).into())
+        Ok(thumbnail(req, &self.drive, &entry, size).await?)
     }
 
     /// A signed link to this file's `content` (and `download`), valid without other
@@ -333,23 +296,8 @@ impl ContentApi {
         Ok(entry)
     }
 
-    /// A folder as a zip, streamed as it is written; entries are stored uncompressed, so the
-    /// archive's exact length is known up front (Content-Length, but no Range).
     async fn zip(&self, folder: &EntryRecord) -> ApiResult<FileBody, ContentErrors> {
-        let items = self.drive.archive_items(folder.owner_id, folder.id).await?;
-        let name = format!("{}.zip", folder.name);
-        let mut response = Response::builder()
-            .content_type("application/zip")
-            .header(
-                header::CONTENT_DISPOSITION,
-                bytes::content_disposition(DispositionKind::Attachment, &name),
-            )
-            .header(header::CACHE_CONTROL, "no-store")
-            .body(crate::zipstream::stream_zip(items));
-        for (name, value) in media::safe_headers(false) {
-            response.headers_mut().insert(name, value);
-        }
-        Ok(FileBody(response))
+        Ok(zip_folder(&self.drive, folder).await?)
     }
 
     async fn serve(
@@ -358,34 +306,116 @@ impl ContentApi {
         entry: &EntryRecord,
         mode: Mode,
     ) -> ApiResult<FileBody, ContentErrors> {
-        let info = media::describe(&entry.name, entry.mime_type.as_deref());
-        let raw = media::raw_content_type(&info);
-        let (content_type, kind) = match (mode, media::preview_mode(&info)) {
-            (Mode::Download, _) | (Mode::Preview, PreviewMode::Download) => {
-                (raw, DispositionKind::Attachment)
-            }
-            (Mode::Content, _) => (raw, DispositionKind::Inline),
-            (Mode::Preview, PreviewMode::Inline { content_type }) => {
-                (content_type, DispositionKind::Inline)
-            }
-            (Mode::Preview, PreviewMode::PlainText) => {
-                ("text/plain; charset=utf-8".into(), DispositionKind::Inline)
-            }
-        };
-        let pdf_inline = kind == DispositionKind::Inline && content_type == "application/pdf";
-        let sha256 = entry.sha256.clone().unwrap_or_default();
-        let resource = Resource {
-            path: self.drive.store().path(&sha256),
-            size: entry.size as u64,
-            sha256,
-            modified: entry.updated_at,
-            content_type,
-            disposition: Some(bytes::content_disposition(kind, &entry.name)),
-            headers: media::safe_headers(pdf_inline),
-        };
-        bytes::serve(req, resource).await.map(FileBody).map_err(|error| {
-            tracing::error!(file = entry.id, %error, "stored bytes missing or short; run `hoard check`");
-            ApiError::internal(&error).into()
-        })
+        Ok(serve_entry(req, &self.drive, entry, mode).await?)
     }
+}
+
+/// A stored file's bytes as `mode` serves them, with the server-chosen type and the safe
+/// headers of SPEC §5 (the same rules for the owner's routes and public shares).
+pub(crate) async fn serve_entry(
+    req: &Request,
+    drive: &Drive,
+    entry: &EntryRecord,
+    mode: Mode,
+) -> Result<FileBody, ApiError> {
+    let info = media::describe(&entry.name, entry.mime_type.as_deref());
+    let raw = media::raw_content_type(&info);
+    let (content_type, kind) = match (mode, media::preview_mode(&info)) {
+        (Mode::Download, _) | (Mode::Preview, PreviewMode::Download) => {
+            (raw, DispositionKind::Attachment)
+        }
+        (Mode::Content, _) => (raw, DispositionKind::Inline),
+        (Mode::Preview, PreviewMode::Inline { content_type }) => {
+            (content_type, DispositionKind::Inline)
+        }
+        (Mode::Preview, PreviewMode::PlainText) => {
+            ("text/plain; charset=utf-8".into(), DispositionKind::Inline)
+        }
+    };
+    let pdf_inline = kind == DispositionKind::Inline && content_type == "application/pdf";
+    let sha256 = entry.sha256.clone().unwrap_or_default();
+    let resource = Resource {
+        path: drive.store().path(&sha256),
+        size: entry.size as u64,
+        sha256,
+        modified: entry.updated_at,
+        content_type,
+        disposition: Some(bytes::content_disposition(kind, &entry.name)),
+        headers: media::safe_headers(pdf_inline),
+    };
+    bytes::serve(req, resource).await.map(FileBody).map_err(|error| {
+        tracing::error!(file = entry.id, %error, "stored bytes missing or short; run `hoard check`");
+        ApiError::internal(&error)
+    })
+}
+
+/// A folder as a zip, streamed as it is written; entries are stored uncompressed, so the
+/// archive's exact length is known up front (Content-Length, but no Range).
+pub(crate) async fn zip_folder(drive: &Drive, folder: &EntryRecord) -> Result<FileBody, ApiError> {
+    let items = drive.archive_items(folder.owner_id, folder.id).await?;
+    let name = format!("{}.zip", folder.name);
+    let mut response = Response::builder()
+        .content_type("application/zip")
+        .header(
+            header::CONTENT_DISPOSITION,
+            bytes::content_disposition(DispositionKind::Attachment, &name),
+        )
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(crate::zipstream::stream_zip(items));
+    for (name, value) in media::safe_headers(false) {
+        response.headers_mut().insert(name, value);
+    }
+    Ok(FileBody(response))
+}
+
+/// The `size` of a thumbnail request (64–1024, default 256), else 422 naming the field.
+pub(crate) fn thumbnail_size(size: Option<u32>) -> Result<u32, ApiError> {
+    media::thumbnail_size(size).map_err(|_| {
+        AccountError::field(
+            "size",
+            format!("must be {} to {}", media::THUMB_MIN, media::THUMB_MAX),
+        )
+        .into()
+    })
+}
+
+/// A JPEG thumbnail of a raster image file, generated once and cached; 404 for anything else.
+pub(crate) async fn thumbnail(
+    req: &Request,
+    drive: &Drive,
+    entry: &EntryRecord,
+    size: u32,
+) -> Result<FileBody, ApiError> {
+    let info = media::describe(&entry.name, entry.mime_type.as_deref());
+    let sha256 = entry.sha256.clone().unwrap_or_default();
+    if !media::is_thumbnailable(&info) {
+        return Err(ApiError::not_found());
+    }
+    let (thumbs, blob) = (drive.thumbs.clone(), drive.store().path(&sha256));
+    let hash = sha256.clone();
+    let made = tokio::task::spawn_blocking(move || media::thumbnail(&thumbs, &blob, &hash, size))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let path = match made {
+        Ok(path) => path,
+        Err(media::ThumbnailError::NotAnImage) => return Err(ApiError::not_found()),
+        Err(media::ThumbnailError::Io(error)) => return Err(ApiError::internal(&error)),
+    };
+    let thumb_size = tokio::fs::metadata(&path)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .len();
+    let resource = Resource {
+        path,
+        size: thumb_size,
+        sha256: format!("{sha256}-{size}"),
+        modified: entry.updated_at,
+        content_type: "image/jpeg".into(),
+        disposition: None,
+        headers: media::safe_headers(false),
+    };
+    bytes::serve(req, resource)
+        .await
+        .map(FileBody)
+        .map_err(|e| ApiError::internal(&e))
 }

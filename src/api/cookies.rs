@@ -89,8 +89,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whether the client reached us over HTTPS (directly impossible here; through a trusted
-/// proxy that says so), so cookies get `Secure`.
+/// Whether the client reached us over HTTPS (directly impossible here; through a proxy
+/// that says so), so cookies get `Secure`. The header is believed from anyone: `Secure`
+/// only ever withholds a cookie from plain HTTP, so a forged header harms only its sender.
 pub fn is_https(req: &Request) -> bool {
     req.uri().scheme_str() == Some("https")
         || req

@@ -53,8 +53,20 @@ impl<S> From<crate::service::drive::DriveError> for Failure<S> {
     }
 }
 
+impl<S> From<crate::service::uploads::UploadError> for Failure<S> {
+    fn from(error: crate::service::uploads::UploadError) -> Self {
+        Failure(error.into(), PhantomData)
+    }
+}
+
 impl<S> From<crate::db::DbError> for Failure<S> {
     fn from(error: crate::db::DbError) -> Self {
+        Failure(error.into(), PhantomData)
+    }
+}
+
+impl<S> From<crate::service::shares::ShareError> for Failure<S> {
+    fn from(error: crate::service::shares::ShareError) -> Self {
         Failure(error.into(), PhantomData)
     }
 }
@@ -110,10 +122,13 @@ fn headers(status: u16) -> Vec<MetaHeader> {
 fn describe(status: u16) -> &'static str {
     match status {
         400 => "`bad_request`: malformed JSON, wrong types, or a bad parameter.",
-        401 => "`unauthorized`, `invalid_token`, `token_expired`, `token_revoked` or `invalid_credentials`.",
+        401 => "`unauthorized`, `invalid_token`, `token_expired`, `token_revoked`, `invalid_credentials` or (shares) `password_required`.",
         403 => "`forbidden` (role), `account_disabled` or `registration_closed`.",
         404 => "`not_found`: no such resource, or not yours.",
-        409 => "`username_taken`, `email_taken` or `name_conflict`.",
+        409 => "`username_taken`, `email_taken`, `name_conflict` or (tus) `upload_conflict`: `Upload-Offset` is not the upload's offset, or another request is writing it.",
+        410 => "`share_expired`: the share is past its `expires_at` or out of downloads; (tus) `upload_expired` or `upload_failed`.",
+        412 => "`precondition_failed`: `Tus-Resumable` is missing or not `1.0.0` (see `Tus-Version`), or `If-Match` failed.",
+        460 => "`checksum_mismatch` (tus): the bytes do not match `Upload-Checksum`; they were discarded.",
         413 => "`too_large`: the body is over its limit.",
         415 => "`unsupported_media_type`: the body has the wrong Content-Type.",
         422 => "`validation_failed` (with `fields`), `weak_password`, `invalid_image`, `last_admin`, `invalid_name` or `invalid_move`.",
@@ -125,6 +140,14 @@ fn describe(status: u16) -> &'static str {
     }
 }
 
+error_set!(
+    /// tus requests that write bytes (creation, PATCH).
+    TusWriteErrors: 400, 401, 404, 409, 410, 412, 413, 415, 422, 460, 500, 503, 507
+);
+error_set!(
+    /// tus requests without a body (HEAD, DELETE).
+    TusErrors: 400, 401, 404, 409, 410, 412, 500, 503
+);
 error_set!(
     /// Routes without credentials or body.
     PublicErrors: 400, 500, 503
@@ -168,4 +191,20 @@ error_set!(
 error_set!(
     /// Admin changes.
     AdminWriteErrors: 400, 401, 403, 404, 409, 413, 415, 422, 500, 503
+);
+error_set!(
+    /// My shares: reads and deletes.
+    ShareErrors: 400, 401, 404, 500, 503
+);
+error_set!(
+    /// My shares: create and update.
+    ShareWriteErrors: 400, 401, 404, 413, 415, 422, 500, 503
+);
+error_set!(
+    /// Public share reads (no account): a password may be needed, the share may be spent.
+    PublicShareErrors: 400, 401, 404, 410, 422, 429, 500, 503
+);
+error_set!(
+    /// Unlocking a public share with its password.
+    ShareUnlockErrors: 400, 401, 404, 410, 413, 415, 429, 500, 503
 );

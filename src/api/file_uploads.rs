@@ -14,7 +14,7 @@ use tokio::io::AsyncReadExt;
 
 use super::failure::{ApiResult, DriveWriteErrors};
 use super::files::EntryView;
-use super::payloads::{RawBody, UploadForm};
+use super::payloads::{linger, RawBody, UploadForm};
 use super::security::Caller;
 use super::ApiTags;
 use crate::error::ApiError;
@@ -205,16 +205,7 @@ impl UploadsApi {
     }
 }
 
-/// How long a refused upload's remaining body is read and discarded before answering.
-/// Without it the client may still be sending when the connection closes, and sees a reset
-/// instead of the error (nginx calls this lingering close).
-const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
-
-async fn linger<F: std::future::Future>(drain: F) {
-    let _ = tokio::time::timeout(LINGER, drain).await;
-}
-
-fn policy(policy: ConflictPolicy) -> OnConflict {
+pub(crate) fn policy(policy: ConflictPolicy) -> OnConflict {
     match policy {
         ConflictPolicy::Rename => OnConflict::Rename,
         ConflictPolicy::Overwrite => OnConflict::Overwrite,

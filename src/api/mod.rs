@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod completion;
 pub mod content;
 pub mod cookies;
 pub mod failure;
@@ -13,10 +14,14 @@ pub mod multipart;
 pub mod pagination;
 pub mod payloads;
 pub mod profile;
+pub mod public_shares;
+pub mod resumable;
 pub mod security;
 pub mod sessions;
+pub mod shares;
 pub mod text;
 pub mod trash;
+pub mod tus;
 pub mod users;
 pub mod web_session;
 
@@ -40,6 +45,10 @@ pub enum ApiTags {
     Files,
     /// Deleted files and folders.
     Trash,
+    /// Resumable uploads (tus 1.0.0).
+    Uploads,
+    /// Share links: mine (`/shares`, signed in) and anyone's by token (`/public/shares`, no account).
+    Shares,
     /// About this API.
     Meta,
 }
@@ -64,6 +73,9 @@ pub type Apis = (
     trash::TrashApi,
     content::ContentApi,
     web_session::WebSessionApi,
+    resumable::ResumableApi,
+    shares::SharesApi,
+    public_shares::PublicSharesApi,
 );
 
 /// The OpenAPI service for `/api/v1`, wired to the state's services.
@@ -106,6 +118,15 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
             accounts: state.accounts.clone(),
             access_ttl: state.config.auth.access_ttl_s,
             refresh_ttl: state.config.auth.refresh_ttl_s,
+        },
+        resumable::ResumableApi {
+            uploads: state.uploads.clone(),
+        },
+        shares::SharesApi {
+            shares: state.shares.clone(),
+        },
+        public_shares::PublicSharesApi {
+            shares: state.shares.clone(),
         },
     );
     OpenApiService::new(apis, "Hoard", env!("CARGO_PKG_VERSION"))

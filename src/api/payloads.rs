@@ -39,6 +39,47 @@ impl<'a> ApiExtractor<'a> for RawBody {
     }
 }
 
+/// A tus chunk: `application/offset+octet-stream` bytes, required for PATCH and optional
+/// for creation (creation-with-upload).
+pub struct TusChunk<const REQUIRED: bool>(pub Body);
+
+impl<'a, const REQUIRED: bool> ApiExtractor<'a> for TusChunk<REQUIRED> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(_registry: &mut Registry) {}
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: Some("Upload bytes, appended at `Upload-Offset`."),
+            content: vec![MetaMediaType {
+                content_type: super::tus::CHUNK_TYPE,
+                schema: binary(),
+            }],
+            required: REQUIRED,
+        })
+    }
+
+    async fn from_request(
+        _req: &'a Request,
+        body: &mut RequestBody,
+        _options: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(TusChunk(body.take()?))
+    }
+}
+
+/// How long a refused upload's remaining body is read and discarded before answering.
+/// Without it the client may still be sending when the connection closes, and sees a reset
+/// instead of the error (nginx calls this lingering close).
+const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `drain` (reading a refused body to its end) for at most [`LINGER`].
+pub async fn linger<F: std::future::Future>(drain: F) {
+    let _ = tokio::time::timeout(LINGER, drain).await;
+}
+
 /// `multipart/form-data` with one or more `file` parts and an optional `parent_id` part.
 pub struct UploadForm(pub Multipart);
 

@@ -7,6 +7,8 @@ pub mod blobs;
 pub mod entries;
 pub mod revoked;
 pub mod sessions;
+pub mod shares;
+pub mod uploads;
 pub mod users;
 
 use std::path::Path;
@@ -23,6 +25,8 @@ const BUSY_TIMEOUT_MS: u32 = 5000;
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_accounts.sql")),
     M::up(include_str!("../../migrations/0002_drive.sql")),
+    M::up(include_str!("../../migrations/0003_uploads.sql")),
+    M::up(include_str!("../../migrations/0004_shares.sql")),
 ];
 
 /// Database-layer failures. `Busy` becomes 503 upstream; constraint names let services

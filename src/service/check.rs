@@ -243,11 +243,14 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, CheckError> {
         .map_err(DbError::from)?)
 }
 
+/// A file left in `tmp/` for longer than the grace period. Directories are not debris:
+/// `tmp/uploads/` holds resumable uploads, which expire by their own rules.
 fn older_than_grace(path: &Path) -> bool {
-    let modified = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|_| SystemTime::now());
-    modified.elapsed().is_ok_and(|age| age > GRACE)
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    let modified = meta.modified().unwrap_or_else(|_| SystemTime::now());
+    meta.is_file() && modified.elapsed().is_ok_and(|age| age > GRACE)
 }
 
 #[derive(Debug, thiserror::Error)]

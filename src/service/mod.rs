@@ -11,8 +11,10 @@ pub mod check;
 pub mod drive;
 pub mod links;
 pub mod passwords;
+pub mod shares;
 pub mod throttle;
 pub mod tokens;
+pub mod uploads;
 pub mod validate;
 
 use std::collections::BTreeMap;

@@ -281,20 +281,77 @@ fn registration_is_throttled_per_address() {
     );
 }
 
-#[test]
-fn the_readme_curl_examples_run_verbatim() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+/// The shell lines between `<!-- NAME:start -->` and `<!-- NAME:end -->` in the README.
+fn readme_block(readme: &str, name: &str) -> String {
     let start = readme
-        .find("<!-- readme-flow:start -->")
+        .find(&format!("<!-- {name}:start -->"))
         .expect("start marker");
-    let end = readme.find("<!-- readme-flow:end -->").expect("end marker");
-    let script: String = readme[start..end]
+    let end = readme
+        .find(&format!("<!-- {name}:end -->"))
+        .expect("end marker");
+    readme[start..end]
         .lines()
         .skip(1)
         .filter(|line| !line.starts_with("```"))
         .collect::<Vec<_>>()
-        .join("\n");
+        .join("\n")
+}
+
+#[test]
+fn the_readme_tus_example_uploads_in_two_patches_verbatim() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let server = Server::start("");
+    let session = register(&server, "alice")["tokens"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let output = Command::new("bash")
+        .args([
+            "-euo",
+            "pipefail",
+            "-c",
+            &readme_block(&readme, "readme-tus"),
+        ])
+        .current_dir(work.path())
+        .env("HOARD", &server.base)
+        .env("ACCESS", &session)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let status: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let upload = &status["items"][0];
+    assert_eq!(
+        (upload["status"].as_str(), upload["offset"].as_i64()),
+        (Some("completed"), Some(3_000_000))
+    );
+    let file_id = upload["file_id"].as_i64().unwrap();
+    let downloaded = work.path().join("downloaded.bin");
+    let fetched = Command::new("curl")
+        .args(["-sf", "-o"])
+        .arg(&downloaded)
+        .arg(format!("{}/api/v1/files/{file_id}/download", server.base))
+        .args(["-H", &format!("Authorization: Bearer {session}")])
+        .status()
+        .unwrap();
+    assert!(fetched.success());
+    assert_eq!(
+        std::fs::read(&downloaded).unwrap(),
+        std::fs::read(work.path().join("big.bin")).unwrap()
+    );
+}
+
+#[test]
+fn the_readme_curl_examples_run_verbatim() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let script = readme_block(&readme, "readme-flow");
     assert!(
         Command::new("jq")
             .arg("--version")

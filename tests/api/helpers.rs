@@ -22,7 +22,7 @@ pub const NEW_PASSWORD: &str = "tranquil otter meadow lantern";
 type App = poem::endpoint::BoxEndpoint<'static, poem::Response>;
 
 pub struct TestApp {
-    pub dir: TempDir,
+    pub dir: Arc<TempDir>,
     pub state: Arc<AppState>,
     client: TestClient<App>,
 }
@@ -93,7 +93,23 @@ impl TestApp {
         adjust(&mut config);
         let state = AppState::open(config).expect("app state");
         let client = TestClient::new(app::build(state.clone()).boxed());
-        Self { dir, state, client }
+        Self {
+            dir: Arc::new(dir),
+            state,
+            client,
+        }
+    }
+
+    /// A second app on the same data directory, as after a restart: no in-memory state
+    /// carries over.
+    pub fn reopen(other: &TestApp) -> Self {
+        let state = AppState::open(other.state.config.clone()).expect("app state");
+        let client = TestClient::new(app::build(state.clone()).boxed());
+        Self {
+            dir: other.dir.clone(),
+            state,
+            client,
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {

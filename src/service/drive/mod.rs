@@ -30,6 +30,8 @@ pub enum DriveError {
     StorageFull,
     #[error("upload is larger than the limit of {0} bytes")]
     TooLarge(u64),
+    #[error("the request body ended before its end ({0})")]
+    BodyInterrupted(String),
     #[error("{field}: {problem}")]
     Validation {
         field: &'static str,
@@ -41,11 +43,30 @@ pub enum DriveError {
     Io(#[from] std::io::Error),
 }
 
+impl DriveError {
+    /// The SPEC's error code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::InvalidName(_) => "invalid_name",
+            Self::NameConflict => "name_conflict",
+            Self::InvalidMove => "invalid_move",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::StorageFull => "storage_full",
+            Self::TooLarge(_) => "too_large",
+            Self::BodyInterrupted(_) => "bad_request",
+            Self::Validation { .. } => "validation_failed",
+            Self::Db(_) | Self::Io(_) => "internal",
+        }
+    }
+}
+
 impl From<StoreError> for DriveError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Full => DriveError::StorageFull,
             StoreError::LimitExceeded { limit } => DriveError::TooLarge(limit),
+            StoreError::Interrupted(io) => DriveError::BodyInterrupted(io.to_string()),
             StoreError::Io(io) => DriveError::Io(io),
         }
     }

@@ -81,6 +81,18 @@ impl Drive {
     /// Fails fast, before any byte is read, when a declared length cannot fit (`credit` as
     /// for [`Drive::stage`]).
     pub async fn precheck(&self, owner: i64, declared: u64, credit: u64) -> DriveResult<()> {
+        self.precheck_reserving(owner, declared, 0, credit).await
+    }
+
+    /// [`Drive::precheck`] counting `reserved` bytes already promised to unfinished
+    /// resumable uploads as used.
+    pub async fn precheck_reserving(
+        &self,
+        owner: i64,
+        declared: u64,
+        reserved: u64,
+        credit: u64,
+    ) -> DriveResult<()> {
         if self.max_upload.is_some_and(|max| declared > max) {
             return Err(DriveError::TooLarge(self.max_upload.unwrap_or_default()));
         }
@@ -89,7 +101,7 @@ impl Drive {
             .run(move |conn| db::users::usage(conn, owner))
             .await?;
         let after = used
-            .saturating_add(declared as i64)
+            .saturating_add(declared.saturating_add(reserved) as i64)
             .saturating_sub(credit as i64);
         if quota.is_some_and(|q| after > q) {
             return Err(DriveError::QuotaExceeded);
@@ -115,6 +127,25 @@ impl Drive {
             .await
     }
 
+    /// `NotFound` unless `parent` is one of `owner`'s live folders (None: the root).
+    pub async fn folder_exists(&self, owner: i64, parent: Option<i64>) -> DriveResult<()> {
+        self.db
+            .run(move |conn| folder_path(conn, owner, parent).map(drop))
+            .await
+    }
+
+    /// Whether something live already has this name in `parent`.
+    pub async fn name_taken(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        names: Vec<FileName>,
+    ) -> DriveResult<bool> {
+        self.db
+            .run(move |conn| Ok(super::tree::walk(conn, owner, parent, &names)?.is_some()))
+            .await
+    }
+
     /// Commits staged files into `parent` (all or none).
     pub async fn commit_upload(
         &self,
@@ -123,6 +154,23 @@ impl Drive {
         files: Vec<PendingFile>,
         policy: OnConflict,
     ) -> DriveResult<Vec<Entry>> {
+        self.commit_upload_then(owner, parent, files, policy, |_, _| Ok(()))
+            .await
+    }
+
+    /// Like [`Drive::commit_upload`], with `then` running inside the same transaction on
+    /// the new entries (a resumable upload records its completion there).
+    pub async fn commit_upload_then<F>(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        files: Vec<PendingFile>,
+        policy: OnConflict,
+        then: F,
+    ) -> DriveResult<Vec<Entry>>
+    where
+        F: FnOnce(&Connection, &[Entry]) -> DriveResult<()> + Send + 'static,
+    {
         let placed = self
             .commit_with(files, move |tx, files| {
                 let parent_path = folder_path(tx, owner, parent)?;
@@ -134,6 +182,7 @@ impl Drive {
                     out.push(entry.0);
                     freed.extend(released);
                 }
+                then(tx, &out)?;
                 Ok((out, freed))
             })
             .await?;

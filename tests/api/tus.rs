@@ -1,0 +1,674 @@
+//! Resumable uploads over tus 1.0.0 (SPEC §6), request by request: the protocol's
+//! statuses and headers, what lands on disk and in the drive, expiry and isolation.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use poem::http::Method;
+use serde_json::Value;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use crate::drive_helpers::{files_under, list, mkdir, names, set_quota, sha_hex, upload};
+use crate::helpers::{Reply, TestApp};
+
+const TUS: (&str, &str) = ("tus-resumable", "1.0.0");
+const CHUNK: (&str, &str) = ("content-type", "application/offset+octet-stream");
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn meta(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k} {}", STANDARD.encode(v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+async fn create(app: &TestApp, token: &str, length: usize, metadata: &str) -> Reply {
+    let auth = bearer(token);
+    let length = length.to_string();
+    app.send_raw(
+        Method::POST,
+        "/api/v1/uploads",
+        &[
+            ("authorization", &auth),
+            TUS,
+            ("upload-length", &length),
+            ("upload-metadata", metadata),
+        ],
+        Vec::new(),
+    )
+    .await
+}
+
+/// Creates an upload of `length` bytes named `name`; returns its URL.
+async fn create_ok(app: &TestApp, token: &str, length: usize, name: &str) -> String {
+    let reply = create(app, token, length, &meta(&[("filename", name)])).await;
+    reply.assert_status(201);
+    reply.header("location").expect("Location").to_owned()
+}
+
+async fn patch(app: &TestApp, token: &str, url: &str, offset: usize, data: &[u8]) -> Reply {
+    patch_with(app, token, url, offset, data, &[]).await
+}
+
+async fn patch_with(
+    app: &TestApp,
+    token: &str,
+    url: &str,
+    offset: usize,
+    data: &[u8],
+    extra: &[(&str, &str)],
+) -> Reply {
+    let auth = bearer(token);
+    let offset = offset.to_string();
+    let mut headers = vec![("authorization", auth.as_str()), TUS, CHUNK];
+    headers.push(("upload-offset", &offset));
+    headers.extend_from_slice(extra);
+    app.send_raw(Method::PATCH, url, &headers, data.to_vec())
+        .await
+}
+
+async fn head(app: &TestApp, token: &str, url: &str) -> Reply {
+    let auth = bearer(token);
+    app.send_raw(
+        Method::HEAD,
+        url,
+        &[("authorization", &auth), TUS],
+        Vec::new(),
+    )
+    .await
+}
+
+async fn status(app: &TestApp, token: &str, url: &str) -> Value {
+    let id = url.rsplit('/').next().unwrap();
+    let reply = app
+        .get(&format!("/api/v1/uploads?ids={id}"), Some(token))
+        .await;
+    reply.assert_status(200);
+    reply.json()["items"][0].clone()
+}
+
+fn offset_of(reply: &Reply) -> String {
+    reply.header("upload-offset").unwrap_or_default().to_owned()
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn upload_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    files_under(&app.data_dir().join("tmp/uploads"))
+}
+
+fn sha256_b64(bytes: &[u8]) -> String {
+    STANDARD.encode(Sha256::digest(bytes))
+}
+
+async fn download(app: &TestApp, token: &str, id: i64) -> Vec<u8> {
+    let reply = app
+        .get(&format!("/api/v1/files/{id}/download"), Some(token))
+        .await;
+    reply.assert_status(200);
+    reply.body
+}
+
+#[tokio::test]
+async fn options_advertise_version_extensions_checksums_and_the_size_limit() {
+    let app = TestApp::with_config(|c| c.limits.max_upload_bytes = 10_000_000);
+    let reply = app
+        .send_raw(Method::OPTIONS, "/api/v1/uploads", &[], Vec::new())
+        .await;
+    reply.assert_status(204);
+    assert_eq!(reply.header("tus-resumable"), Some("1.0.0"));
+    assert_eq!(reply.header("tus-version"), Some("1.0.0"));
+    assert_eq!(
+        reply.header("tus-extension"),
+        Some("creation,creation-with-upload,termination,checksum,expiration")
+    );
+    assert_eq!(reply.header("tus-checksum-algorithm"), Some("sha1,sha256"));
+    assert_eq!(reply.header("tus-max-size"), Some("10000000"));
+}
+
+#[tokio::test]
+async fn chunks_resume_from_head_and_the_last_byte_commits_the_file() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let folder = mkdir(&app, &alice.access, "Videos", None).await;
+    let folder_id = folder["id"].as_i64().unwrap();
+    let bytes = data(3 * 1024 * 1024 + 17);
+    let metadata = meta(&[
+        ("filename", "clip.bin"),
+        ("parent_id", &folder_id.to_string()),
+    ]);
+    let created = create(&app, &alice.access, bytes.len(), &metadata).await;
+    created.assert_status(201);
+    let url = created.header("location").unwrap().to_owned();
+    assert!(url.starts_with("/api/v1/uploads/"), "{url}");
+    assert_eq!(offset_of(&created), "0");
+    assert!(created.header("upload-expires").unwrap().ends_with(" GMT"));
+    assert_eq!(created.json()["status"], "pending");
+
+    let first = patch(&app, &alice.access, &url, 0, &bytes[..1_000_000]).await;
+    first.assert_status(204);
+    assert_eq!(offset_of(&first), "1000000");
+    let probe = head(&app, &alice.access, &url).await;
+    probe.assert_status(204);
+    assert_eq!(offset_of(&probe), "1000000");
+    assert_eq!(
+        probe.header("upload-length"),
+        Some(&*bytes.len().to_string())
+    );
+    assert_eq!(probe.header("upload-metadata"), Some(metadata.as_str()));
+    assert_eq!(probe.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        status(&app, &alice.access, &url).await["status"],
+        "uploading"
+    );
+    assert_eq!(
+        std::fs::metadata(&upload_files(&app)[0]).unwrap().len(),
+        1_000_000
+    );
+
+    let last = patch(&app, &alice.access, &url, 1_000_000, &bytes[1_000_000..]).await;
+    last.assert_status(204);
+    assert_eq!(offset_of(&last), bytes.len().to_string());
+    assert_eq!(last.header("upload-expires"), None);
+
+    let state = status(&app, &alice.access, &url).await;
+    assert_eq!(state["status"], "completed");
+    assert_eq!(state["offset"], bytes.len() as i64);
+    let file_id = state["file_id"].as_i64().unwrap();
+    let listed = list(&app, &alice.access, &format!("?parent_id={folder_id}")).await;
+    assert_eq!(names(&listed), ["clip.bin"]);
+    assert_eq!(listed["items"][0]["size"], bytes.len() as i64);
+    assert_eq!(download(&app, &alice.access, file_id).await, bytes);
+    assert!(
+        upload_files(&app).is_empty(),
+        "the upload's bytes moved into the store"
+    );
+    let stored: i64 = app
+        .db()
+        .query_row(
+            "SELECT storage_used FROM users WHERE id = ?1",
+            [alice.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, bytes.len() as i64);
+    // A HEAD after completion still reports the whole length: clients see it is done.
+    assert_eq!(
+        offset_of(&head(&app, &alice.access, &url).await),
+        bytes.len().to_string()
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_offset_is_409_and_appends_nothing() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let url = create_ok(&app, &alice.access, 100, "a.bin").await;
+    patch(&app, &alice.access, &url, 0, &data(40))
+        .await
+        .assert_status(204);
+    for wrong in [0, 39, 41, 100] {
+        let reply = patch(&app, &alice.access, &url, wrong, &data(10)).await;
+        reply.assert_error(409, "upload_conflict");
+    }
+    assert_eq!(offset_of(&head(&app, &alice.access, &url).await), "40");
+    assert_eq!(std::fs::metadata(&upload_files(&app)[0]).unwrap().len(), 40);
+}
+
+#[tokio::test]
+async fn a_checksum_mismatch_is_460_and_discards_that_patch() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let bytes = data(300);
+    let url = create_ok(&app, &alice.access, bytes.len(), "sum.bin").await;
+    let good = format!("sha256 {}", sha256_b64(&bytes[..100]));
+    patch_with(
+        &app,
+        &alice.access,
+        &url,
+        0,
+        &bytes[..100],
+        &[("upload-checksum", &good)],
+    )
+    .await
+    .assert_status(204);
+
+    let wrong = format!("sha256 {}", sha256_b64(b"something else"));
+    let reply = patch_with(
+        &app,
+        &alice.access,
+        &url,
+        100,
+        &bytes[100..],
+        &[("upload-checksum", &wrong)],
+    )
+    .await;
+    reply.assert_error(460, "checksum_mismatch");
+    assert_eq!(reply.header("tus-resumable"), Some("1.0.0"));
+    assert_eq!(offset_of(&head(&app, &alice.access, &url).await), "100");
+    assert_eq!(
+        std::fs::metadata(&upload_files(&app)[0]).unwrap().len(),
+        100
+    );
+
+    let sha1 = format!("sha1 {}", STANDARD.encode(Sha1::digest(&bytes[100..])));
+    patch_with(
+        &app,
+        &alice.access,
+        &url,
+        100,
+        &bytes[100..],
+        &[("upload-checksum", &sha1)],
+    )
+    .await
+    .assert_status(204);
+    let file_id = status(&app, &alice.access, &url).await["file_id"]
+        .as_i64()
+        .unwrap();
+    let stored = download(&app, &alice.access, file_id).await;
+    assert_eq!(sha_hex(&stored), sha_hex(&bytes));
+}
+
+#[tokio::test]
+async fn protocol_violations_get_tus_statuses() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let url = create_ok(&app, &alice.access, 10, "p.bin").await;
+    let auth = bearer(&alice.access);
+
+    let old = app
+        .send_raw(
+            Method::PATCH,
+            &url,
+            &[
+                ("authorization", &auth),
+                ("tus-resumable", "0.2.2"),
+                CHUNK,
+                ("upload-offset", "0"),
+            ],
+            data(5),
+        )
+        .await;
+    old.assert_error(412, "precondition_failed");
+    assert_eq!(old.header("tus-version"), Some("1.0.0"));
+    let missing = app
+        .send_raw(Method::HEAD, &url, &[("authorization", &auth)], Vec::new())
+        .await;
+    missing.assert_status(412);
+
+    let wrong_type = app
+        .send_raw(
+            Method::PATCH,
+            &url,
+            &[
+                ("authorization", &auth),
+                TUS,
+                ("content-type", "application/octet-stream"),
+                ("upload-offset", "0"),
+            ],
+            data(5),
+        )
+        .await;
+    wrong_type.assert_error(415, "unsupported_media_type");
+
+    let md5 = patch_with(
+        &app,
+        &alice.access,
+        &url,
+        0,
+        &data(5),
+        &[("upload-checksum", "md5 AAAA")],
+    )
+    .await;
+    md5.assert_error(400, "bad_request");
+    let past = patch(&app, &alice.access, &url, 0, &data(11)).await;
+    past.assert_error(413, "too_large");
+    assert_eq!(offset_of(&head(&app, &alice.access, &url).await), "0");
+    assert_eq!(std::fs::metadata(&upload_files(&app)[0]).unwrap().len(), 0);
+
+    let anonymous = app.send_raw(Method::HEAD, &url, &[TUS], Vec::new()).await;
+    anonymous.assert_status(401);
+}
+
+#[tokio::test]
+async fn creation_checks_metadata_name_folder_and_conflicts_before_any_byte() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    upload(&app, &alice.access, "taken.txt", b"old").await;
+    let t = &alice.access;
+
+    let no_name = create(&app, t, 5, &meta(&[("parent_id", "")])).await;
+    no_name.assert_error(422, "validation_failed");
+    assert!(no_name.json()["fields"]["filename"].is_string());
+    create(&app, t, 5, &meta(&[("filename", "a/b")]))
+        .await
+        .assert_error(422, "invalid_name");
+    let bad_policy = create(
+        &app,
+        t,
+        5,
+        &meta(&[("filename", "x"), ("on_conflict", "merge")]),
+    )
+    .await;
+    bad_policy.assert_error(422, "validation_failed");
+    assert!(bad_policy.json()["fields"]["on_conflict"].is_string());
+    create(
+        &app,
+        t,
+        5,
+        &meta(&[("filename", "x"), ("parent_id", "999")]),
+    )
+    .await
+    .assert_error(404, "not_found");
+    create(
+        &app,
+        t,
+        5,
+        &meta(&[("filename", "taken.txt"), ("on_conflict", "fail")]),
+    )
+    .await
+    .assert_error(409, "name_conflict");
+    create(&app, t, 5, "filename !!notbase64")
+        .await
+        .assert_error(400, "bad_request");
+    let no_length = app
+        .send_raw(
+            Method::POST,
+            "/api/v1/uploads",
+            &[
+                ("authorization", &bearer(t)),
+                TUS,
+                ("upload-metadata", &meta(&[("filename", "x")])),
+            ],
+            Vec::new(),
+        )
+        .await;
+    no_length.assert_error(400, "bad_request");
+    let listed = app.get("/api/v1/uploads", Some(t)).await.json();
+    assert_eq!(listed["total"], 0, "nothing was created: {listed}");
+    assert!(upload_files(&app).is_empty());
+}
+
+#[tokio::test]
+async fn quota_and_size_limit_are_checked_at_creation_counting_open_uploads() {
+    let app = TestApp::with_config(|c| c.limits.max_upload_bytes = 5000);
+    let (admin, alice) = app.admin_and_user().await;
+    set_quota(&app, &admin.access, alice.id, Some(3000)).await;
+    create(&app, &alice.access, 5001, &meta(&[("filename", "big")]))
+        .await
+        .assert_error(413, "too_large");
+    create(&app, &alice.access, 3001, &meta(&[("filename", "big")]))
+        .await
+        .assert_error(507, "quota_exceeded");
+    create_ok(&app, &alice.access, 2000, "one").await;
+    // 2000 bytes are promised to the first, unfinished upload.
+    create(&app, &alice.access, 1001, &meta(&[("filename", "two")]))
+        .await
+        .assert_error(507, "quota_exceeded");
+    create_ok(&app, &alice.access, 1000, "two").await;
+}
+
+#[tokio::test]
+async fn creation_with_upload_takes_the_first_bytes_and_may_complete_at_once() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let auth = bearer(&alice.access);
+    let bytes = data(5000);
+    let whole = app
+        .send_raw(
+            Method::POST,
+            "/api/v1/uploads",
+            &[
+                ("authorization", &auth),
+                TUS,
+                CHUNK,
+                ("upload-length", "5000"),
+                ("upload-metadata", &meta(&[("filename", "whole.bin")])),
+            ],
+            bytes.clone(),
+        )
+        .await;
+    whole.assert_status(201);
+    assert_eq!(offset_of(&whole), "5000");
+    assert_eq!(whole.json()["status"], "completed");
+    let file_id = whole.json()["file_id"].as_i64().unwrap();
+    assert_eq!(download(&app, &alice.access, file_id).await, bytes);
+
+    let part = app
+        .send_raw(
+            Method::POST,
+            "/api/v1/uploads",
+            &[
+                ("authorization", &auth),
+                TUS,
+                CHUNK,
+                ("upload-length", "5000"),
+                ("upload-metadata", &meta(&[("filename", "part.bin")])),
+            ],
+            bytes[..1234].to_vec(),
+        )
+        .await;
+    part.assert_status(201);
+    assert_eq!(offset_of(&part), "1234");
+    let url = part.header("location").unwrap().to_owned();
+    patch(&app, &alice.access, &url, 1234, &bytes[1234..])
+        .await
+        .assert_status(204);
+    assert_eq!(
+        status(&app, &alice.access, &url).await["status"],
+        "completed"
+    );
+
+    let empty = create(&app, &alice.access, 0, &meta(&[("filename", "empty.txt")])).await;
+    empty.assert_status(201);
+    assert_eq!(empty.json()["status"], "completed");
+    let root = list(&app, &alice.access, "").await;
+    assert_eq!(names(&root), ["empty.txt", "part.bin", "whole.bin"]);
+}
+
+#[tokio::test]
+async fn termination_removes_the_bytes_and_the_upload() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let url = create_ok(&app, &alice.access, 100, "gone.bin").await;
+    patch(&app, &alice.access, &url, 0, &data(60))
+        .await
+        .assert_status(204);
+    assert_eq!(upload_files(&app).len(), 1);
+    let auth = bearer(&alice.access);
+    let deleted = app
+        .send_raw(
+            Method::DELETE,
+            &url,
+            &[("authorization", &auth), TUS],
+            Vec::new(),
+        )
+        .await;
+    deleted.assert_status(204);
+    assert!(deleted.body.is_empty());
+    assert!(upload_files(&app).is_empty());
+    head(&app, &alice.access, &url).await.assert_status(404);
+    patch(&app, &alice.access, &url, 60, &data(40))
+        .await
+        .assert_error(404, "not_found");
+    assert_eq!(list(&app, &alice.access, "").await["total"], 0);
+}
+
+#[tokio::test]
+async fn an_expired_upload_answers_410_and_its_bytes_are_removed() {
+    let app = TestApp::with_config(|c| c.storage.upload_expiry_s = 1);
+    let alice = app.register("alice").await;
+    let lazy = create_ok(&app, &alice.access, 100, "lazy.bin").await;
+    let swept = create_ok(&app, &alice.access, 100, "swept.bin").await;
+    patch(&app, &alice.access, &lazy, 0, &data(10))
+        .await
+        .assert_status(204);
+    patch(&app, &alice.access, &swept, 0, &data(10))
+        .await
+        .assert_status(204);
+    assert_eq!(upload_files(&app).len(), 2);
+    // Expiry is in whole seconds: wait until both are certainly past it.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    // The sweeper removes the bytes of both; HEAD and PATCH then answer 410.
+    let (expired, _) = app.state.uploads.sweep().await.unwrap();
+    assert_eq!(expired, 2);
+    assert!(upload_files(&app).is_empty());
+    head(&app, &alice.access, &lazy).await.assert_status(410);
+    patch(&app, &alice.access, &swept, 10, &data(10))
+        .await
+        .assert_error(410, "upload_expired");
+    let state = status(&app, &alice.access, &swept).await;
+    assert_eq!(
+        (state["status"].as_str(), state["error"].as_str()),
+        (Some("failed"), Some("upload_expired"))
+    );
+}
+
+#[tokio::test]
+async fn a_commit_that_cannot_succeed_fails_the_upload() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let reply = create(
+        &app,
+        &alice.access,
+        5,
+        &meta(&[("filename", "late.txt"), ("on_conflict", "fail")]),
+    )
+    .await;
+    reply.assert_status(201);
+    let url = reply.header("location").unwrap().to_owned();
+    // Someone takes the name while the upload is under way.
+    upload(&app, &alice.access, "late.txt", b"first").await;
+    patch(&app, &alice.access, &url, 0, b"later")
+        .await
+        .assert_error(409, "name_conflict");
+    let state = status(&app, &alice.access, &url).await;
+    assert_eq!(
+        (state["status"].as_str(), state["error"].as_str()),
+        (Some("failed"), Some("name_conflict"))
+    );
+    assert!(upload_files(&app).is_empty());
+    head(&app, &alice.access, &url).await.assert_status(410);
+    assert_eq!(list(&app, &alice.access, "").await["total"], 1);
+}
+
+#[tokio::test]
+async fn a_restarted_server_rehashes_what_it_had_and_finishes_right() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let bytes = data(2_500_000);
+    let url = create_ok(&app, &alice.access, bytes.len(), "restart.bin").await;
+    patch(&app, &alice.access, &url, 0, &bytes[..1_300_000])
+        .await
+        .assert_status(204);
+
+    // A second app on the same data directory knows nothing of the first one's hashes.
+    let again = TestApp::reopen(&app);
+    assert_eq!(
+        offset_of(&head(&again, &alice.access, &url).await),
+        "1300000"
+    );
+    patch(&again, &alice.access, &url, 1_300_000, &bytes[1_300_000..])
+        .await
+        .assert_status(204);
+    let state = status(&again, &alice.access, &url).await;
+    let file_id = state["file_id"].as_i64().unwrap();
+    let sha: String = again
+        .db()
+        .query_row("SELECT sha256 FROM entries WHERE id = ?1", [file_id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(sha, sha_hex(&bytes));
+    assert_eq!(download(&again, &alice.access, file_id).await, bytes);
+}
+
+#[tokio::test]
+async fn nobody_else_can_see_or_touch_my_upload() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let url = create_ok(&app, &alice.access, 10, "mine.bin").await;
+    head(&app, &bob.access, &url).await.assert_status(404);
+    patch(&app, &bob.access, &url, 0, &data(10))
+        .await
+        .assert_error(404, "not_found");
+    let auth = bearer(&bob.access);
+    app.send_raw(
+        Method::DELETE,
+        &url,
+        &[("authorization", &auth), TUS],
+        Vec::new(),
+    )
+    .await
+    .assert_error(404, "not_found");
+    app.get(&url, Some(&bob.access))
+        .await
+        .assert_error(404, "not_found");
+    let id = url.rsplit('/').next().unwrap();
+    let theirs = app
+        .get(&format!("/api/v1/uploads?ids={id}"), Some(&bob.access))
+        .await
+        .json();
+    assert_eq!(theirs["total"], 0);
+    assert_eq!(offset_of(&head(&app, &alice.access, &url).await), "0");
+    app.get("/api/v1/uploads?ids=1,x", Some(&alice.access))
+        .await
+        .assert_error(400, "bad_request");
+}
+
+/// Bytes, then a broken connection.
+struct BreaksOff(std::io::Cursor<Vec<u8>>);
+
+impl tokio::io::AsyncRead for BreaksOff {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.0.position() as usize == self.0.get_ref().len() {
+            return std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into()));
+        }
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+#[tokio::test]
+async fn a_patch_that_breaks_off_keeps_what_arrived_unless_it_had_a_checksum() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let bytes = data(5 << 20);
+    let url = create_ok(&app, &alice.access, bytes.len(), "flaky.bin").await;
+    let send = |extra: Option<String>, offset: usize| {
+        let mut request = app
+            .client()
+            .request(Method::PATCH, url.clone())
+            .header("authorization", bearer(&alice.access))
+            .header("tus-resumable", "1.0.0")
+            .header("content-type", "application/offset+octet-stream")
+            .header("upload-offset", offset.to_string());
+        if let Some(checksum) = extra {
+            request = request.header("upload-checksum", checksum);
+        }
+        let sent = bytes[offset..offset + (2 << 20)].to_vec();
+        request.body(poem::Body::from_async_read(BreaksOff(std::io::Cursor::new(sent))))
+    };
+    // Two whole MiB arrived before the connection broke: both are kept and hashed.
+    let response = send(None, 0).send().await;
+    response.assert_status(poem::http::StatusCode::BAD_REQUEST);
+    assert_eq!(offset_of(&head(&app, &alice.access, &url).await), (2 << 20).to_string());
+    // With a checksum nothing of a broken request can be vouched for.
+    let checksum = format!("sha256 {}", sha256_b64(&bytes[2 << 20..4 << 20]));
+    send(Some(checksum), 2 << 20).send().await.assert_status(poem::http::StatusCode::BAD_REQUEST);
+    assert_eq!(offset_of(&head(&app, &alice.access, &url).await), (2 << 20).to_string());
+    patch(&app, &alice.access, &url, 2 << 20, &bytes[2 << 20..]).await.assert_status(204);
+    let file_id = status(&app, &alice.access, &url).await["file_id"].as_i64().unwrap();
+    assert_eq!(sha_hex(&download(&app, &alice.access, file_id).await), sha_hex(&bytes));
+}
