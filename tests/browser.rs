@@ -9,15 +9,17 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fs::{self, File};
-use std::io::Write;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use serde_json::Value;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
 use tempfile::TempDir;
+
+use support::node::{ensure_node_modules, ui_dir};
+use support::server::{hoard_command, Server};
 
 const ADMIN_USER: &str = "admin";
 const ADMIN_EMAIL: &str = "admin@example.com";
@@ -25,89 +27,6 @@ const ADMIN_PASSWORD: &str = "Browser-tests-keep-7-keys!";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn ui_dir() -> PathBuf {
-    repo().join("tests").join("ui")
-}
-
-/// `hoard serve` on a data dir and a free loopback port; SIGKILLed (by PID) when dropped,
-/// whether the test passed or panicked.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(data: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = data.with_extension(format!("{port}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_hoard"))
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .current_dir(data.parent().unwrap())
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while curl_status(&format!("{}/health", server.base)) != 200 {
-            let exited = server.child.try_wait().unwrap();
-            if exited.is_some() || Instant::now() > deadline {
-                panic!(
-                    "hoard did not become healthy ({exited:?}); its log:\n{}",
-                    server.log_text()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn log_text(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The HTTP status of a GET, 0 when nothing answered.
-fn curl_status(url: &str) -> u16 {
-    let out = Command::new("curl")
-        .args([
-            "-s",
-            "-m",
-            "5",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            url,
-        ])
-        .output()
-        .expect("curl is installed (apt-get install -y curl)");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0)
 }
 
 fn is_root() -> bool {
@@ -155,67 +74,9 @@ fn ensure_chromium() -> PathBuf {
     chromium
 }
 
-/// Node.js ≥ 18 and npm, and `tests/ui/node_modules` matching `package-lock.json`
-/// (`npm ci` when it is missing or stale).
-fn ensure_node_modules() {
-    let how = "install Node.js ≥ 20 (what playwright-core needs) and npm, e.g. `apt-get install -y nodejs npm` where the distribution ships Node 20";
-    let version = Command::new("node")
-        .arg("--version")
-        .output()
-        .unwrap_or_else(|e| panic!("the browser tests need `node` ({e}): {how}"));
-    let version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
-    let major: u32 = version
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    assert!(
-        major >= 20,
-        "node {version} is too old for playwright-core: {how}"
-    );
-    let ui = ui_dir();
-    if node_modules_match_lock(&ui) {
-        return;
-    }
-    eprintln!("browser tests: running `npm ci` in {}", ui.display());
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&ui)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("the browser tests need `npm` ({e}): {how}"));
-    assert!(status.success(), "`npm ci` in {} failed", ui.display());
-    assert!(
-        node_modules_match_lock(&ui),
-        "node_modules still differs from package-lock.json after `npm ci`"
-    );
-}
-
-/// Every package that `package-lock.json` lists is installed at its locked version.
-fn node_modules_match_lock(ui: &Path) -> bool {
-    let lock: Value =
-        serde_json::from_slice(&fs::read(ui.join("package-lock.json")).unwrap()).unwrap();
-    let packages = lock["packages"].as_object().unwrap();
-    packages
-        .iter()
-        .filter(|(key, _)| key.starts_with("node_modules/"))
-        .all(|(key, locked)| {
-            let manifest = fs::read(ui.join(key).join("package.json"))
-                .ok()
-                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
-            match manifest {
-                Some(manifest) => manifest["version"] == locked["version"],
-                None => locked["optional"] == true,
-            }
-        })
-}
-
 /// Makes the admin account with the real binary, as an operator would.
 fn add_admin(data: &Path) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hoard"))
-        .arg("--data-dir")
-        .arg(data)
+    let mut child = hoard_command(data)
         .args(["user", "add", ADMIN_USER, "--email", ADMIN_EMAIL, "--admin"])
         .arg("--password-stdin")
         .stdin(Stdio::piped())
@@ -251,7 +112,7 @@ fn spec_files() -> Vec<PathBuf> {
 #[test]
 fn the_web_ui_specs_pass_in_chromium() {
     let chromium = ensure_chromium();
-    ensure_node_modules();
+    ensure_node_modules(20, "browser tests");
     let specs = spec_files();
     assert!(!specs.is_empty(), "no tests/ui/specs/*.test.mjs");
 

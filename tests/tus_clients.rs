@@ -10,113 +10,35 @@
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Read, Write};
-use std::net::TcpListener;
+mod support;
+
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-use tempfile::TempDir;
+use serde_json::Value;
 
-const MIB: u64 = 1 << 20;
+use support::node::{ensure_node_modules, SETUP};
+use support::random::{sha256_of, write_random, MIB};
+use support::server::{hoard_command, Server};
+
 const PASSWORD: &str = "Tus-clients-resume-42!";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn script(name: &str) -> PathBuf {
-    repo().join("tests").join("tus").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("tus")
+        .join(name)
 }
 
 // ---------------------------------------------------------------------------------------
-// The server
+// The server: what these tests ask of it beyond tests/support/server.rs
 // ---------------------------------------------------------------------------------------
-
-/// `hoard serve` on a data dir and a free loopback port; SIGKILLed (by PID) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    data: PathBuf,
-    token: String,
-}
 
 impl Server {
-    fn start(data: &Path, token: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = data.with_extension(format!("{port}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_hoard"))
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--bind", &format!("127.0.0.1:{port}"), "serve"])
-            .current_dir(data.parent().unwrap())
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            data: data.to_owned(),
-            token: token.to_owned(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while curl(&[&format!("{}/health", server.base)]).0 != 200 {
-            let exited = server.child.try_wait().unwrap();
-            if exited.is_some() || Instant::now() > deadline {
-                let log = fs::read_to_string(&log).unwrap_or_default();
-                panic!("hoard did not become healthy ({exited:?}): {log}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    /// A fresh data dir in a new temp dir, served, with a registered user `name`.
-    fn fresh(name: &str) -> (TempDir, Self) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut server = Self::start(&dir.path().join("data"), "");
-        server.token = register(&server.base, name);
-        (dir, server)
-    }
-
-    /// SIGKILL by PID, as a crash would stop it, then a new server on the same data dir.
-    fn crash_and_restart(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        let data = self.data.clone();
-        *self = Self::start(&data, &self.token);
-    }
-
     fn endpoint(&self) -> String {
         format!("{}/api/v1/uploads", self.base)
-    }
-
-    fn auth(&self) -> String {
-        format!("Authorization: Bearer {}", self.token)
-    }
-
-    /// An authenticated request; (status, body).
-    fn call(&self, path: &str, extra: &[&str]) -> (u16, Vec<u8>) {
-        let (auth, url) = (self.auth(), format!("{}{path}", self.base));
-        curl(&[&["-H", auth.as_str()], extra, &[url.as_str()]].concat())
-    }
-
-    fn json(&self, path: &str, extra: &[&str]) -> (u16, Value) {
-        let (status, body) = self.call(path, extra);
-        let value = serde_json::from_slice(&body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-        (status, value)
     }
 
     /// `GET /uploads?ids=ID` → the one item.
@@ -184,98 +106,16 @@ impl Server {
 
     /// `hoard check` on the data dir (safe while serving): (exit code, stdout).
     fn check(&self) -> (i32, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_hoard"))
-            .arg("--data-dir")
-            .arg(&self.data)
-            .arg("check")
-            .output()
-            .unwrap();
+        let out = hoard_command(&self.data).arg("check").output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
         (out.status.code().unwrap_or(-1), text)
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const STATUS: &str = "\n%{http_code}";
-
-/// Runs curl; returns (status, body), status 0 when no response came.
-fn curl(args: &[&str]) -> (u16, Vec<u8>) {
-    let mut curl = Command::new("curl");
-    curl.args(["-sS", "-m", "120", "-o", "-", "-w", STATUS])
-        .args(args);
-    let out = curl
-        .output()
-        .expect("curl is installed (apt-get install -y curl)");
-    let split = out.stdout.iter().rposition(|b| *b == b'\n').unwrap_or(0);
-    let status = String::from_utf8_lossy(&out.stdout[split..]).trim().parse();
-    (status.unwrap_or(0), out.stdout[..split].to_vec())
-}
-
-/// Registers `name` and returns the access token.
-fn register(base: &str, name: &str) -> String {
-    let body =
-        json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD});
-    let url = format!("{base}/api/v1/auth/register");
-    let json_type = "Content-Type: application/json";
-    let (status, reply) = curl(&["-H", json_type, "-d", &body.to_string(), &url]);
-    let reply: Value = serde_json::from_slice(&reply).unwrap();
-    assert_eq!(status, 201, "{reply}");
-    reply["tokens"]["access_token"].as_str().unwrap().to_owned()
-}
-
 // ---------------------------------------------------------------------------------------
-// Files and hashes
+// Upload URLs
 // ---------------------------------------------------------------------------------------
-
-/// Writes `size` bytes of a seeded xorshift stream (distinct seeds never dedup); returns
-/// their sha256.
-fn write_random(path: &Path, size: u64, seed: u64) -> String {
-    let mut out = BufWriter::new(File::create(path).unwrap());
-    let (mut state, mut hasher) = (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, Sha256::new());
-    let (mut chunk, mut left) = (vec![0u8; MIB as usize], size);
-    while left > 0 {
-        for word in chunk.chunks_exact_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            word.copy_from_slice(&state.to_le_bytes());
-        }
-        let n = left.min(MIB) as usize;
-        out.write_all(&chunk[..n]).unwrap();
-        hasher.update(&chunk[..n]);
-        left -= n as u64;
-    }
-    out.flush().unwrap();
-    hex(&hasher.finalize())
-}
-
-/// (sha256 hex, size) of a file; ("", 0) when it does not exist.
-fn sha256_of(path: &Path) -> (String, u64) {
-    let Ok(mut file) = File::open(path) else {
-        return (String::new(), 0);
-    };
-    let (mut hasher, mut buf, mut size) = (Sha256::new(), vec![0u8; MIB as usize], 0u64);
-    loop {
-        let n = file.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    (hex(&hasher.finalize()), size)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The integer id at the end of an upload URL, which must be `…/api/v1/uploads/{id}`.
 fn upload_id(url: &str) -> u64 {
@@ -292,8 +132,6 @@ fn upload_id(url: &str) -> u64 {
 // ---------------------------------------------------------------------------------------
 // The clients
 // ---------------------------------------------------------------------------------------
-
-static SETUP: Mutex<()> = Mutex::new(());
 
 /// `python3` can `import tusclient`; installs `tuspy` with pip once when it cannot.
 fn ensure_tuspy() {
@@ -326,55 +164,6 @@ fn ensure_tuspy() {
         status.success() && importable(),
         "tuspy is needed: `python3 -m pip install tuspy`"
     );
-}
-
-/// Node.js ≥ 18 and `tests/ui/node_modules` (with tus-js-client) matching its lock file.
-fn ensure_node_modules() {
-    let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
-    let how = "install Node.js ≥ 18 and npm (Debian: `apt-get install -y nodejs npm`)";
-    let version = Command::new("node")
-        .arg("--version")
-        .output()
-        .unwrap_or_else(|e| panic!("the tus-js-client test needs `node` ({e}): {how}"));
-    let version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
-    let major: u32 = version
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    assert!(major >= 18, "node {version} is too old: {how}");
-    let ui = repo().join("tests").join("ui");
-    if node_modules_match_lock(&ui) {
-        return;
-    }
-    eprintln!("tus clients: running `npm ci` in {}", ui.display());
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&ui)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("the tus-js-client test needs `npm` ({e}): {how}"));
-    assert!(status.success(), "`npm ci` in {} failed", ui.display());
-}
-
-/// Every package that `package-lock.json` lists is installed at its locked version.
-fn node_modules_match_lock(ui: &Path) -> bool {
-    let lock: Value =
-        serde_json::from_slice(&fs::read(ui.join("package-lock.json")).unwrap()).unwrap();
-    let packages = lock["packages"].as_object().unwrap();
-    packages
-        .iter()
-        .filter(|(key, _)| key.starts_with("node_modules/"))
-        .all(|(key, locked)| {
-            let manifest = fs::read(ui.join(key).join("package.json"))
-                .ok()
-                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
-            match manifest {
-                Some(manifest) => manifest["version"] == locked["version"],
-                None => locked["optional"] == true,
-            }
-        })
 }
 
 /// A client process's one JSON line of output, or a panic with what it printed.
@@ -506,7 +295,7 @@ fn names_in(server: &Server, parent: Option<u64>) -> Vec<String> {
 #[test]
 fn tuspy_interrupted_then_resumed_by_a_new_process() {
     ensure_tuspy();
-    let (dir, server) = Server::fresh("tuspy_user");
+    let (dir, server) = Server::fresh("tuspy_user", PASSWORD);
     let (size, chunk) = (24 * MIB, 4 * MIB);
     let source = dir.path().join("source.bin");
     let sha = write_random(&source, size, 1);
@@ -564,7 +353,7 @@ fn tuspy_interrupted_then_resumed_by_a_new_process() {
 #[test]
 fn uploads_survive_a_server_killed_between_and_during_patches() {
     ensure_tuspy();
-    let (dir, mut server) = Server::fresh("crash_user");
+    let (dir, mut server) = Server::fresh("crash_user", PASSWORD);
     let (size, chunk) = (20 * MIB, 4 * MIB);
     let source = dir.path().join("source.bin");
     let sha = write_random(&source, size, 2);
@@ -575,7 +364,7 @@ fn uploads_survive_a_server_killed_between_and_during_patches() {
     let id = upload_id(started["url"].as_str().unwrap());
 
     // Killed between two PATCHes: what was acknowledged (204 with the offset) survives.
-    server.crash_and_restart();
+    server.restart();
     assert_eq!(
         server.head(id),
         (204, Some(2 * chunk), Some(size)),
@@ -603,7 +392,7 @@ fn uploads_survive_a_server_killed_between_and_during_patches() {
         .unwrap();
     // Not an assertion: only gives the PATCH time to be partway; any moment is valid.
     std::thread::sleep(Duration::from_millis(1500));
-    server.crash_and_restart();
+    server.restart();
     let mut patch = patch;
     let _ = patch.wait();
 
@@ -644,8 +433,8 @@ fn uploads_survive_a_server_killed_between_and_during_patches() {
 /// folder; the file appears there, byte-identical, and nowhere else.
 #[test]
 fn tus_js_client_uploads_into_a_folder() {
-    ensure_node_modules();
-    let (dir, server) = Server::fresh("tusjs_user");
+    ensure_node_modules(18, "tus-js-client tests");
+    let (dir, server) = Server::fresh("tusjs_user", PASSWORD);
     let (status, folder) = server.json(
         "/api/v1/folders",
         &[
@@ -678,8 +467,8 @@ fn tus_js_client_uploads_into_a_folder() {
 /// first chunk travels in the POST, the rest in PATCHes.
 #[test]
 fn tus_js_client_creation_with_upload() {
-    ensure_node_modules();
-    let (dir, server) = Server::fresh("tusjs_cwu");
+    ensure_node_modules(18, "tus-js-client tests");
+    let (dir, server) = Server::fresh("tusjs_cwu", PASSWORD);
     let size = 3 * MIB + 7;
     let source = dir.path().join("source.bin");
     let sha = write_random(&source, size, 4);

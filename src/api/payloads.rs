@@ -12,6 +12,23 @@ fn binary() -> MetaSchemaRef {
     MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "binary")))
 }
 
+/// The OpenAPI request body: one media type and its schema.
+fn request_body(
+    description: &'static str,
+    content_type: &'static str,
+    schema: MetaSchemaRef,
+    required: bool,
+) -> Option<MetaRequest> {
+    Some(MetaRequest {
+        description: Some(description),
+        content: vec![MetaMediaType {
+            content_type,
+            schema,
+        }],
+        required,
+    })
+}
+
 /// A raw request body of any (or no) Content-Type, e.g. from `curl -T`.
 pub struct RawBody(pub Body);
 
@@ -23,11 +40,12 @@ impl<'a> ApiExtractor<'a> for RawBody {
     fn register(_registry: &mut Registry) {}
 
     fn request_meta() -> Option<MetaRequest> {
-        Some(MetaRequest {
-            description: Some("The file's bytes. Any Content-Type (or none) is accepted; the server decides the type."),
-            content: vec![MetaMediaType { content_type: "application/octet-stream", schema: binary() }],
-            required: true,
-        })
+        request_body(
+            "The file's bytes. Any Content-Type (or none) is accepted; the server decides the type.",
+            "application/octet-stream",
+            binary(),
+            true,
+        )
     }
 
     async fn from_request(
@@ -51,14 +69,12 @@ impl<'a, const REQUIRED: bool> ApiExtractor<'a> for TusChunk<REQUIRED> {
     fn register(_registry: &mut Registry) {}
 
     fn request_meta() -> Option<MetaRequest> {
-        Some(MetaRequest {
-            description: Some("Upload bytes, appended at `Upload-Offset`."),
-            content: vec![MetaMediaType {
-                content_type: super::tus::CHUNK_TYPE,
-                schema: binary(),
-            }],
-            required: REQUIRED,
-        })
+        request_body(
+            "Upload bytes, appended at `Upload-Offset`.",
+            super::tus::CHUNK_TYPE,
+            binary(),
+            REQUIRED,
+        )
     }
 
     async fn from_request(
@@ -106,16 +122,12 @@ impl<'a> ApiExtractor<'a> for UploadForm {
             ],
             ..MetaSchema::ANY
         };
-        Some(MetaRequest {
-            description: Some(
-                "One or more `file` parts (each with a filename) and an optional `parent_id`.",
-            ),
-            content: vec![MetaMediaType {
-                content_type: "multipart/form-data",
-                schema: MetaSchemaRef::Inline(Box::new(form)),
-            }],
-            required: true,
-        })
+        request_body(
+            "One or more `file` parts (each with a filename) and an optional `parent_id`.",
+            "multipart/form-data",
+            MetaSchemaRef::Inline(Box::new(form)),
+            true,
+        )
     }
 
     async fn from_request(

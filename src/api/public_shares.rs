@@ -112,8 +112,7 @@ impl PublicSharesApi {
         path: Query<Option<String>>,
         #[oai(name = "X-Share-Password")] _password: Header<Option<String>>,
     ) -> ApiResult<Json<PublicShareView>, PublicShareErrors> {
-        let open = self.shares.open(&token.0, &proof(req)).await?;
-        let target = self.shares.target(&open, path.0.as_deref()).await?;
+        let (open, target) = self.resolve(req, &token.0, path.0.as_deref()).await?;
         Ok(Json(self.view(&open, &target).await?))
     }
 
@@ -172,8 +171,7 @@ impl PublicSharesApi {
         path: Query<Option<String>>,
         #[oai(name = "X-Share-Password")] _password: Header<Option<String>>,
     ) -> ApiResult<FileBody, PublicShareErrors> {
-        let open = self.shares.open(&token.0, &proof(req)).await?;
-        let target = self.shares.target(&open, path.0.as_deref()).await?;
+        let (open, target) = self.resolve(req, &token.0, path.0.as_deref()).await?;
         let drive = self.shares.drive();
         let body = if target.entry.is_folder {
             content::zip_folder(drive, &target.entry).await?
@@ -198,8 +196,7 @@ impl PublicSharesApi {
         path: Query<Option<String>>,
         #[oai(name = "X-Share-Password")] _password: Header<Option<String>>,
     ) -> ApiResult<FileBody, PublicShareErrors> {
-        let open = self.shares.open(&token.0, &proof(req)).await?;
-        let entry = self.file(&open, path.0.as_deref()).await?;
+        let (open, entry) = self.resolve_file(req, &token.0, path.0.as_deref()).await?;
         let body = content::serve_entry(req, self.shares.drive(), &entry, Mode::Content).await?;
         Ok(self.finish(req, &open, body, true))
     }
@@ -220,21 +217,38 @@ impl PublicSharesApi {
         #[oai(name = "X-Share-Password")] _password: Header<Option<String>>,
     ) -> ApiResult<FileBody, PublicShareErrors> {
         let size = content::thumbnail_size(size.0)?;
-        let open = self.shares.open(&token.0, &proof(req)).await?;
-        let entry = self.file(&open, path.0.as_deref()).await?;
+        let (open, entry) = self.resolve_file(req, &token.0, path.0.as_deref()).await?;
         let body = content::thumbnail(req, self.shares.drive(), &entry, size).await?;
         Ok(self.finish(req, &open, body, false))
     }
 }
 
 impl PublicSharesApi {
-    /// The file at `path` in the share; a folder is `NotFound` here.
-    async fn file(&self, open: &OpenShare, path: Option<&str>) -> Result<EntryRecord, ShareError> {
-        let target = self.shares.target(open, path).await?;
+    /// The share `token` names, opened with what the request presents (the password header
+    /// or the unlock cookie), and the entry at `path` in it.
+    async fn resolve(
+        &self,
+        req: &Request,
+        token: &str,
+        path: Option<&str>,
+    ) -> Result<(OpenShare, Target), ShareError> {
+        let open = self.shares.open(token, &proof(req)).await?;
+        let target = self.shares.target(&open, path).await?;
+        Ok((open, target))
+    }
+
+    /// `resolve` for the file at `path`; a folder is `NotFound` here.
+    async fn resolve_file(
+        &self,
+        req: &Request,
+        token: &str,
+        path: Option<&str>,
+    ) -> Result<(OpenShare, EntryRecord), ShareError> {
+        let (open, target) = self.resolve(req, token, path).await?;
         if target.entry.is_folder {
             return Err(ShareError::NotFound);
         }
-        Ok(target.entry)
+        Ok((open, target.entry))
     }
 
     async fn view(&self, open: &OpenShare, target: &Target) -> Result<PublicShareView, ShareError> {

@@ -3,8 +3,6 @@
 //! online backups, and memory that does not grow with the file size.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,72 +12,17 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
 use crate::helpers::PASSWORD;
+use crate::support::random::{hex, write_random, MIB};
+use crate::support::server::{hoard_command, Server};
 
-const MIB: u64 = 1 << 20;
-
-/// `hoard serve` on a data dir and a free loopback port, with the admin's token;
-/// SIGKILLed (by PID) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    token: String,
+/// A fresh data dir in a new temp dir, served, with the first account (`alice`, an admin).
+fn fresh() -> (TempDir, PathBuf, Server) {
+    let (dir, server) = Server::fresh("alice", PASSWORD);
+    (dir, server.data.clone(), server)
 }
 
+/// What these tests ask of the server beyond tests/support/server.rs.
 impl Server {
-    fn start(data: &Path, token: &str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
-        let log = data.with_extension(format!("{port}.log"));
-        let mut hoard = hoard_command(data);
-        hoard.args(["--bind", &format!("127.0.0.1:{port}"), "serve"]);
-        let stderr = File::create(&log).unwrap();
-        let child = hoard.stdout(Stdio::null()).stderr(stderr).spawn().unwrap();
-        let (base, token) = (format!("http://127.0.0.1:{port}"), token.to_owned());
-        let mut server = Self { child, base, token };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while curl(&[&format!("{}/health", server.base)]).0 != 200 {
-            let exited = server.child.try_wait().unwrap();
-            if exited.is_some() || Instant::now() > deadline {
-                let log = fs::read_to_string(&log).unwrap_or_default();
-                panic!("server not healthy ({exited:?}): {log}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    /// A fresh data dir in a new temp dir, served, with the first account (an admin).
-    fn fresh() -> (TempDir, PathBuf, Self) {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let mut server = Self::start(&data, "");
-        server.token = register(&server.base);
-        (dir, data, server)
-    }
-
-    /// SIGKILL by PID, as a crash would stop it: no drain, no clean-up.
-    fn kill9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// A new server on the same data dir (and the same token).
-    fn restart(&mut self, data: &Path) {
-        self.kill9();
-        *self = Self::start(data, &self.token);
-    }
-
-    fn call(&self, path: &str, extra: &[&str]) -> (u16, Vec<u8>) {
-        let (auth, url) = (self.auth(), format!("{}{path}", self.base));
-        curl(&[&["-H", auth.as_str()], extra, &[url.as_str()]].concat())
-    }
-
-    fn json(&self, path: &str, extra: &[&str]) -> (u16, Value) {
-        let (status, body) = self.call(path, extra);
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-    }
-
     /// `PUT /files/by-path` of a local file with `curl -T`.
     fn put(&self, file: &Path, path: &str) -> (u16, Value) {
         let route = format!("/api/v1/files/by-path?path={path}");
@@ -107,17 +50,6 @@ impl Server {
         let url = format!("{}{path}", self.base);
         curl.arg(url).stderr(Stdio::null()).spawn().unwrap()
     }
-
-    fn auth(&self) -> String {
-        format!("Authorization: Bearer {}", self.token)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A tmpfs mounted for one test, unmounted when dropped (after the server that uses it).
@@ -127,30 +59,6 @@ impl Drop for Mount {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.0).status();
     }
-}
-
-const STATUS: &str = "\n%{http_code}";
-
-/// Runs curl; returns (status, body), status 0 when no response came.
-fn curl(args: &[&str]) -> (u16, Vec<u8>) {
-    let mut curl = Command::new("curl");
-    curl.args(["-sS", "-m", "120", "-o", "-", "-w", STATUS])
-        .args(args);
-    let out = curl.output().expect("curl runs");
-    let split = out.stdout.iter().rposition(|b| *b == b'\n').unwrap_or(0);
-    let status = String::from_utf8_lossy(&out.stdout[split..]).trim().parse();
-    (status.unwrap_or(0), out.stdout[..split].to_vec())
-}
-
-/// Registers `alice` and returns her access token.
-fn register(base: &str) -> String {
-    let body = json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD});
-    let url = format!("{base}/api/v1/auth/register");
-    let json_type = "Content-Type: application/json";
-    let (status, reply) = curl(&["-H", json_type, "-d", &body.to_string(), &url]);
-    let reply: Value = serde_json::from_slice(&reply).unwrap();
-    assert_eq!(status, 201, "{reply}");
-    reply["tokens"]["access_token"].as_str().unwrap().to_owned()
 }
 
 #[track_caller]
@@ -227,12 +135,6 @@ fn blob_path(data: &Path, sha: &str) -> PathBuf {
     shard.join(&sha[2..4]).join(sha)
 }
 
-fn hoard_command(data: &Path) -> Command {
-    let mut hoard = Command::new(env!("CARGO_BIN_EXE_hoard"));
-    hoard.arg("--data-dir").arg(data);
-    hoard
-}
-
 /// `hoard --data-dir DATA ARGS…`: (exit code, stdout lines sorted).
 fn hoard(data: &Path, args: &[&str]) -> (i32, Vec<String>) {
     let out = hoard_command(data).args(args).output().unwrap();
@@ -247,39 +149,13 @@ fn assert_consistent(data: &Path) {
     assert_eq!(hoard(data, &["check"]), (0, vec!["consistent".to_owned()]));
 }
 
-/// Writes `size` bytes of a seeded xorshift stream (distinct seeds never dedup); returns
-/// their sha256.
-fn write_random(path: &Path, size: u64, seed: u64) -> String {
-    let mut out = BufWriter::new(File::create(path).unwrap());
-    let (mut state, mut hasher) = (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, Sha256::new());
-    let (mut chunk, mut left) = (vec![0u8; MIB as usize], size);
-    while left > 0 {
-        for word in chunk.chunks_exact_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            word.copy_from_slice(&state.to_le_bytes());
-        }
-        let n = left.min(MIB) as usize;
-        out.write_all(&chunk[..n]).unwrap();
-        hasher.update(&chunk[..n]);
-        left -= n as u64;
-    }
-    out.flush().unwrap();
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn sha(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
 #[test]
 fn an_upload_killed_mid_stream_leaves_nothing_and_check_is_clean() {
-    let (dir, data, mut server) = Server::fresh();
+    let (dir, data, mut server) = fresh();
     let big = dir.path().join("big.bin");
     write_random(&big, 200 * MIB, 1);
     let form = format!("file=@{}", big.display());
@@ -290,7 +166,7 @@ fn an_upload_killed_mid_stream_leaves_nothing_and_check_is_clean() {
     assert!(!upload.wait().unwrap().success(), "curl saw a reset");
     assert_eq!(parts(&data).len(), 1, "the kill left the partial upload");
 
-    server.restart(&data);
+    server.restart();
     assert_eq!(server.names(), json!([]));
     assert!(parts(&data).is_empty(), "start-up removes *.part");
     assert!(blob_files(&data).is_empty(), "no blob of it");
@@ -303,7 +179,7 @@ fn an_upload_killed_mid_stream_leaves_nothing_and_check_is_clean() {
     let form = format!("file=@{}", small.display());
     let (status, reply) = server.json("/api/v1/files", &["-F", &form]);
     assert_eq!(status, 201, "{reply}");
-    server.restart(&data);
+    server.restart();
     let download = format!("/api/v1/files/{}/download", reply["items"][0]["id"]);
     let (status, body) = server.call(&download, &[]);
     assert_eq!((status, sha(&body)), (200, digest));
@@ -313,7 +189,7 @@ fn an_upload_killed_mid_stream_leaves_nothing_and_check_is_clean() {
 
 #[test]
 fn an_interrupted_overwrite_keeps_the_old_content() {
-    let (dir, data, mut server) = Server::fresh();
+    let (dir, data, mut server) = fresh();
     let (v1, v2) = (dir.path().join("v1.bin"), dir.path().join("v2.bin"));
     let v1_sha = write_random(&v1, MIB, 3);
     write_random(&v2, 64 * MIB, 4);
@@ -325,7 +201,7 @@ fn an_interrupted_overwrite_keeps_the_old_content() {
     server.kill9();
     assert!(!upload.wait().unwrap().success(), "curl saw a reset");
 
-    server.restart(&data);
+    server.restart();
     let (status, entry) = server.json(route, &[]);
     assert_eq!(status, 200, "{entry}");
     let seen = [&entry["id"], &entry["size"], &entry["sha256"]];
@@ -354,8 +230,8 @@ fn a_full_disk_answers_507_and_leaves_nothing() {
         }
     };
     let data = small_fs.join("data");
-    let mut server = Server::start(&data, "");
-    server.token = register(&server.base);
+    let mut server = Server::start(&data);
+    server.sign_up("alice", PASSWORD);
     if code == "quota_exceeded" {
         let quota = json!({"storage_quota": 24 * MIB}).to_string();
         let patch = [
@@ -401,7 +277,7 @@ fn a_full_disk_answers_507_and_leaves_nothing() {
 
 #[test]
 fn check_reports_missing_corrupt_and_orphan_blobs_and_repair_fixes_what_is_safe() {
-    let (dir, data, mut server) = Server::fresh();
+    let (dir, data, mut server) = fresh();
     let mut files = Vec::new();
     for (n, size) in [10_000u64, 20_000, 30_000].into_iter().enumerate() {
         let path = dir.path().join(format!("f{n}"));
@@ -446,7 +322,7 @@ fn check_reports_missing_corrupt_and_orphan_blobs_and_repair_fixes_what_is_safe(
     assert!(!orphan_file.exists(), "old orphan reclaimed");
     assert_eq!(hoard(&data, &["check"]), (1, problems), "the rest stays");
 
-    server.restart(&data);
+    server.restart();
     let route = format!("/api/v1/files/{gone_id}/download");
     assert_error(server.json(&route, &["-m", "20"]), (500, "internal"));
     let (status, body) = server.call(&format!("/api/v1/files/{kept_id}/download"), &[]);
@@ -455,7 +331,7 @@ fn check_reports_missing_corrupt_and_orphan_blobs_and_repair_fixes_what_is_safe(
 
 #[test]
 fn backup_while_serving_is_a_consistent_snapshot() {
-    let (dir, data, server) = Server::fresh();
+    let (dir, data, server) = fresh();
     let file = |name: String, seed| {
         let path = dir.path().join(&name);
         write_random(&path, 50_000, seed);
@@ -506,7 +382,7 @@ fn peak_kib<T>(pid: u32, work: impl FnOnce() -> T) -> (u64, T) {
 
 #[test]
 fn memory_stays_bounded_for_a_large_upload_and_download() {
-    let (dir, _data, server) = Server::fresh();
+    let (dir, _data, server) = fresh();
     // Sparse zeros: instant to make and for curl to read; one file, so dedup plays no part.
     let big = dir.path().join("big.bin");
     File::create(&big).unwrap().set_len(512 * MIB).unwrap();

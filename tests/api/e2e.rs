@@ -1,106 +1,30 @@
 //! The real `hoard` binary on a free loopback port, driven by curl: the README's flows,
 //! login throttling by client address, and what reaches the log.
 
-use std::io::Read;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::helpers::{NEW_PASSWORD, PASSWORD};
+use crate::support::server::{self, Server};
 
-/// A running server, stopped (by PID) when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    _dir: TempDir,
-}
-
-impl Server {
-    fn start(extra_config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        std::fs::write(dir.path().join("hoard.toml"), extra_config).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_hoard"))
-            .args([
-                "--config",
-                "hoard.toml",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "serve",
-            ])
-            .current_dir(dir.path())
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            _dir: dir,
-        };
-        server.wait_until_healthy();
-        server
-    }
-
-    fn wait_until_healthy(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if curl(&self.base, &["/health"]).0 == 200 {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("server did not become healthy");
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// Stops the server with SIGTERM and returns its exit status success and its log.
-    fn stop(mut self) -> (bool, String) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let status = self.child.wait().unwrap();
-        let mut log = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        (status.success(), log)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `hoard serve` with `extra_config` as its `hoard.toml`, on a fresh data dir.
+fn start(extra_config: &str) -> (TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hoard.toml");
+    std::fs::write(&config, extra_config).unwrap();
+    let server = Server::start_with_config(&dir.path().join("data"), &config);
+    (dir, server)
 }
 
 /// Runs curl against `base` + the first arg; returns (status, body).
 fn curl(base: &str, args: &[&str]) -> (u16, String) {
     let (path, rest) = args.split_first().unwrap();
-    let output = Command::new("curl")
-        .args(["-s", "-o", "-", "-w", "\n%{http_code}"])
-        .args(rest)
-        .arg(format!("{base}{path}"))
-        .output()
-        .expect("curl runs");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (status.trim().parse().unwrap_or(0), body.to_owned())
+    let url = format!("{base}{path}");
+    let (status, body) = server::curl(&[rest, &[url.as_str()]].concat());
+    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 fn json_post(server: &Server, path: &str, body: &Value, extra: &[&str]) -> (u16, Value) {
@@ -129,17 +53,10 @@ fn login_from(server: &Server, username: &str, password: &str, ip: &str) -> (u16
     )
 }
 
-fn register(server: &Server, username: &str) -> Value {
-    let body = json!({"username": username, "email": format!("{username}@example.com"), "password": PASSWORD});
-    let (status, reply) = json_post(server, "/api/v1/auth/register", &body, &[]);
-    assert_eq!(status, 201, "{reply}");
-    reply
-}
-
 #[test]
 fn the_readme_flow_works_over_real_http() {
-    let server = Server::start("");
-    let registered = register(&server, "alice");
+    let (_dir, server) = start("");
+    let registered = server.register("alice", PASSWORD);
     assert_eq!(registered["user"]["role"], "admin");
 
     let (status, login) = json_post(
@@ -196,8 +113,8 @@ fn the_readme_flow_works_over_real_http() {
 
 #[test]
 fn failed_logins_are_throttled_per_account_and_address_not_locked_out() {
-    let server = Server::start("[server]\ntrusted_proxies = [\"127.0.0.1\"]\n");
-    register(&server, "alice");
+    let (_dir, server) = start("[server]\ntrusted_proxies = [\"127.0.0.1\"]\n");
+    server.register("alice", PASSWORD);
     for _ in 0..10 {
         assert_eq!(
             login_from(&server, "alice", NEW_PASSWORD, "203.0.113.5").0,
@@ -243,8 +160,8 @@ fn failed_logins_are_throttled_per_account_and_address_not_locked_out() {
 
 #[test]
 fn a_rotating_forwarded_header_does_not_reset_the_throttle_without_a_trusted_proxy() {
-    let server = Server::start("");
-    register(&server, "alice");
+    let (_dir, server) = start("");
+    server.register("alice", PASSWORD);
     for n in 0..10 {
         assert_eq!(
             login_from(&server, "alice", NEW_PASSWORD, &format!("192.0.2.{n}")).0,
@@ -257,7 +174,7 @@ fn a_rotating_forwarded_header_does_not_reset_the_throttle_without_a_trusted_pro
 
 #[test]
 fn one_address_failing_across_many_accounts_is_throttled() {
-    let server = Server::start("[auth]\nlogin_failures_per_ip = 5\n");
+    let (_dir, server) = start("[auth]\nlogin_failures_per_ip = 5\n");
     for n in 0..5 {
         assert_eq!(
             login_from(&server, &format!("ghost{n}"), PASSWORD, "-").0,
@@ -270,9 +187,9 @@ fn one_address_failing_across_many_accounts_is_throttled() {
 
 #[test]
 fn registration_is_throttled_per_address() {
-    let server = Server::start("[auth]\nregistrations_per_ip_per_hour = 2\n");
-    register(&server, "first");
-    register(&server, "second");
+    let (_dir, server) = start("[auth]\nregistrations_per_ip_per_hour = 2\n");
+    server.register("first", PASSWORD);
+    server.register("second", PASSWORD);
     let body = json!({"username": "third", "email": "third@example.com", "password": PASSWORD});
     let (status, reply) = json_post(&server, "/api/v1/auth/register", &body, &[]);
     assert_eq!(
@@ -297,34 +214,36 @@ fn readme_block(readme: &str, name: &str) -> String {
         .join("\n")
 }
 
-#[test]
-fn the_readme_tus_example_uploads_in_two_patches_verbatim() {
+/// Runs a README block with `bash -euo pipefail` (in `cwd`, when given) with `env`; asserts
+/// that it succeeds and returns what it printed.
+fn run_readme_block(name: &str, cwd: Option<&Path>, env: &[(&str, &str)]) -> String {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let server = Server::start("");
-    let session = register(&server, "alice")["tokens"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let work = tempfile::tempdir().unwrap();
-    let output = Command::new("bash")
-        .args([
-            "-euo",
-            "pipefail",
-            "-c",
-            &readme_block(&readme, "readme-tus"),
-        ])
-        .current_dir(work.path())
-        .env("HOARD", &server.base)
-        .env("ACCESS", &session)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut bash = Command::new("bash");
+    bash.args(["-euo", "pipefail", "-c", &readme_block(&readme, name)]);
+    if let Some(cwd) = cwd {
+        bash.current_dir(cwd);
+    }
+    let output = bash.envs(env.iter().copied()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+#[test]
+fn the_readme_tus_example_uploads_in_two_patches_verbatim() {
+    let (_dir, server) = start("");
+    let session = server.register("alice", PASSWORD)["tokens"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let env = [("HOARD", server.base.as_str()), ("ACCESS", &session)];
+    let stdout = run_readme_block("readme-tus", Some(work.path()), &env);
     let status: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let upload = &status["items"][0];
     assert_eq!(
@@ -349,9 +268,6 @@ fn the_readme_tus_example_uploads_in_two_patches_verbatim() {
 
 #[test]
 fn the_readme_curl_examples_run_verbatim() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let script = readme_block(&readme, "readme-flow");
     assert!(
         Command::new("jq")
             .arg("--version")
@@ -359,18 +275,8 @@ fn the_readme_curl_examples_run_verbatim() {
             .is_ok_and(|o| o.status.success()),
         "the README examples use jq: install it (apt-get install jq)"
     );
-    let server = Server::start("");
-    let output = Command::new("bash")
-        .args(["-euo", "pipefail", "-c", &script])
-        .env("HOARD", &server.base)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (_dir, server) = start("");
+    let stdout = run_readme_block("readme-flow", None, &[("HOARD", &server.base)]);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
         lines.iter().any(|l| l.contains("\"role\":\"admin\"")),

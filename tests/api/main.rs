@@ -1,10 +1,13 @@
 //! One integration-test binary. Most tests run the real app in-process against a real
-//! SQLite file in a temp dir; `e2e` and `cli` spawn the real `hoard` binary.
+//! SQLite file in a temp dir; `e2e`, `durability` and `cli` spawn the real `hoard` binary
+//! (`e2e` and `durability` through tests/support, shared with the other binaries' tests).
 
 // Tests panic on purpose when something is off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod admin;
 mod auth;

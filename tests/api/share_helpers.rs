@@ -55,6 +55,35 @@ pub async fn anon(app: &TestApp, method: Method, url: &str, headers: &[(&str, &s
     app.send_raw(method, url, headers, Vec::new()).await
 }
 
+/// `GET /api/v1/public/shares/{token}{rest}` without an account.
+pub async fn public_get(app: &TestApp, token: &str, rest: &str) -> Reply {
+    app.get(&public(token, rest), None).await
+}
+
+/// `GET url` without an account, with `X-Share-Password: password`.
+pub async fn with_password(app: &TestApp, url: &str, password: &str) -> Reply {
+    anon(app, Method::GET, url, &[("x-share-password", password)]).await
+}
+
+/// `POST /api/v1/public/shares/{token}/unlock` with `password`.
+pub async fn unlock(app: &TestApp, token: &str, password: &str) -> Reply {
+    let body = json!({ "password": password });
+    app.post(&public(token, "/unlock"), None, body).await
+}
+
+/// The owner changes a share's settings; asserts 200.
+pub async fn update_share(app: &TestApp, owner: &str, share: &Value, settings: Value) {
+    let reply = app
+        .patch(&share_url(id(share)), Some(owner), settings)
+        .await;
+    reply.assert_status(200);
+}
+
+/// The share as its owner sees it.
+pub async fn owner_view(app: &TestApp, owner: &str, share: &Value) -> Value {
+    get_ok(app, &share_url(id(share)), owner).await
+}
+
 /// Alice shares `/docs` holding `a.txt`, `sub/b.bin` and `sub/deeper/c.txt` (plus a trashed
 /// `gone.txt`); returns (app, alice, share, token).
 pub async fn folder_share() -> (TestApp, Session, Value, String) {

@@ -38,7 +38,7 @@ async fn creating_a_share_returns_201_with_its_link_and_settings() {
     assert!(share.get("password").is_none() && share.get("password_hash").is_none());
 
     // The same share through GET, and in the database.
-    let again = get_ok(&app, &share_url(id(&share)), &alice.access).await;
+    let again = owner_view(&app, &alice.access, &share).await;
     assert_eq!(again, share);
     assert_eq!(
         share_column(&app, id(&share), "password_hash"),
@@ -268,7 +268,7 @@ async fn deleting_a_share_revokes_its_link_at_once() {
     let file = id(&upload(&app, &alice.access, "a.txt", b"hello").await);
     let share = create_share(&app, &alice.access, json!({"file_id": file})).await;
     let token = token_of(&share);
-    app.get(&public(&token, "/download"), None)
+    public_get(&app, &token, "/download")
         .await
         .assert_status(200);
     let reply = app
@@ -280,7 +280,7 @@ async fn deleting_a_share_revokes_its_link_at_once() {
         .await
         .assert_error(404, "not_found");
     for rest in ["", "/download", "/content"] {
-        app.get(&public(&token, rest), None)
+        public_get(&app, &token, rest)
             .await
             .assert_error(404, "not_found");
     }
@@ -346,14 +346,14 @@ async fn a_trashed_file_is_not_shared_until_restored_and_purging_ends_the_share(
 
     // Trashing the folder above it takes the file out of reach too.
     app.delete(&file_url(folder), t).await.assert_status(204);
-    app.get(&public(&token, ""), None)
+    public_get(&app, &token, "")
         .await
         .assert_error(404, "not_found");
-    app.get(&public(&token, "/download"), None)
+    public_get(&app, &token, "/download")
         .await
         .assert_error(404, "not_found");
     assert_eq!(
-        get_ok(&app, &share_url(id(&share)), &alice.access).await["status"],
+        owner_view(&app, &alice.access, &share).await["status"],
         "in_trash"
     );
     // Nor can a trashed file be shared anew.
@@ -364,11 +364,11 @@ async fn a_trashed_file_is_not_shared_until_restored_and_purging_ends_the_share(
     app.post(&format!("{TRASH}/{folder}/restore"), t, json!({}))
         .await
         .assert_status(200);
-    let reply = app.get(&public(&token, "/download"), None).await;
+    let reply = public_get(&app, &token, "/download").await;
     reply.assert_status(200);
     assert_eq!(reply.body, b"abc");
     assert_eq!(
-        get_ok(&app, &share_url(id(&share)), &alice.access).await["status"],
+        owner_view(&app, &alice.access, &share).await["status"],
         "active"
     );
 
@@ -393,15 +393,19 @@ async fn a_share_follows_renames_and_never_reaches_a_new_file_of_the_same_name()
     app.patch(&file_url(file), t, json!({"name": "b.txt"}))
         .await
         .assert_status(200);
-    assert_eq!(
-        app.get(&public(&token, ""), None).await.json()["name"],
-        "b.txt"
-    );
+    assert_eq!(public_get(&app, &token, "").await.json()["name"], "b.txt");
     app.delete(&file_url(file), t).await.assert_status(204);
     upload(&app, &alice.access, "b.txt", b"new").await;
-    app.get(&public(&token, "/download"), None)
+    public_get(&app, &token, "/download")
         .await
         .assert_error(404, "not_found");
+}
+
+/// `POST {user}/{action}` as the admin.
+async fn admin_action(app: &TestApp, admin: &Session, user: &str, action: &str) -> Reply {
+    let url = format!("{user}/{action}");
+    app.send(Method::POST, &url, Some(&admin.access), None)
+        .await
 }
 
 #[tokio::test]
@@ -412,33 +416,23 @@ async fn a_deactivated_owners_shares_are_404_and_a_deleted_owner_takes_them_alon
     let share = create_share(&app, &alice.access, json!({"file_id": file})).await;
     let token = token_of(&share);
     let user = format!("/api/v1/users/{}", alice.id);
-    app.send(
-        Method::POST,
-        &format!("{user}/deactivate"),
-        Some(&admin.access),
-        None,
-    )
-    .await
-    .assert_status(200);
-    app.get(&public(&token, "/download"), None)
+    admin_action(&app, &admin, &user, "deactivate")
+        .await
+        .assert_status(200);
+    public_get(&app, &token, "/download")
         .await
         .assert_error(404, "not_found");
-    app.send(
-        Method::POST,
-        &format!("{user}/activate"),
-        Some(&admin.access),
-        None,
-    )
-    .await
-    .assert_status(200);
-    app.get(&public(&token, "/download"), None)
+    admin_action(&app, &admin, &user, "activate")
+        .await
+        .assert_status(200);
+    public_get(&app, &token, "/download")
         .await
         .assert_status(200);
     app.delete(&user, Some(&admin.access))
         .await
         .assert_status(204);
     assert_eq!(share_rows(&app), 0);
-    app.get(&public(&token, ""), None)
+    public_get(&app, &token, "")
         .await
         .assert_error(404, "not_found");
 }

@@ -16,7 +16,7 @@ async fn file_metadata_is_public_and_reveals_nothing_of_the_owner() {
         json!({"expires_at": from_now(600)}),
     )
     .await;
-    let reply = app.get(&public(&token, ""), None).await;
+    let reply = public_get(&app, &token, "").await;
     reply.assert_status(200);
     let meta = reply.json();
     let mut keys: Vec<&String> = meta.as_object().unwrap().keys().collect();
@@ -44,7 +44,7 @@ async fn file_metadata_is_public_and_reveals_nothing_of_the_owner() {
     assert_eq!(meta["expires_at"], share["expires_at"]);
     assert_reveals_nothing(&reply, &alice, &share);
     // A file share has nothing below it.
-    app.get(&public(&token, "?path=/x"), None)
+    public_get(&app, &token, "?path=/x")
         .await
         .assert_error(404, "not_found");
     for bad in ["nope", "a%20b", &"A".repeat(40), &format!("{token}x")] {
@@ -57,7 +57,7 @@ async fn file_metadata_is_public_and_reveals_nothing_of_the_owner() {
 #[tokio::test]
 async fn a_folder_share_lists_its_live_tree_with_relative_paths_and_no_ids() {
     let (app, alice, share, token) = folder_share().await;
-    let reply = app.get(&public(&token, ""), None).await;
+    let reply = public_get(&app, &token, "").await;
     reply.assert_status(200);
     let meta = reply.json();
     assert_eq!(meta["name"], "docs");
@@ -91,17 +91,11 @@ async fn a_folder_share_lists_its_live_tree_with_relative_paths_and_no_ids() {
     assert_reveals_nothing(&reply, &alice, &share);
 
     // A sub-folder's metadata lists what is below it, still relative to the share.
-    let sub = app
-        .get(&public(&token, "?path=/sub/deeper"), None)
-        .await
-        .json();
+    let sub = public_get(&app, &token, "?path=/sub/deeper").await.json();
     assert_eq!(sub["name"], "deeper");
     assert_eq!(sub["items"][0]["path"], "/sub/deeper/c.txt");
     assert_eq!(sub["size"], 7);
-    let leaf = app
-        .get(&public(&token, "?path=sub/b.bin"), None)
-        .await
-        .json();
+    let leaf = public_get(&app, &token, "?path=sub/b.bin").await.json();
     assert_eq!(
         (&leaf["kind"], &leaf["size"]),
         (&json!("file"), &json!(3000))
@@ -150,7 +144,7 @@ async fn a_file_share_downloads_with_range_head_and_validators() {
 #[tokio::test]
 async fn a_folder_share_downloads_as_a_zip_and_paths_reach_sub_folders_and_files() {
     let (app, _alice, _share, token) = folder_share().await;
-    let reply = app.get(&public(&token, "/download"), None).await;
+    let reply = public_get(&app, &token, "/download").await;
     reply.assert_status(200);
     assert_eq!(reply.header("content-type"), Some("application/zip"));
     assert_eq!(
@@ -180,18 +174,14 @@ async fn a_folder_share_downloads_as_a_zip_and_paths_reach_sub_folders_and_files
     .unwrap();
     assert_eq!(content, vec![9u8; 3000]);
 
-    let sub = app
-        .get(&public(&token, "/download?path=/sub/deeper"), None)
-        .await;
+    let sub = public_get(&app, &token, "/download?path=/sub/deeper").await;
     sub.assert_status(200);
     let archive = zip::ZipArchive::new(std::io::Cursor::new(sub.body.clone())).unwrap();
     let mut names: Vec<&str> = archive.file_names().collect();
     names.sort();
     assert_eq!(names, ["deeper/", "deeper/c.txt"]);
 
-    let one = app
-        .get(&public(&token, "/download?path=/sub/deeper/c.txt"), None)
-        .await;
+    let one = public_get(&app, &token, "/download?path=/sub/deeper/c.txt").await;
     one.assert_status(200);
     assert_eq!(one.body, b"charlie");
     assert_eq!(
@@ -208,7 +198,7 @@ async fn a_folder_share_downloads_as_a_zip_and_paths_reach_sub_folders_and_files
     ranged.assert_status(206);
     assert_eq!(ranged.body, b"lp");
     // Trashed entries are not part of the share.
-    app.get(&public(&token, "/download?path=/gone.txt"), None)
+    public_get(&app, &token, "/download?path=/gone.txt")
         .await
         .assert_error(404, "not_found");
 }
@@ -288,9 +278,7 @@ async fn shared_html_and_svg_never_render_as_documents() {
     let token = token_of(&create_share(&app, t, json!({"file_id": id(&site)})).await);
     for name in ["index.html", "logo.svg", "page.png"] {
         for route in ["/content", "/download"] {
-            let reply = app
-                .get(&public(&token, &format!("{route}?path=/{name}")), None)
-                .await;
+            let reply = public_get(&app, &token, &format!("{route}?path=/{name}")).await;
             reply.assert_status(200);
             let ctype = reply.header("content-type").unwrap().to_owned();
             assert!(
@@ -300,9 +288,7 @@ async fn shared_html_and_svg_never_render_as_documents() {
             assert_safe(&reply);
         }
     }
-    let inline = app
-        .get(&public(&token, "/content?path=/index.html"), None)
-        .await;
+    let inline = public_get(&app, &token, "/content?path=/index.html").await;
     assert_eq!(
         inline.header("content-type"),
         Some("text/plain; charset=utf-8")
@@ -312,13 +298,13 @@ async fn shared_html_and_svg_never_render_as_documents() {
         .unwrap()
         .starts_with("inline;"));
     // A folder has no inline content; a non-image has no thumbnail.
-    app.get(&public(&token, "/content"), None)
+    public_get(&app, &token, "/content")
         .await
         .assert_error(404, "not_found");
-    app.get(&public(&token, "/thumbnail?path=/index.html"), None)
+    public_get(&app, &token, "/thumbnail?path=/index.html")
         .await
         .assert_error(404, "not_found");
-    app.get(&public(&token, "/thumbnail?path=/index.html&size=5"), None)
+    public_get(&app, &token, "/thumbnail?path=/index.html&size=5")
         .await
         .assert_error(422, "validation_failed");
 }

@@ -26,60 +26,114 @@ fn meta(pairs: &[(&str, &str)]) -> String {
         .join(",")
 }
 
-async fn create(app: &TestApp, token: &str, length: usize, metadata: &str) -> Reply {
+/// A tus request: `Authorization` and `Tus-Resumable: 1.0.0`, then `extra` headers.
+async fn send(
+    app: &TestApp,
+    method: Method,
+    url: &str,
+    token: &str,
+    extra: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
     let auth = bearer(token);
+    let mut headers = vec![("authorization", auth.as_str()), TUS];
+    headers.extend_from_slice(extra);
+    app.send_raw(method, url, &headers, body).await
+}
+
+/// `POST /uploads` of `length` bytes with raw `Upload-Metadata`.
+async fn create_raw(app: &TestApp, token: &str, length: usize, metadata: &str) -> Reply {
     let length = length.to_string();
-    app.send_raw(
+    let headers = [
+        ("upload-length", length.as_str()),
+        ("upload-metadata", metadata),
+    ];
+    send(
+        app,
         Method::POST,
         "/api/v1/uploads",
-        &[
-            ("authorization", &auth),
-            TUS,
-            ("upload-length", &length),
-            ("upload-metadata", metadata),
-        ],
+        token,
+        &headers,
         Vec::new(),
     )
     .await
 }
 
+/// `POST /uploads` of `length` bytes with these metadata pairs.
+async fn create(app: &TestApp, token: &str, length: usize, pairs: &[(&str, &str)]) -> Reply {
+    create_raw(app, token, length, &meta(pairs)).await
+}
+
 /// Creates an upload of `length` bytes named `name`; returns its URL.
 async fn create_ok(app: &TestApp, token: &str, length: usize, name: &str) -> String {
-    let reply = create(app, token, length, &meta(&[("filename", name)])).await;
+    let reply = create(app, token, length, &[("filename", name)]).await;
     reply.assert_status(201);
     reply.header("location").expect("Location").to_owned()
 }
 
-async fn patch(app: &TestApp, token: &str, url: &str, offset: usize, data: &[u8]) -> Reply {
-    patch_with(app, token, url, offset, data, &[]).await
+/// creation-with-upload: `POST /uploads` of `length` bytes named `name`, carrying `first`.
+async fn create_with_bytes(
+    app: &TestApp,
+    token: &str,
+    length: usize,
+    name: &str,
+    first: &[u8],
+) -> Reply {
+    let (length, metadata) = (length.to_string(), meta(&[("filename", name)]));
+    let headers = [
+        CHUNK,
+        ("upload-length", &length),
+        ("upload-metadata", &metadata),
+    ];
+    send(
+        app,
+        Method::POST,
+        "/api/v1/uploads",
+        token,
+        &headers,
+        first.to_vec(),
+    )
+    .await
 }
 
-async fn patch_with(
+/// Creates an upload of `length` bytes named `name` and PATCHes `first` at offset 0;
+/// returns its URL.
+async fn started(app: &TestApp, token: &str, length: usize, name: &str, first: &[u8]) -> String {
+    let url = create_ok(app, token, length, name).await;
+    patch(app, token, &url, 0, first).await.assert_status(204);
+    url
+}
+
+async fn patch(app: &TestApp, token: &str, url: &str, offset: usize, data: &[u8]) -> Reply {
+    let offset = offset.to_string();
+    let headers = [CHUNK, ("upload-offset", offset.as_str())];
+    send(app, Method::PATCH, url, token, &headers, data.to_vec()).await
+}
+
+/// A PATCH with `Upload-Checksum: CHECKSUM`.
+async fn patch_checked(
     app: &TestApp,
     token: &str,
     url: &str,
     offset: usize,
     data: &[u8],
-    extra: &[(&str, &str)],
+    checksum: &str,
 ) -> Reply {
-    let auth = bearer(token);
     let offset = offset.to_string();
-    let mut headers = vec![("authorization", auth.as_str()), TUS, CHUNK];
-    headers.push(("upload-offset", &offset));
-    headers.extend_from_slice(extra);
-    app.send_raw(Method::PATCH, url, &headers, data.to_vec())
-        .await
+    let headers = [
+        CHUNK,
+        ("upload-offset", offset.as_str()),
+        ("upload-checksum", checksum),
+    ];
+    send(app, Method::PATCH, url, token, &headers, data.to_vec()).await
 }
 
 async fn head(app: &TestApp, token: &str, url: &str) -> Reply {
-    let auth = bearer(token);
-    app.send_raw(
-        Method::HEAD,
-        url,
-        &[("authorization", &auth), TUS],
-        Vec::new(),
-    )
-    .await
+    send(app, Method::HEAD, url, token, &[], Vec::new()).await
+}
+
+async fn terminate(app: &TestApp, token: &str, url: &str) -> Reply {
+    send(app, Method::DELETE, url, token, &[], Vec::new()).await
 }
 
 async fn status(app: &TestApp, token: &str, url: &str) -> Value {
@@ -101,6 +155,11 @@ fn data(len: usize) -> Vec<u8> {
 
 fn upload_files(app: &TestApp) -> Vec<std::path::PathBuf> {
     files_under(&app.data_dir().join("tmp/uploads"))
+}
+
+/// The size of the (one) open upload's file on disk.
+fn open_upload_len(app: &TestApp) -> u64 {
+    std::fs::metadata(&upload_files(app)[0]).unwrap().len()
 }
 
 fn sha256_b64(bytes: &[u8]) -> String {
@@ -143,7 +202,7 @@ async fn chunks_resume_from_head_and_the_last_byte_commits_the_file() {
         ("filename", "clip.bin"),
         ("parent_id", &folder_id.to_string()),
     ]);
-    let created = create(&app, &alice.access, bytes.len(), &metadata).await;
+    let created = create_raw(&app, &alice.access, bytes.len(), &metadata).await;
     created.assert_status(201);
     let url = created.header("location").unwrap().to_owned();
     assert!(url.starts_with("/api/v1/uploads/"), "{url}");
@@ -167,10 +226,7 @@ async fn chunks_resume_from_head_and_the_last_byte_commits_the_file() {
         status(&app, &alice.access, &url).await["status"],
         "uploading"
     );
-    assert_eq!(
-        std::fs::metadata(&upload_files(&app)[0]).unwrap().len(),
-        1_000_000
-    );
+    assert_eq!(open_upload_len(&app), 1_000_000);
 
     let last = patch(&app, &alice.access, &url, 1_000_000, &bytes[1_000_000..]).await;
     last.assert_status(204);
@@ -209,16 +265,13 @@ async fn chunks_resume_from_head_and_the_last_byte_commits_the_file() {
 async fn a_wrong_offset_is_409_and_appends_nothing() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
-    let url = create_ok(&app, &alice.access, 100, "a.bin").await;
-    patch(&app, &alice.access, &url, 0, &data(40))
-        .await
-        .assert_status(204);
+    let url = started(&app, &alice.access, 100, "a.bin", &data(40)).await;
     for wrong in [0, 39, 41, 100] {
         let reply = patch(&app, &alice.access, &url, wrong, &data(10)).await;
         reply.assert_error(409, "upload_conflict");
     }
     assert_eq!(offset_of(&head(&app, &alice.access, &url).await), "40");
-    assert_eq!(std::fs::metadata(&upload_files(&app)[0]).unwrap().len(), 40);
+    assert_eq!(open_upload_len(&app), 40);
 }
 
 #[tokio::test]
@@ -228,46 +281,21 @@ async fn a_checksum_mismatch_is_460_and_discards_that_patch() {
     let bytes = data(300);
     let url = create_ok(&app, &alice.access, bytes.len(), "sum.bin").await;
     let good = format!("sha256 {}", sha256_b64(&bytes[..100]));
-    patch_with(
-        &app,
-        &alice.access,
-        &url,
-        0,
-        &bytes[..100],
-        &[("upload-checksum", &good)],
-    )
-    .await
-    .assert_status(204);
+    patch_checked(&app, &alice.access, &url, 0, &bytes[..100], &good)
+        .await
+        .assert_status(204);
 
     let wrong = format!("sha256 {}", sha256_b64(b"something else"));
-    let reply = patch_with(
-        &app,
-        &alice.access,
-        &url,
-        100,
-        &bytes[100..],
-        &[("upload-checksum", &wrong)],
-    )
-    .await;
+    let reply = patch_checked(&app, &alice.access, &url, 100, &bytes[100..], &wrong).await;
     reply.assert_error(460, "checksum_mismatch");
     assert_eq!(reply.header("tus-resumable"), Some("1.0.0"));
     assert_eq!(offset_of(&head(&app, &alice.access, &url).await), "100");
-    assert_eq!(
-        std::fs::metadata(&upload_files(&app)[0]).unwrap().len(),
-        100
-    );
+    assert_eq!(open_upload_len(&app), 100);
 
     let sha1 = format!("sha1 {}", STANDARD.encode(Sha1::digest(&bytes[100..])));
-    patch_with(
-        &app,
-        &alice.access,
-        &url,
-        100,
-        &bytes[100..],
-        &[("upload-checksum", &sha1)],
-    )
-    .await
-    .assert_status(204);
+    patch_checked(&app, &alice.access, &url, 100, &bytes[100..], &sha1)
+        .await
+        .assert_status(204);
     let file_id = status(&app, &alice.access, &url).await["file_id"]
         .as_i64()
         .unwrap();
@@ -280,7 +308,8 @@ async fn protocol_violations_get_tus_statuses() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
     let url = create_ok(&app, &alice.access, 10, "p.bin").await;
-    let auth = bearer(&alice.access);
+    let t = &alice.access;
+    let auth = bearer(t);
 
     let old = app
         .send_raw(
@@ -302,35 +331,19 @@ async fn protocol_violations_get_tus_statuses() {
         .await;
     missing.assert_status(412);
 
-    let wrong_type = app
-        .send_raw(
-            Method::PATCH,
-            &url,
-            &[
-                ("authorization", &auth),
-                TUS,
-                ("content-type", "application/octet-stream"),
-                ("upload-offset", "0"),
-            ],
-            data(5),
-        )
-        .await;
+    let octets = [
+        ("content-type", "application/octet-stream"),
+        ("upload-offset", "0"),
+    ];
+    let wrong_type = send(&app, Method::PATCH, &url, t, &octets, data(5)).await;
     wrong_type.assert_error(415, "unsupported_media_type");
 
-    let md5 = patch_with(
-        &app,
-        &alice.access,
-        &url,
-        0,
-        &data(5),
-        &[("upload-checksum", "md5 AAAA")],
-    )
-    .await;
+    let md5 = patch_checked(&app, t, &url, 0, &data(5), "md5 AAAA").await;
     md5.assert_error(400, "bad_request");
     let past = patch(&app, &alice.access, &url, 0, &data(11)).await;
     past.assert_error(413, "too_large");
     assert_eq!(offset_of(&head(&app, &alice.access, &url).await), "0");
-    assert_eq!(std::fs::metadata(&upload_files(&app)[0]).unwrap().len(), 0);
+    assert_eq!(open_upload_len(&app), 0);
 
     let anonymous = app.send_raw(Method::HEAD, &url, &[TUS], Vec::new()).await;
     anonymous.assert_status(401);
@@ -343,52 +356,40 @@ async fn creation_checks_metadata_name_folder_and_conflicts_before_any_byte() {
     upload(&app, &alice.access, "taken.txt", b"old").await;
     let t = &alice.access;
 
-    let no_name = create(&app, t, 5, &meta(&[("parent_id", "")])).await;
+    let no_name = create(&app, t, 5, &[("parent_id", "")]).await;
     no_name.assert_error(422, "validation_failed");
     assert!(no_name.json()["fields"]["filename"].is_string());
-    create(&app, t, 5, &meta(&[("filename", "a/b")]))
+    create(&app, t, 5, &[("filename", "a/b")])
         .await
         .assert_error(422, "invalid_name");
-    let bad_policy = create(
-        &app,
-        t,
-        5,
-        &meta(&[("filename", "x"), ("on_conflict", "merge")]),
-    )
-    .await;
+    let bad_policy = create(&app, t, 5, &[("filename", "x"), ("on_conflict", "merge")]).await;
     bad_policy.assert_error(422, "validation_failed");
     assert!(bad_policy.json()["fields"]["on_conflict"].is_string());
+    create(&app, t, 5, &[("filename", "x"), ("parent_id", "999")])
+        .await
+        .assert_error(404, "not_found");
     create(
         &app,
         t,
         5,
-        &meta(&[("filename", "x"), ("parent_id", "999")]),
-    )
-    .await
-    .assert_error(404, "not_found");
-    create(
-        &app,
-        t,
-        5,
-        &meta(&[("filename", "taken.txt"), ("on_conflict", "fail")]),
+        &[("filename", "taken.txt"), ("on_conflict", "fail")],
     )
     .await
     .assert_error(409, "name_conflict");
-    create(&app, t, 5, "filename !!notbase64")
+    create_raw(&app, t, 5, "filename !!notbase64")
         .await
         .assert_error(400, "bad_request");
-    let no_length = app
-        .send_raw(
-            Method::POST,
-            "/api/v1/uploads",
-            &[
-                ("authorization", &bearer(t)),
-                TUS,
-                ("upload-metadata", &meta(&[("filename", "x")])),
-            ],
-            Vec::new(),
-        )
-        .await;
+    let metadata = meta(&[("filename", "x")]);
+    let only_metadata = [("upload-metadata", metadata.as_str())];
+    let no_length = send(
+        &app,
+        Method::POST,
+        "/api/v1/uploads",
+        t,
+        &only_metadata,
+        vec![],
+    )
+    .await;
     no_length.assert_error(400, "bad_request");
     let listed = app.get("/api/v1/uploads", Some(t)).await.json();
     assert_eq!(listed["total"], 0, "nothing was created: {listed}");
@@ -400,15 +401,15 @@ async fn quota_and_size_limit_are_checked_at_creation_counting_open_uploads() {
     let app = TestApp::with_config(|c| c.limits.max_upload_bytes = 5000);
     let (admin, alice) = app.admin_and_user().await;
     set_quota(&app, &admin.access, alice.id, Some(3000)).await;
-    create(&app, &alice.access, 5001, &meta(&[("filename", "big")]))
+    create(&app, &alice.access, 5001, &[("filename", "big")])
         .await
         .assert_error(413, "too_large");
-    create(&app, &alice.access, 3001, &meta(&[("filename", "big")]))
+    create(&app, &alice.access, 3001, &[("filename", "big")])
         .await
         .assert_error(507, "quota_exceeded");
     create_ok(&app, &alice.access, 2000, "one").await;
     // 2000 bytes are promised to the first, unfinished upload.
-    create(&app, &alice.access, 1001, &meta(&[("filename", "two")]))
+    create(&app, &alice.access, 1001, &[("filename", "two")])
         .await
         .assert_error(507, "quota_exceeded");
     create_ok(&app, &alice.access, 1000, "two").await;
@@ -418,42 +419,15 @@ async fn quota_and_size_limit_are_checked_at_creation_counting_open_uploads() {
 async fn creation_with_upload_takes_the_first_bytes_and_may_complete_at_once() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
-    let auth = bearer(&alice.access);
     let bytes = data(5000);
-    let whole = app
-        .send_raw(
-            Method::POST,
-            "/api/v1/uploads",
-            &[
-                ("authorization", &auth),
-                TUS,
-                CHUNK,
-                ("upload-length", "5000"),
-                ("upload-metadata", &meta(&[("filename", "whole.bin")])),
-            ],
-            bytes.clone(),
-        )
-        .await;
+    let whole = create_with_bytes(&app, &alice.access, 5000, "whole.bin", &bytes).await;
     whole.assert_status(201);
     assert_eq!(offset_of(&whole), "5000");
     assert_eq!(whole.json()["status"], "completed");
     let file_id = whole.json()["file_id"].as_i64().unwrap();
     assert_eq!(download(&app, &alice.access, file_id).await, bytes);
 
-    let part = app
-        .send_raw(
-            Method::POST,
-            "/api/v1/uploads",
-            &[
-                ("authorization", &auth),
-                TUS,
-                CHUNK,
-                ("upload-length", "5000"),
-                ("upload-metadata", &meta(&[("filename", "part.bin")])),
-            ],
-            bytes[..1234].to_vec(),
-        )
-        .await;
+    let part = create_with_bytes(&app, &alice.access, 5000, "part.bin", &bytes[..1234]).await;
     part.assert_status(201);
     assert_eq!(offset_of(&part), "1234");
     let url = part.header("location").unwrap().to_owned();
@@ -465,7 +439,7 @@ async fn creation_with_upload_takes_the_first_bytes_and_may_complete_at_once() {
         "completed"
     );
 
-    let empty = create(&app, &alice.access, 0, &meta(&[("filename", "empty.txt")])).await;
+    let empty = create(&app, &alice.access, 0, &[("filename", "empty.txt")]).await;
     empty.assert_status(201);
     assert_eq!(empty.json()["status"], "completed");
     let root = list(&app, &alice.access, "").await;
@@ -476,20 +450,9 @@ async fn creation_with_upload_takes_the_first_bytes_and_may_complete_at_once() {
 async fn termination_removes_the_bytes_and_the_upload() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
-    let url = create_ok(&app, &alice.access, 100, "gone.bin").await;
-    patch(&app, &alice.access, &url, 0, &data(60))
-        .await
-        .assert_status(204);
+    let url = started(&app, &alice.access, 100, "gone.bin", &data(60)).await;
     assert_eq!(upload_files(&app).len(), 1);
-    let auth = bearer(&alice.access);
-    let deleted = app
-        .send_raw(
-            Method::DELETE,
-            &url,
-            &[("authorization", &auth), TUS],
-            Vec::new(),
-        )
-        .await;
+    let deleted = terminate(&app, &alice.access, &url).await;
     deleted.assert_status(204);
     assert!(deleted.body.is_empty());
     assert!(upload_files(&app).is_empty());
@@ -500,9 +463,20 @@ async fn termination_removes_the_bytes_and_the_upload() {
     assert_eq!(list(&app, &alice.access, "").await["total"], 0);
 }
 
+/// Moves an upload's expiry into the past, as if its time had run out.
+fn backdate(app: &TestApp, url: &str) {
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    app.db()
+        .execute(
+            "UPDATE uploads SET expires_at = unixepoch() - 1 WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+}
+
 #[tokio::test]
 async fn an_expired_upload_answers_410_and_its_bytes_are_removed() {
-    let app = TestApp::with_config(|c| c.storage.upload_expiry_s = 1);
+    let app = TestApp::with_config(|c| c.storage.upload_expiry_s = 600);
     let alice = app.register("alice").await;
     let lazy = create_ok(&app, &alice.access, 100, "lazy.bin").await;
     let swept = create_ok(&app, &alice.access, 100, "swept.bin").await;
@@ -513,35 +487,44 @@ async fn an_expired_upload_answers_410_and_its_bytes_are_removed() {
         .await
         .assert_status(204);
     assert_eq!(upload_files(&app).len(), 2);
-    // Expiry is in whole seconds: wait until both are certainly past it.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // Each PATCH pushes the expiry to `storage.upload_expiry_s` after it.
+    let lifetimes: Vec<i64> = app
+        .db()
+        .prepare("SELECT expires_at - updated_at FROM uploads ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(lifetimes, [600, 600]);
 
-    // The sweeper removes the bytes of both; HEAD and PATCH then answer 410.
-    let (expired, _) = app.state.uploads.sweep().await.unwrap();
-    assert_eq!(expired, 2);
-    assert!(upload_files(&app).is_empty());
+    // Touched after its expiry: expired on the spot, bytes gone, 410 from then on.
+    backdate(&app, &lazy);
     head(&app, &alice.access, &lazy).await.assert_status(410);
+    assert_eq!(upload_files(&app).len(), 1);
+    // Never touched again: the sweeper expires it.
+    backdate(&app, &swept);
+    let (expired, _) = app.state.uploads.sweep().await.unwrap();
+    assert_eq!(expired, 1);
+    assert!(upload_files(&app).is_empty());
     patch(&app, &alice.access, &swept, 10, &data(10))
         .await
         .assert_error(410, "upload_expired");
-    let state = status(&app, &alice.access, &swept).await;
-    assert_eq!(
-        (state["status"].as_str(), state["error"].as_str()),
-        (Some("failed"), Some("upload_expired"))
-    );
+    for url in [&lazy, &swept] {
+        let state = status(&app, &alice.access, url).await;
+        assert_eq!(
+            (state["status"].as_str(), state["error"].as_str()),
+            (Some("failed"), Some("upload_expired"))
+        );
+    }
 }
 
 #[tokio::test]
 async fn a_commit_that_cannot_succeed_fails_the_upload() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
-    let reply = create(
-        &app,
-        &alice.access,
-        5,
-        &meta(&[("filename", "late.txt"), ("on_conflict", "fail")]),
-    )
-    .await;
+    let late = [("filename", "late.txt"), ("on_conflict", "fail")];
+    let reply = create(&app, &alice.access, 5, &late).await;
     reply.assert_status(201);
     let url = reply.header("location").unwrap().to_owned();
     // Someone takes the name while the upload is under way.
@@ -564,10 +547,14 @@ async fn a_restarted_server_rehashes_what_it_had_and_finishes_right() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
     let bytes = data(2_500_000);
-    let url = create_ok(&app, &alice.access, bytes.len(), "restart.bin").await;
-    patch(&app, &alice.access, &url, 0, &bytes[..1_300_000])
-        .await
-        .assert_status(204);
+    let url = started(
+        &app,
+        &alice.access,
+        bytes.len(),
+        "restart.bin",
+        &bytes[..1_300_000],
+    )
+    .await;
 
     // A second app on the same data directory knows nothing of the first one's hashes.
     let again = TestApp::reopen(&app);
@@ -600,15 +587,9 @@ async fn nobody_else_can_see_or_touch_my_upload() {
     patch(&app, &bob.access, &url, 0, &data(10))
         .await
         .assert_error(404, "not_found");
-    let auth = bearer(&bob.access);
-    app.send_raw(
-        Method::DELETE,
-        &url,
-        &[("authorization", &auth), TUS],
-        Vec::new(),
-    )
-    .await
-    .assert_error(404, "not_found");
+    terminate(&app, &bob.access, &url)
+        .await
+        .assert_error(404, "not_found");
     app.get(&url, Some(&bob.access))
         .await
         .assert_error(404, "not_found");
@@ -658,17 +639,35 @@ async fn a_patch_that_breaks_off_keeps_what_arrived_unless_it_had_a_checksum() {
             request = request.header("upload-checksum", checksum);
         }
         let sent = bytes[offset..offset + (2 << 20)].to_vec();
-        request.body(poem::Body::from_async_read(BreaksOff(std::io::Cursor::new(sent))))
+        request.body(poem::Body::from_async_read(BreaksOff(
+            std::io::Cursor::new(sent),
+        )))
     };
     // Two whole MiB arrived before the connection broke: both are kept and hashed.
     let response = send(None, 0).send().await;
     response.assert_status(poem::http::StatusCode::BAD_REQUEST);
-    assert_eq!(offset_of(&head(&app, &alice.access, &url).await), (2 << 20).to_string());
+    assert_eq!(
+        offset_of(&head(&app, &alice.access, &url).await),
+        (2 << 20).to_string()
+    );
     // With a checksum nothing of a broken request can be vouched for.
     let checksum = format!("sha256 {}", sha256_b64(&bytes[2 << 20..4 << 20]));
-    send(Some(checksum), 2 << 20).send().await.assert_status(poem::http::StatusCode::BAD_REQUEST);
-    assert_eq!(offset_of(&head(&app, &alice.access, &url).await), (2 << 20).to_string());
-    patch(&app, &alice.access, &url, 2 << 20, &bytes[2 << 20..]).await.assert_status(204);
-    let file_id = status(&app, &alice.access, &url).await["file_id"].as_i64().unwrap();
-    assert_eq!(sha_hex(&download(&app, &alice.access, file_id).await), sha_hex(&bytes));
+    send(Some(checksum), 2 << 20)
+        .send()
+        .await
+        .assert_status(poem::http::StatusCode::BAD_REQUEST);
+    assert_eq!(
+        offset_of(&head(&app, &alice.access, &url).await),
+        (2 << 20).to_string()
+    );
+    patch(&app, &alice.access, &url, 2 << 20, &bytes[2 << 20..])
+        .await
+        .assert_status(204);
+    let file_id = status(&app, &alice.access, &url).await["file_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        sha_hex(&download(&app, &alice.access, file_id).await),
+        sha_hex(&bytes)
+    );
 }

@@ -125,7 +125,8 @@ impl Uploads {
         self.drive
             .precheck_reserving(owner, declared.size, reserved.max(0) as u64, credit)
             .await?;
-        let expires_at = now().saturating_add(self.ttl_s);
+        let created_at = now();
+        let expires_at = created_at.saturating_add(self.ttl_s);
         let size =
             i64::try_from(declared.size).map_err(|_| DriveError::TooLarge(i64::MAX as u64))?;
         let id = self
@@ -140,7 +141,7 @@ impl Uploads {
                     metadata: &declared.metadata,
                     expires_at,
                 };
-                rows::insert(tx, &new, now())
+                rows::insert(tx, &new, created_at)
             })
             .await?;
         let path = self.path(id);
@@ -245,10 +246,11 @@ impl Uploads {
 
     /// Records the new offset and pushes the expiry out (it slides with activity).
     async fn advance(&self, id: i64, end: u64) -> UploadResult<()> {
-        let expires_at = now().saturating_add(self.ttl_s);
+        let at = now();
+        let expires_at = at.saturating_add(self.ttl_s);
         let end = end as i64;
         self.db
-            .write(move |tx| rows::advance(tx, id, end, now(), expires_at))
+            .write(move |tx| rows::advance(tx, id, end, at, expires_at))
             .await?;
         Ok(())
     }
