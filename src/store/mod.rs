@@ -5,20 +5,26 @@
 //! `place` renames the staged file into its final path and fsyncs the directory. The
 //! caller commits its database rows in between `place` and releasing the hash's stripe
 //! lock, and deletes (`remove`) only under that same lock after checking the database, so
-//! an upload and a delete of the same content can never interleave.
+//! an upload and a delete of the same content can never interleave. Staging streams through
+//! [`pump`] into a direct-I/O file ([`direct`]).
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::AsyncRead;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-const CHUNK: usize = 1 << 20;
+mod direct;
+mod pump;
+
+pub use pump::{pump, ChunkSink, HashingFile, Pumped};
+
+use direct::DirectFile;
+
 const STRIPES: usize = 64;
-const HEAD: usize = 8192;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -103,7 +109,7 @@ impl BlobStore {
             "{}.part",
             crate::service::tokens::random_secret(16)
         ));
-        let file = File::options().write(true).create_new(true).open(&temp)?;
+        let file = DirectFile::create(&temp)?;
         let mut staged = StagedBlob {
             sha256: String::new(),
             size: 0,
@@ -115,7 +121,7 @@ impl BlobStore {
             return Err(error);
         }
         let HashingFile { file, hasher } = pumped.sink;
-        tokio::task::spawn_blocking(move || file.sync_all())
+        tokio::task::spawn_blocking(move || file.finish())
             .await
             .map_err(io::Error::other)??;
         staged.sha256 = hex(&hasher.finalize());
@@ -227,92 +233,6 @@ impl BlobStore {
     }
 }
 
-/// Where streamed bytes go: a file and whatever digests follow it.
-pub trait ChunkSink: Send + 'static {
-    fn take(&mut self, chunk: &[u8]) -> io::Result<()>;
-}
-
-/// A file written through a SHA-256.
-pub struct HashingFile {
-    pub file: File,
-    pub hasher: Sha256,
-}
-
-impl HashingFile {
-    pub fn new(file: File) -> Self {
-        Self {
-            file,
-            hasher: Sha256::new(),
-        }
-    }
-}
-
-impl ChunkSink for HashingFile {
-    fn take(&mut self, chunk: &[u8]) -> io::Result<()> {
-        self.file.write_all(chunk)?;
-        self.hasher.update(chunk);
-        Ok(())
-    }
-}
-
-/// What [`pump`] moved, and why it stopped early if it did. The sink comes back even then,
-/// so a caller can keep what did arrive.
-pub struct Pumped<S> {
-    pub sink: S,
-    pub bytes: u64,
-    /// The first bytes (up to 8 KiB), for sniffing the type.
-    pub head: Vec<u8>,
-    pub error: Option<StoreError>,
-}
-
-/// Streams `reader` into `sink` one 1 MiB chunk at a time, writing on the blocking pool.
-/// A chunk that would pass `limit` is not written: the error is `LimitExceeded`.
-pub async fn pump<R: AsyncRead + Unpin, S: ChunkSink>(
-    reader: &mut R,
-    sink: S,
-    limit: Option<u64>,
-) -> Result<Pumped<S>, StoreError> {
-    let mut pumped = Pumped {
-        sink,
-        bytes: 0,
-        head: Vec::new(),
-        error: None,
-    };
-    let mut buffer = vec![0u8; CHUNK];
-    loop {
-        let filled = match fill(reader, &mut buffer).await {
-            Ok(0) => break,
-            Ok(filled) => filled,
-            Err(error) => {
-                pumped.error = Some(StoreError::Interrupted(error));
-                break;
-            }
-        };
-        if let Some(limit) = limit.filter(|limit| pumped.bytes + filled as u64 > *limit) {
-            pumped.error = Some(StoreError::LimitExceeded { limit });
-            break;
-        }
-        if pumped.head.is_empty() {
-            pumped.head = buffer[..filled.min(HEAD)].to_vec();
-        }
-        let mut sink = pumped.sink;
-        let (returned_sink, returned, written) = tokio::task::spawn_blocking(move || {
-            let written = sink.take(&buffer[..filled]);
-            (sink, buffer, written)
-        })
-        .await
-        .map_err(io::Error::other)?;
-        pumped.sink = returned_sink;
-        buffer = returned;
-        if let Err(error) = written {
-            pumped.error = Some(error.into());
-            break;
-        }
-        pumped.bytes += filled as u64;
-    }
-    Ok(pumped)
-}
-
 fn read_dirs(path: &Path) -> io::Result<Vec<PathBuf>> {
     let mut dirs = Vec::new();
     for entry in fs::read_dir(path)? {
@@ -322,19 +242,6 @@ fn read_dirs(path: &Path) -> io::Result<Vec<PathBuf>> {
         }
     }
     Ok(dirs)
-}
-
-/// Reads until the buffer is full or the stream ends.
-async fn fill<R: AsyncRead + Unpin>(reader: &mut R, buffer: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        let n = reader.read(&mut buffer[filled..]).await?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    Ok(filled)
 }
 
 fn stripe_of(sha256: &str) -> usize {
@@ -359,6 +266,7 @@ pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
 
 #[cfg(test)]
 mod tests {
+    use super::pump::CHUNK;
     use super::*;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
