@@ -5,7 +5,7 @@
 //! Filesystems without `O_DIRECT` (tmpfs) get an ordinary buffered file.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -66,10 +66,41 @@ impl DirectFile {
         })
     }
 
+    /// An existing file to be continued at `offset`: direct when the offset is aligned
+    /// and the filesystem allows it, else buffered.
+    pub fn append(path: &Path, offset: u64) -> io::Result<Self> {
+        let open = |flags: i32| {
+            File::options()
+                .write(true)
+                .custom_flags(flags)
+                .open(path)
+        };
+        let direct = if offset % ALIGN as u64 == 0 {
+            open(rustix::fs::OFlags::DIRECT.bits() as i32).ok()
+        } else {
+            None
+        };
+        let (mut file, direct) = match direct {
+            Some(file) => (file, true),
+            None => (open(0)?, false),
+        };
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(Self {
+            file,
+            direct,
+            written: offset,
+        })
+    }
+
     /// Makes everything durable: drops the tail's padding, then `fsync`.
     pub fn finish(self) -> io::Result<()> {
-        if self.direct {
-            self.file.set_len(self.written)?;
+        self.settle(self.written)
+    }
+
+    /// Makes exactly `len` bytes durable (dropping padding and anything past `len`).
+    pub fn settle(&self, len: u64) -> io::Result<()> {
+        if self.direct || len != self.written {
+            self.file.set_len(len)?;
         }
         self.file.sync_all()
     }
@@ -85,6 +116,10 @@ impl Write for DirectFile {
     /// into an aligned buffer padded with zeros to a whole block.
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         let aligned = buf.as_ptr().align_offset(ALIGN) == 0 && buf.len() % ALIGN == 0;
+        if self.direct && self.written % ALIGN as u64 != 0 {
+            // Only the last write may be padded: the file position is past `written` now.
+            return Err(io::Error::other("direct write after the padded tail"));
+        }
         if !self.direct || aligned {
             self.file.write_all(buf)?;
         } else {

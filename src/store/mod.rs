@@ -17,12 +17,12 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-mod direct;
+pub mod direct;
 mod pump;
 
 pub use pump::{pump, ChunkSink, HashingFile, Pumped};
 
-use direct::DirectFile;
+pub use direct::DirectFile;
 
 const STRIPES: usize = 64;
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use crate::store::ChunkSink;
+use crate::store::{ChunkSink, DirectFile};
 
 const HEAD: usize = 8192;
 
@@ -54,7 +54,7 @@ impl Checker {
 /// The upload's file, open at its end, with the whole-file hash so far and, for a PATCH
 /// with a checksum, that PATCH's own digest.
 pub struct Appender {
-    file: File,
+    file: DirectFile,
     pub whole: Sha256,
     check: Option<Checker>,
 }
@@ -94,9 +94,8 @@ impl Appender {
             Some(hasher) => hasher,
             None => hash_prefix(&mut file, offset)?,
         };
-        file.seek(SeekFrom::Start(offset))?;
         Ok(Self {
-            file,
+            file: DirectFile::append(path, offset)?,
             whole,
             check: checksum.map(Checker::new),
         })
@@ -112,8 +111,7 @@ impl Appender {
 
     /// Keeps exactly `len` bytes, durably.
     pub fn settle(&self, len: u64) -> io::Result<()> {
-        self.file.set_len(len)?;
-        self.file.sync_all()
+        self.file.settle(len)
     }
 }
 
