@@ -28,11 +28,11 @@ impl AlignedBuf {
         Self { raw, start, len }
     }
 
-    pub fn as_ref(&self) -> &[u8] {
+    pub fn bytes(&self) -> &[u8] {
         &self.raw[self.start..self.start + self.len]
     }
 
-    pub fn as_mut(&mut self) -> &mut [u8] {
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
         &mut self.raw[self.start..self.start + self.len]
     }
 }
@@ -124,8 +124,8 @@ impl Write for DirectFile {
             self.file.write_all(buf)?;
         } else {
             let mut padded = AlignedBuf::new(buf.len().div_ceil(ALIGN) * ALIGN);
-            padded.as_mut()[..buf.len()].copy_from_slice(buf);
-            self.file.write_all(padded.as_ref())?;
+            padded.bytes_mut()[..buf.len()].copy_from_slice(buf);
+            self.file.write_all(padded.bytes())?;
         }
         self.written += buf.len() as u64;
         Ok(())
@@ -146,8 +146,8 @@ mod tests {
         let path = dir.path().join("f");
         let mut file = DirectFile::create(&path)?;
         let mut block = AlignedBuf::new(2 * ALIGN);
-        block.as_mut().fill(7);
-        file.write_all(block.as_ref())?;
+        block.bytes_mut().fill(7);
+        file.write_all(block.bytes())?;
         file.write_all(b"tail")?;
         file.finish()?;
         let bytes = std::fs::read(&path)?;

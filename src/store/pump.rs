@@ -73,7 +73,7 @@ pub async fn pump<R: AsyncRead + Unpin, S: ChunkSink>(
     let mut spare = Some(AlignedBuf::new(CHUNK));
     let mut in_flight: Option<tokio::task::JoinHandle<Landed<S>>> = None;
     loop {
-        let read = fill(reader, next.as_mut()).await;
+        let read = fill(reader, next.bytes_mut()).await;
         // Land the previous chunk first: the sink must be back before anything else.
         if let Some(flight) = in_flight.take() {
             let landed = flight.await.map_err(io::Error::other)?;
@@ -98,7 +98,7 @@ pub async fn pump<R: AsyncRead + Unpin, S: ChunkSink>(
             break;
         }
         if head.is_empty() {
-            head = next.as_ref()[..filled.min(HEAD)].to_vec();
+            head = next.bytes()[..filled.min(HEAD)].to_vec();
         }
         let mut sink = idle_sink
             .take()
@@ -106,7 +106,7 @@ pub async fn pump<R: AsyncRead + Unpin, S: ChunkSink>(
         let fresh = spare.take().unwrap_or_else(|| AlignedBuf::new(CHUNK));
         let buffer = std::mem::replace(&mut next, fresh);
         in_flight = Some(tokio::task::spawn_blocking(move || {
-            let written = sink.take(&buffer.as_ref()[..filled]);
+            let written = sink.take(&buffer.bytes()[..filled]);
             Landed {
                 sink,
                 buffer,
