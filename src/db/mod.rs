@@ -27,6 +27,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0002_drive.sql")),
     M::up(include_str!("../../migrations/0003_uploads.sql")),
     M::up(include_str!("../../migrations/0004_shares.sql")),
+    M::up(include_str!("../../migrations/0005_listing_index.sql")),
 ];
 
 /// Database-layer failures. `Busy` becomes 503 upstream; constraint names let services
