@@ -36,9 +36,15 @@ fn bench(c: &mut Criterion) {
         admin: false,
         storage_quota: None,
     };
-    let (_, tokens) = or_die(rt.block_on(state.auth.register(account, &client)), "register");
+    let (_, tokens) = or_die(
+        rt.block_on(state.auth.register(account, &client)),
+        "register",
+    );
     let access = tokens.access_token;
-    let principal = or_die(rt.block_on(state.auth.authenticate(&access)), "authenticate");
+    let principal = or_die(
+        rt.block_on(state.auth.authenticate(&access)),
+        "authenticate",
+    );
     let (_, pat) = or_die(
         rt.block_on(state.accounts.create_api_token(&principal, "bench", None)),
         "api token",

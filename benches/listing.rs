@@ -53,7 +53,10 @@ fn bench(c: &mut Criterion) {
     let db = or_die(Db::open(&dir.path().join("hoard.db")), "open db");
     {
         let conn = or_die(db.connection(), "connection");
-        or_die(conn.execute_batch(&format!("BEGIN; {SETUP} COMMIT;")), "fill db");
+        or_die(
+            conn.execute_batch(&format!("BEGIN; {SETUP} COMMIT;")),
+            "fill db",
+        );
     }
     for variant in ["schema", "fixed_index"] {
         if variant == "fixed_index" {

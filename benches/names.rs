@@ -13,8 +13,14 @@ fn bench(c: &mut Criterion) {
     let cases = [
         ("ascii_short", "report-2026.pdf".to_string()),
         ("ascii_255", "a".repeat(251) + ".txt"),
-        ("nfd_accents", "Cafe\u{301} cre\u{300}me bru\u{302}le\u{301}e.txt".to_string()),
-        ("cjk", "\u{6587}\u{4ef6}\u{540d}\u{79f0}\u{6d4b}\u{8bd5}.docx".to_string()),
+        (
+            "nfd_accents",
+            "Cafe\u{301} cre\u{300}me bru\u{302}le\u{301}e.txt".to_string(),
+        ),
+        (
+            "cjk",
+            "\u{6587}\u{4ef6}\u{540d}\u{79f0}\u{6d4b}\u{8bd5}.docx".to_string(),
+        ),
         ("invalid_slash", "a/b.txt".to_string()),
     ];
     for (label, name) in &cases {

@@ -39,7 +39,10 @@ fn bench(c: &mut Criterion) {
         ("single_64k", Some("bytes=123456789-123522324")),
         ("suffix", Some("bytes=-65536")),
         ("open_ended", Some("bytes=1000000-")),
-        ("multi_4", Some("bytes=0-99,1000-1999,50000-59999,900000000-900065535")),
+        (
+            "multi_4",
+            Some("bytes=0-99,1000-1999,50000-59999,900000000-900065535"),
+        ),
         ("invalid", Some("bytes=abc-def")),
     ];
     let mut group = c.benchmark_group("bytes_serve");

@@ -14,7 +14,9 @@ pub fn or_die<T, E: Display>(result: Result<T, E>, what: &str) -> T {
 /// A current-thread tokio runtime for driving async service calls from criterion.
 pub fn runtime() -> tokio::runtime::Runtime {
     or_die(
-        tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
         "tokio runtime",
     )
 }

@@ -206,9 +206,10 @@ impl ResumableApi {
             {
                 Ok(record) => record,
                 // The upload exists either way; the client resumes from `Upload-Offset`.
-                Err(UploadError::ChecksumMismatch | UploadError::Drive(DriveError::BodyInterrupted(_))) => {
-                    self.uploads.get(owner, created.id).await?
-                }
+                Err(
+                    UploadError::ChecksumMismatch
+                    | UploadError::Drive(DriveError::BodyInterrupted(_)),
+                ) => self.uploads.get(owner, created.id).await?,
                 Err(error) => return Err(refuse(error.into(), &mut reader).await),
             }
         } else {

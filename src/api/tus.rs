@@ -123,26 +123,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn metadata_pairs_decode_and_flags_are_empty() {
+    fn metadata_pairs_decode_and_flags_are_empty() -> Result<(), ApiError> {
         let parsed =
-            parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential")
-                .unwrap();
+            parse_metadata("filename d29ybGRfZG9taW5hdGlvbl9wbGFuLnBkZg==,is_confidential")?;
         assert_eq!(parsed["filename"], "world_domination_plan.pdf");
         assert_eq!(parsed["is_confidential"], "");
         assert!(parse_metadata("filename !!!").is_err());
         assert!(parse_metadata("a YQ==,a YQ==").is_err());
+        Ok(())
     }
 
     #[test]
-    fn checksums_name_a_known_algorithm_and_length() {
+    fn checksums_name_a_known_algorithm_and_length() -> Result<(), ApiError> {
         let sha1 = STANDARD.encode([0u8; 20]);
         assert_eq!(
-            parse_checksum(&format!("sha1 {sha1}")).unwrap(),
+            parse_checksum(&format!("sha1 {sha1}"))?,
             Checksum::Sha1(vec![0; 20])
         );
         assert!(parse_checksum(&format!("sha256 {sha1}")).is_err());
         assert!(parse_checksum(&format!("md5 {sha1}")).is_err());
         assert!(parse_checksum("sha1").is_err());
+        Ok(())
     }
 
     #[test]

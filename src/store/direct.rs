@@ -55,7 +55,10 @@ impl DirectFile {
         let (file, direct) = match direct {
             Ok(file) => (file, true),
             Err(error) if error.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
-                (File::options().write(true).create_new(true).open(path)?, false)
+                (
+                    File::options().write(true).create_new(true).open(path)?,
+                    false,
+                )
             }
             Err(error) => return Err(error),
         };
@@ -69,12 +72,7 @@ impl DirectFile {
     /// An existing file to be continued at `offset`: direct when the offset is aligned
     /// and the filesystem allows it, else buffered.
     pub fn append(path: &Path, offset: u64) -> io::Result<Self> {
-        let open = |flags: i32| {
-            File::options()
-                .write(true)
-                .custom_flags(flags)
-                .open(path)
-        };
+        let open = |flags: i32| File::options().write(true).custom_flags(flags).open(path);
         let direct = if offset % ALIGN as u64 == 0 {
             open(rustix::fs::OFlags::DIRECT.bits() as i32).ok()
         } else {

@@ -245,12 +245,18 @@ mod tests {
     use crate::store::BlobStore;
     use std::sync::Arc;
 
-    fn shares(dir: &std::path::Path) -> Shares {
-        let db = Db::open(&dir.join("t.db")).unwrap();
+    fn shares(dir: &std::path::Path) -> Result<Shares, crate::db::DbError> {
+        let db = Db::open(&dir.join("t.db"))?;
         let store = Arc::new(BlobStore::new(dir.join("blobs"), dir.join("tmp")));
         let drive = Arc::new(Drive::new(db.clone(), store, dir.join("thumbs"), None, 30));
         let config = Config::default();
-        Shares::new(db, drive, Passwords::default(), b"secret", &config.auth)
+        Ok(Shares::new(
+            db,
+            drive,
+            Passwords::default(),
+            b"secret",
+            &config.auth,
+        ))
     }
 
     fn record(id: i64, version: i64) -> ShareRecord {
@@ -269,9 +275,10 @@ mod tests {
     }
 
     #[test]
-    fn an_unlock_cookie_holds_for_its_share_and_password_version_until_expiry() {
-        let dir = tempfile::tempdir().unwrap();
-        let shares = shares(dir.path());
+    fn an_unlock_cookie_holds_for_its_share_and_password_version_until_expiry(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let shares = shares(dir.path())?;
         let cookie = shares.cookie(&record(7, 2), 1000);
         assert!(shares.cookie_valid(&record(7, 2), &cookie, 999));
         assert!(
@@ -293,5 +300,6 @@ mod tests {
         );
         assert!(!shares.cookie_valid(&record(7, 2), "7.2.1000", 999));
         assert!(!shares.cookie_valid(&record(7, 2), "", 999));
+        Ok(())
     }
 }
