@@ -278,7 +278,7 @@ impl ContentApi {
         exp: Option<i64>,
     ) -> Result<EntryRecord, ApiError> {
         match access {
-            FileAccess::Caller(principal) => Ok(self.drive.get(principal.id(), id).await?.record),
+            FileAccess::Caller(principal) => Ok(self.drive.record(principal.id(), id).await?),
             FileAccess::Link { sig } => {
                 let exp = exp.ok_or(AccountError::InvalidToken)?;
                 self.links.verify(id, exp, &sig, crate::db::now())?;
@@ -289,7 +289,7 @@ impl ContentApi {
 
     /// A live file of the owner (folders are only for `download`).
     async fn file(&self, owner: i64, id: i64) -> Result<EntryRecord, ApiError> {
-        let entry = self.drive.get(owner, id).await?.record;
+        let entry = self.drive.record(owner, id).await?;
         if entry.is_folder {
             return Err(ApiError::not_found());
         }

@@ -46,6 +46,12 @@ impl Drive {
             .await
     }
 
+    /// One of my live entries without its path (the byte routes need no path, and
+    /// computing it is a recursive query per request).
+    pub async fn record(&self, owner: i64, id: i64) -> DriveResult<EntryRecord> {
+        self.db.run(move |conn| live(conn, owner, id)).await
+    }
+
     /// A live file of any owner — only for a caller who proved a signed link to it.
     pub async fn get_any(&self, id: i64) -> DriveResult<EntryRecord> {
         self.db
