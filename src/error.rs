@@ -91,6 +91,16 @@ impl ApiError {
         error
     }
 
+    /// 422 `validation_failed`, naming each field at fault.
+    pub fn validation(fields: BTreeMap<String, String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "some fields are invalid",
+        )
+        .with_fields(fields)
+    }
+
     pub fn with_fields(mut self, fields: BTreeMap<String, String>) -> Self {
         self.fields = Some(fields);
         self
@@ -177,12 +187,7 @@ impl From<DriveError> for ApiError {
             E::BodyInterrupted(_) => StatusCode::BAD_REQUEST,
             E::Validation { field, problem } => {
                 let fields = BTreeMap::from([(field.to_string(), problem.clone())]);
-                return ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    error.code(),
-                    "some fields are invalid",
-                )
-                .with_fields(fields);
+                return ApiError::validation(fields);
             }
             E::Db(_) | E::Io(_) => {
                 return match error {
@@ -239,14 +244,7 @@ impl From<crate::service::shares::ShareError> for ApiError {
                 api.retry_after = Some(retry_after);
                 return api;
             }
-            E::Validation(fields) => {
-                return ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    "some fields are invalid",
-                )
-                .with_fields(fields)
-            }
+            E::Validation(fields) => return ApiError::validation(fields),
             E::Drive(drive) => return ApiError::from(drive),
             E::Db(db) => return ApiError::from(db),
             E::Internal(_) => return ApiError::internal(&error),

@@ -12,6 +12,7 @@ use poem::{handler, Body, Endpoint, IntoResponse, Request, Response};
 use tokio::io::AsyncReadExt;
 use tracing::Instrument;
 
+use crate::api::payloads::{declared_length, has_body};
 use crate::api::security::LoggedUser;
 use crate::error::{self, ApiError};
 
@@ -73,12 +74,9 @@ pub async fn limit_json<E: Endpoint>(
     mut req: Request,
     limit: u64,
 ) -> poem::Result<Response> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = declared_length(&req);
     let is_write = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
-    if is_write && req.content_type().is_none() && declared.unwrap_or(0) == 0 && !is_chunked(&req) {
+    if is_write && req.content_type().is_none() && !has_body(&req) {
         req.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/json"),
@@ -120,10 +118,6 @@ fn measure(response: Response) -> (Response, Option<u64>) {
         Response::from_parts(parts, Body::from(boxed)),
         declared.or(exact),
     )
-}
-
-fn is_chunked(req: &Request) -> bool {
-    req.headers().contains_key(header::TRANSFER_ENCODING)
 }
 
 /// Any `/api/...` path that no route claims.

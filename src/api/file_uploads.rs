@@ -14,7 +14,7 @@ use tokio::io::AsyncReadExt;
 
 use super::failure::{ApiResult, DriveWriteErrors};
 use super::files::EntryView;
-use super::payloads::{linger, RawBody, UploadForm};
+use super::payloads::{declared_length, linger, RawBody, UploadForm};
 use super::security::Caller;
 use super::ApiTags;
 use crate::error::ApiError;
@@ -117,10 +117,7 @@ impl UploadsApi {
     ) -> ApiResult<PutOutcome, DriveWriteErrors> {
         let owner = caller.0.id();
         let names = parse_path(&path.0)?;
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let declared = declared_length(req);
         // Replacing a file is charged only the difference.
         let credit = self.drive.replaceable(owner, None, names.clone()).await?;
         if let Some(length) = declared {

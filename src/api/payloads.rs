@@ -1,6 +1,8 @@
 //! Streaming request bodies for file uploads, documented in OpenAPI but never spooled:
 //! the handler reads them after authentication, with limits enforced while streaming.
 
+use std::marker::PhantomData;
+
 use poem::web::Multipart;
 use poem::{Body, FromRequest, Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry};
@@ -29,10 +31,17 @@ fn request_body(
     })
 }
 
-/// A raw request body of any (or no) Content-Type, e.g. from `curl -T`.
-pub struct RawBody(pub Body);
+/// How a streamed body is documented in OpenAPI.
+pub trait BodyDoc: Send {
+    const DESCRIPTION: &'static str;
+    const CONTENT_TYPE: &'static str;
+    const REQUIRED: bool;
+}
 
-impl<'a> ApiExtractor<'a> for RawBody {
+/// A request body handed to the handler unread, as a stream.
+pub struct Streamed<D>(pub Body, PhantomData<D>);
+
+impl<'a, D: BodyDoc> ApiExtractor<'a> for Streamed<D> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
     type ParamType = ();
     type ParamRawType = ();
@@ -40,12 +49,7 @@ impl<'a> ApiExtractor<'a> for RawBody {
     fn register(_registry: &mut Registry) {}
 
     fn request_meta() -> Option<MetaRequest> {
-        request_body(
-            "The file's bytes. Any Content-Type (or none) is accepted; the server decides the type.",
-            "application/octet-stream",
-            binary(),
-            true,
-        )
+        request_body(D::DESCRIPTION, D::CONTENT_TYPE, binary(), D::REQUIRED)
     }
 
     async fn from_request(
@@ -53,37 +57,48 @@ impl<'a> ApiExtractor<'a> for RawBody {
         body: &mut RequestBody,
         _options: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        Ok(RawBody(body.take()?))
+        Ok(Streamed(body.take()?, PhantomData))
     }
 }
 
-/// A tus chunk: `application/offset+octet-stream` bytes, required for PATCH and optional
-/// for creation (creation-with-upload).
-pub struct TusChunk<const REQUIRED: bool>(pub Body);
+/// A file's bytes of any (or no) Content-Type, e.g. from `curl -T`.
+pub struct FileBytes;
 
-impl<'a, const REQUIRED: bool> ApiExtractor<'a> for TusChunk<REQUIRED> {
-    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
-    type ParamType = ();
-    type ParamRawType = ();
+impl BodyDoc for FileBytes {
+    const DESCRIPTION: &'static str =
+        "The file's bytes. Any Content-Type (or none) is accepted; the server decides the type.";
+    const CONTENT_TYPE: &'static str = "application/octet-stream";
+    const REQUIRED: bool = true;
+}
 
-    fn register(_registry: &mut Registry) {}
+/// A tus chunk (PATCH).
+pub struct ChunkBytes<const REQUIRED: bool>;
 
-    fn request_meta() -> Option<MetaRequest> {
-        request_body(
-            "Upload bytes, appended at `Upload-Offset`.",
-            super::tus::CHUNK_TYPE,
-            binary(),
-            REQUIRED,
-        )
-    }
+impl<const REQUIRED: bool> BodyDoc for ChunkBytes<REQUIRED> {
+    const DESCRIPTION: &'static str = "Upload bytes, appended at `Upload-Offset`.";
+    const CONTENT_TYPE: &'static str = super::tus::CHUNK_TYPE;
+    const REQUIRED: bool = REQUIRED;
+}
 
-    async fn from_request(
-        _req: &'a Request,
-        body: &mut RequestBody,
-        _options: ExtractParamOptions<Self::ParamType>,
-    ) -> poem::Result<Self> {
-        Ok(TusChunk(body.take()?))
-    }
+pub type RawBody = Streamed<FileBytes>;
+/// A tus PATCH body.
+pub type TusChunk = Streamed<ChunkBytes<true>>;
+/// The optional first bytes of a tus creation (creation-with-upload).
+pub type TusCreationChunk = Streamed<ChunkBytes<false>>;
+
+/// The request's `Content-Length`, when it declares one.
+pub fn declared_length(req: &Request) -> Option<u64> {
+    req.headers()
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+}
+
+/// Whether the request carries a body: a non-zero length, or chunked framing.
+pub fn has_body(req: &Request) -> bool {
+    declared_length(req).is_some_and(|n| n > 0)
+        || req
+            .headers()
+            .contains_key(poem::http::header::TRANSFER_ENCODING)
 }
 
 /// How long a refused upload's remaining body is read and discarded before answering.

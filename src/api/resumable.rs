@@ -11,16 +11,16 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::failure::{ApiResult, DriveErrors, PublicErrors, TusErrors, TusWriteErrors};
-use super::file_uploads::{policy, ConflictPolicy};
 use super::models::{list_type, time};
 use super::pagination::Page;
-use super::payloads::{linger, TusChunk};
+use super::payloads::{has_body, linger, TusChunk, TusCreationChunk};
 use super::security::Caller;
 use super::tus::{self, http_date};
 use super::{ApiTags, NoContent};
 use crate::db::uploads::{UploadRecord, UploadStatus};
 use crate::error::ApiError;
 use crate::service::drive::names::FileName;
+use crate::service::drive::upload::OnConflict;
 use crate::service::drive::DriveError;
 use crate::service::uploads::{Declared, UploadError, Uploads};
 
@@ -170,13 +170,13 @@ impl ResumableApi {
         #[oai(name = "Upload-Length")] length: Header<Option<u64>>,
         #[oai(name = "Upload-Metadata")] metadata: Header<Option<String>>,
         #[oai(name = "Upload-Checksum")] checksum: Header<Option<String>>,
-        body: TusChunk<false>,
+        body: TusCreationChunk,
     ) -> ApiResult<TusCreated, TusWriteErrors> {
         let owner = caller.0.id();
         let mut reader = body.0.into_async_read();
         let declared = async {
             tus::require_version(version.0.as_deref())?;
-            let with_bytes = has_body(req);
+            let with_bytes = has_body(req) || req.content_type() == Some(tus::CHUNK_TYPE);
             if with_bytes {
                 tus::require_chunk_type(req)?;
             }
@@ -260,7 +260,7 @@ impl ResumableApi {
         #[oai(name = "Tus-Resumable")] version: Header<Option<String>>,
         #[oai(name = "Upload-Offset")] offset: Header<u64>,
         #[oai(name = "Upload-Checksum")] checksum: Header<Option<String>>,
-        body: TusChunk<true>,
+        body: TusChunk,
     ) -> ApiResult<TusPatched, TusWriteErrors> {
         let mut reader = body.0.into_async_read();
         let checked = tus::require_version(version.0.as_deref())
@@ -339,18 +339,6 @@ async fn refuse<S>(
     error
 }
 
-fn has_body(req: &Request) -> bool {
-    let declared = req
-        .headers()
-        .get(poem::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    declared.is_some_and(|n| n > 0)
-        || req
-            .headers()
-            .contains_key(poem::http::header::TRANSFER_ENCODING)
-        || req.content_type() == Some(tus::CHUNK_TYPE)
-}
-
 /// The upload a client declared in `Upload-Metadata`.
 fn declare(raw: String, size: u64) -> Result<Declared, ApiError> {
     let mut metadata = tus::parse_metadata(&raw)?;
@@ -372,30 +360,23 @@ fn declare(raw: String, size: u64) -> Result<Declared, ApiError> {
             }
         },
     };
-    let conflict = match metadata.remove("on_conflict").as_deref() {
-        None | Some("") | Some("rename") => ConflictPolicy::Rename,
-        Some("overwrite") => ConflictPolicy::Overwrite,
-        Some("fail") => ConflictPolicy::Fail,
-        Some(_) => {
+    let policy = match metadata.remove("on_conflict").filter(|p| !p.is_empty()) {
+        None => OnConflict::default(),
+        Some(name) => OnConflict::parse(&name).unwrap_or_else(|| {
             problems.insert(
                 "on_conflict".into(),
                 "must be rename, overwrite or fail".into(),
             );
-            ConflictPolicy::Rename
-        }
+            OnConflict::default()
+        }),
     };
     if !problems.is_empty() {
-        return Err(ApiError::new(
-            poem::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "some fields are invalid",
-        )
-        .with_fields(problems));
+        return Err(ApiError::validation(problems));
     }
     Ok(Declared {
         name: FileName::parse(&filename)?,
         parent,
-        policy: policy(conflict),
+        policy,
         size,
         metadata: raw,
     })

@@ -13,15 +13,6 @@ pub enum UploadStatus {
 }
 
 impl UploadStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Uploading => "uploading",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-        }
-    }
-
     fn parse(text: &str) -> Self {
         match text {
             "pending" => Self::Pending,

@@ -23,6 +23,23 @@ pub enum OnConflict {
     Fail,
 }
 
+impl OnConflict {
+    /// The policy's name in the API (`on_conflict=`) and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rename => "rename",
+            Self::Overwrite => "overwrite",
+            Self::Fail => "fail",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Rename, Self::Overwrite, Self::Fail]
+            .into_iter()
+            .find(|policy| policy.as_str() == name)
+    }
+}
+
 /// One staged file waiting for its commit.
 pub struct PendingFile {
     pub name: FileName,

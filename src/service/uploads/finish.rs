@@ -3,11 +3,11 @@
 
 use sha2::Digest;
 
-use super::{blocking, parse_policy, partial, CursorGuard, UploadError, UploadResult, Uploads};
+use super::{blocking, partial, CursorGuard, UploadError, UploadResult, Uploads};
 use crate::db::now;
 use crate::db::uploads::{self as rows, UploadRecord};
 use crate::service::drive::names::FileName;
-use crate::service::drive::upload::PendingFile;
+use crate::service::drive::upload::{OnConflict, PendingFile};
 use crate::service::drive::DriveError;
 use crate::store::hex;
 
@@ -64,7 +64,7 @@ impl Uploads {
                 owner,
                 record.parent_id,
                 vec![file],
-                parse_policy(&record.on_conflict),
+                OnConflict::parse(&record.on_conflict).unwrap_or_default(),
                 move |tx, entries| {
                     let entry = entries.first().ok_or(DriveError::NotFound)?;
                     rows::complete(tx, id, entry.record.id, now())?;

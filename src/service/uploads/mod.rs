@@ -136,7 +136,7 @@ impl Uploads {
                     owner_id: owner,
                     name: declared.name.as_str(),
                     parent_id: declared.parent,
-                    on_conflict: policy_name(declared.policy),
+                    on_conflict: declared.policy.as_str(),
                     size,
                     metadata: &declared.metadata,
                     expires_at,
@@ -334,22 +334,6 @@ impl Uploads {
             .or_default()
             .clone();
         cursor.try_lock_owned().map_err(|_| UploadError::Busy)
-    }
-}
-
-fn policy_name(policy: OnConflict) -> &'static str {
-    match policy {
-        OnConflict::Rename => "rename",
-        OnConflict::Overwrite => "overwrite",
-        OnConflict::Fail => "fail",
-    }
-}
-
-fn parse_policy(name: &str) -> OnConflict {
-    match name {
-        "overwrite" => OnConflict::Overwrite,
-        "fail" => OnConflict::Fail,
-        _ => OnConflict::Rename,
     }
 }
 
