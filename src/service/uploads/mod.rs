@@ -11,7 +11,7 @@ mod finish;
 pub mod partial;
 mod sweep;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -193,6 +193,8 @@ impl Uploads {
         checksum: Option<Checksum>,
         mut reader: R,
     ) -> UploadResult<UploadRecord> {
+        // Not mine or unknown: 404 before a lock slot is made for the id.
+        self.record(owner, id).await?;
         let mut guard = self.lock(id)?;
         let record = self.live(owner, id).await?;
         let (received, size) = (record.received as u64, record.size as u64);
@@ -257,11 +259,9 @@ impl Uploads {
 
     /// tus termination: the row and the bytes go (a completed upload's file stays).
     pub async fn terminate(&self, owner: i64, id: i64) -> UploadResult<()> {
+        self.record(owner, id).await?;
         let _guard = self.lock(id)?;
-        self.db
-            .run(move |c| rows::get(c, owner, id))
-            .await?
-            .ok_or(UploadError::NotFound)?;
+        self.record(owner, id).await?;
         self.db.write(move |tx| rows::delete(tx, id)).await?;
         self.discard(id).await;
         Ok(())
@@ -324,6 +324,14 @@ impl Uploads {
         }
     }
 
+    /// Drops the lock slots of uploads that are no longer open (finished, failed or gone)
+    /// and that nobody holds, so the map stays as small as the set of open uploads.
+    fn forget_closed_cursors(&self, open: &HashSet<i64>) {
+        if let Ok(mut cursors) = self.cursors.lock() {
+            cursors.retain(|id, cursor| open.contains(id) || Arc::strong_count(cursor) > 1);
+        }
+    }
+
     /// The upload's write lock, without waiting: a second writer is refused (409).
     fn lock(&self, id: i64) -> UploadResult<CursorGuard> {
         let cursor = self
@@ -343,4 +351,39 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(std::io::Error::other)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::BlobStore;
+
+    fn uploads(dir: &std::path::Path) -> Result<Uploads, DbError> {
+        let db = Db::open(&dir.join("t.db"))?;
+        let store = Arc::new(BlobStore::new(dir.join("blobs"), dir.join("tmp")));
+        let drive = Arc::new(Drive::new(db.clone(), store, dir.join("thumbs"), None, 30));
+        Ok(Uploads::new(db, drive, dir.join("uploads"), 60))
+    }
+
+    fn slots(uploads: &Uploads) -> usize {
+        uploads.cursors.lock().map_or(usize::MAX, |c| c.len())
+    }
+
+    #[tokio::test]
+    async fn lock_slots_exist_only_for_known_uploads_and_are_pruned_when_closed(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let uploads = uploads(dir.path())?;
+        let refused = uploads.append(1, 999, 0, None, &b"x"[..]).await;
+        assert!(matches!(refused, Err(UploadError::NotFound)));
+        assert_eq!(slots(&uploads), 0, "an unknown id leaves no slot");
+
+        let held = uploads.lock(7)?;
+        uploads.forget_closed_cursors(&HashSet::new());
+        assert_eq!(slots(&uploads), 1, "a held slot stays");
+        drop(held);
+        uploads.forget_closed_cursors(&HashSet::from([8]));
+        assert_eq!(slots(&uploads), 0, "a free slot of a closed upload goes");
+        Ok(())
+    }
 }

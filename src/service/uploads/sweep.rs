@@ -25,6 +25,7 @@ impl Uploads {
             }
         }
         let open: HashSet<i64> = self.db.run(rows::open_ids).await?.into_iter().collect();
+        self.forget_closed_cursors(&open);
         let mut strays = 0;
         for (id, path) in on_disk {
             if open.contains(&id) {
