@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use poem::http::Method;
 use poem::test::{TestForm, TestFormField};
 use serde_json::json;
 
@@ -64,18 +65,11 @@ async fn three_files_in_one_request_are_all_created_in_order() {
                 .filename(name),
         );
     }
-    let response = app
-        .client()
-        .post(FILES)
-        .header("authorization", format!("Bearer {}", alice.access))
-        .multipart(form)
-        .send()
-        .await
-        .0;
-    assert_eq!(response.status().as_u16(), 201);
-    let body: serde_json::Value =
-        serde_json::from_slice(&response.into_body().into_vec().await.expect("body"))
-            .expect("json");
+    let reply = app
+        .send_form(Method::POST, FILES, Some(&alice.access), form)
+        .await;
+    reply.assert_status(201);
+    let body = reply.json();
     let items = body["items"].as_array().expect("items");
     assert_eq!(items.len(), 3);
     for (item, (name, data)) in items.iter().zip(files) {
@@ -359,18 +353,11 @@ async fn a_quoted_filename_from_a_standard_client_keeps_its_quotes() {
             .name("file")
             .filename(name),
     );
-    let response = app
-        .client()
-        .post(FILES)
-        .header("authorization", format!("Bearer {}", alice.access))
-        .multipart(form)
-        .send()
-        .await
-        .0;
-    assert_eq!(response.status().as_u16(), 201);
-    let body: serde_json::Value =
-        serde_json::from_slice(&response.into_body().into_vec().await.expect("body"))
-            .expect("json");
+    let reply = app
+        .send_form(Method::POST, FILES, Some(&alice.access), form)
+        .await;
+    reply.assert_status(201);
+    let body = reply.json();
     let entry = &body["items"][0];
     assert_eq!(entry["name"], name);
     let download = app

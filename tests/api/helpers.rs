@@ -154,6 +154,21 @@ impl TestApp {
         read(request.body(body).send().await.0).await
     }
 
+    /// Sends a form as a standard client encodes it (poem's own multipart encoder).
+    pub async fn send_form(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        form: poem::test::TestForm,
+    ) -> Reply {
+        let mut request = self.client.request(method, path.to_owned());
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        read(request.multipart(form).send().await.0).await
+    }
+
     /// The underlying client, for multipart and other special requests.
     pub fn client(&self) -> &TestClient<App> {
         &self.client

@@ -5,6 +5,7 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat};
+use poem::http::Method;
 use poem::test::{TestForm, TestFormField};
 use serde_json::{json, Value};
 
@@ -49,22 +50,8 @@ fn avatar_of(id: i64) -> String {
 
 /// `PUT /users/me/avatar` with one multipart field; `token` None sends no credentials.
 async fn put_form(app: &TestApp, token: Option<&str>, field: TestFormField) -> Reply {
-    let mut request = app.client().put(MY_AVATAR);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = request
-        .multipart(TestForm::new().field(field))
-        .send()
+    app.send_form(Method::PUT, MY_AVATAR, token, TestForm::new().field(field))
         .await
-        .0;
-    let (status, headers) = (response.status(), response.headers().clone());
-    let body = response.into_body().into_vec().await.expect("body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
 }
 
 /// Uploads `bytes` as the `avatar` field, named `a.png` and declared `image/png`.
