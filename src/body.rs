@@ -17,7 +17,7 @@ use http_body::{Frame, SizeHint};
 use tokio::sync::mpsc;
 
 /// Frames buffered between a producer thread and the connection.
-const DEPTH: usize = 4;
+const DEPTH: usize = 2;
 
 /// The producer's end: send frames in order; an `Err` ends the body with that error.
 pub type Sender = mpsc::Sender<io::Result<Bytes>>;

@@ -508,14 +508,18 @@ pub fn remove_thumbnails(thumbs_dir: &Path, sha256: &str) -> io::Result<()> {
 /// What a stored file is: the name's facts with the type decided at upload (which may have
 /// come from sniffing the bytes) taking precedence.
 pub fn describe(name: &str, stored_mime: Option<&str>) -> MediaInfo {
-    let info = identify(name, &[]);
     match stored_mime {
-        Some(mime) if mime != info.mime_type => MediaInfo {
-            category: category_of(&info.extension, mime),
-            mime_type: mime.to_owned(),
-            extension: info.extension,
-        },
-        _ => info,
+        // What `identify` would add is only its own guess of the type: skipped (listings
+        // describe every entry).
+        Some(mime) => {
+            let extension = extension_of(name);
+            MediaInfo {
+                category: category_of(&extension, mime),
+                mime_type: mime.to_owned(),
+                extension,
+            }
+        }
+        None => identify(name, &[]),
     }
 }
 

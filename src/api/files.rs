@@ -10,29 +10,35 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::failure::{ApiResult, DriveErrors, DriveWriteErrors};
+use super::json_bytes::{rfc3339, JsonBytes};
+use super::listing_cache::{ListingCache, PageKey};
 use super::models::{list_type, time};
 use super::pagination::Page;
 use super::security::Caller;
 use super::text::Text;
 use super::{ApiTags, NoContent};
 use crate::db::entries::{EntryRecord, Listing, SortKey};
+use crate::error::ApiError;
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::tree::Change;
 use crate::service::drive::{Drive, Entry as DriveEntry};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     File,
     Folder,
 }
 
+// Its serde form (listings are `JsonBytes`) must equal its OpenAPI form: tests/api/listing_cache.rs.
 /// A file or folder.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 #[oai(rename = "Entry")]
 pub struct EntryView {
     pub id: i64,
     /// The containing folder; null at the root.
+    #[oai(nullable)]
     pub parent_id: Option<i64>,
     /// 1–255 bytes, NFC, unique within its folder.
     pub name: String,
@@ -42,14 +48,20 @@ pub struct EntryView {
     /// Bytes (0 for folders).
     pub size: i64,
     /// Decided by the server from the name (or the bytes); null for folders.
+    #[oai(nullable)]
     pub mime_type: Option<String>,
     /// `image`, `video`, `audio`, `document`, `text` or `other`; null for folders.
+    #[oai(nullable)]
     pub category: Option<String>,
     /// Lower-case extension without the dot (`""` when none); null for folders.
+    #[oai(nullable)]
     pub extension: Option<String>,
     /// Hex SHA-256 of the content; null for folders.
+    #[oai(nullable)]
     pub sha256: Option<String>,
+    #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -86,6 +98,7 @@ impl From<DriveEntry> for EntryView {
 
 list_type!(
     /// A page of entries.
+    #[derive(serde::Serialize)]
     EntryList, EntryView
 );
 
@@ -139,6 +152,7 @@ pub enum EntryCreated {
 
 pub struct FilesApi {
     pub drive: Arc<Drive>,
+    pub listings: Arc<ListingCache>,
 }
 
 #[OpenApi(tag = "ApiTags::Files")]
@@ -155,7 +169,7 @@ impl FilesApi {
         q: Query<Option<String>>,
         limit: Query<Option<i64>>,
         offset: Query<Option<i64>>,
-    ) -> ApiResult<Json<EntryList>, DriveErrors> {
+    ) -> ApiResult<JsonBytes<EntryList>, DriveErrors> {
         let page = Page::parse(limit.0, offset.0)?;
         let listing = Listing {
             sort: match sort.0.unwrap_or_default() {
@@ -168,17 +182,11 @@ impl FilesApi {
             limit: page.limit,
             offset: page.offset,
         };
-        let (entries, total) = self
-            .drive
-            .list(caller.0.id(), parent_id.0, q.0, listing)
-            .await?;
-        let items = entries.into_iter().map(EntryView::from).collect();
-        Ok(Json(EntryList {
-            items,
-            total,
-            limit: page.limit,
-            offset: page.offset,
-        }))
+        let owner = caller.0.id();
+        match q.0.filter(|q| !q.is_empty()) {
+            Some(query) => Ok(self.page(owner, parent_id.0, Some(query), listing).await?),
+            None => Ok(self.folder_page(owner, parent_id.0, listing).await?),
+        }
     }
 
     /// Resolve a path such as `/a/b.txt` (the leading `/` is optional).
@@ -264,6 +272,45 @@ impl FilesApi {
 }
 
 /// Absent → no change; null → the root; a value → that folder.
+impl FilesApi {
+    /// A folder page from the listing cache, or queried (and then cached).
+    async fn folder_page(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        listing: Listing,
+    ) -> Result<JsonBytes<EntryList>, ApiError> {
+        let key = PageKey {
+            owner,
+            parent,
+            listing,
+        };
+        let version = self.drive.tree_version(owner).await?;
+        if let Some(body) = self.listings.get(&key, version) {
+            return Ok(JsonBytes::from_bytes(body));
+        }
+        let page = self.page(owner, parent, None, listing).await?;
+        self.listings.put(key, version, page.bytes());
+        Ok(page)
+    }
+
+    async fn page(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        query: Option<String>,
+        listing: Listing,
+    ) -> Result<JsonBytes<EntryList>, ApiError> {
+        let (entries, total) = self.drive.list(owner, parent, query, listing).await?;
+        JsonBytes::encode(&EntryList {
+            items: entries.into_iter().map(EntryView::from).collect(),
+            total,
+            limit: listing.limit,
+            offset: listing.offset,
+        })
+    }
+}
+
 fn maybe(value: MaybeUndefined<i64>) -> Option<Option<i64>> {
     match value {
         MaybeUndefined::Undefined => None,

@@ -75,8 +75,9 @@ pub fn live_for_user(
         [user_id, now],
         |r| r.get(0),
     )?;
-    let sql =
-        format!("SELECT {COLUMNS} FROM api_tokens WHERE {filter} ORDER BY id LIMIT ?3 OFFSET ?4");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_tokens WHERE {filter} ORDER BY id LIMIT ?3 + 0 OFFSET ?4 + 0"
+    );
     let rows = conn
         .prepare_cached(&sql)?
         .query_map([user_id, now, limit, offset], from_row)?

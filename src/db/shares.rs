@@ -118,7 +118,7 @@ pub fn list_owned(
         .query_row(params![owner, entry], |r| r.get(0))?;
     let sql = format!(
         "SELECT {COLUMNS}, {OWNED} FROM shares s JOIN entries e ON e.id = s.entry_id
-         WHERE {filter} ORDER BY s.created_at DESC, s.id DESC LIMIT ?3 OFFSET ?4"
+         WHERE {filter} ORDER BY s.created_at DESC, s.id DESC LIMIT ?3 + 0 OFFSET ?4 + 0"
     );
     let rows = conn
         .prepare_cached(&sql)?

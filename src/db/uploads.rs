@@ -123,7 +123,7 @@ pub fn list(
         .query_row(params![owner, ids_json], |r| r.get(0))?;
     let items = conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM uploads WHERE {filter} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+            "SELECT {COLUMNS} FROM uploads WHERE {filter} ORDER BY id DESC LIMIT ?3 + 0 OFFSET ?4 + 0"
         ))?
         .query_map(params![owner, ids_json, limit, offset], from_row)?
         .collect::<Result<_, _>>()?;

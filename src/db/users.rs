@@ -147,8 +147,9 @@ pub fn search(
         [&pattern],
         |row| row.get(0),
     )?;
-    let sql =
-        format!("SELECT {COLUMNS} FROM users u WHERE {filter} ORDER BY u.id LIMIT ?2 OFFSET ?3");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users u WHERE {filter} ORDER BY u.id LIMIT ?2 + 0 OFFSET ?3 + 0"
+    );
     let items = conn
         .prepare_cached(&sql)?
         .query_map(params![pattern, limit, offset], from_row)?

@@ -43,6 +43,12 @@ pub enum DriveError {
     Io(#[from] std::io::Error),
 }
 
+impl crate::db::MaybeBusy for DriveError {
+    fn is_busy(&self) -> bool {
+        matches!(self, DriveError::Db(DbError::Busy))
+    }
+}
+
 impl DriveError {
     /// The SPEC's error code for this error.
     pub fn code(&self) -> &'static str {

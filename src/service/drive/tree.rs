@@ -11,6 +11,9 @@ use crate::db::entries::{self, EntryRecord, Listing};
 use crate::db::{self, now};
 use crate::zipstream::ZipItem;
 
+/// Listing pages that end within this many entries are read on the request's thread.
+const INLINE_PAGE_WALK: i64 = 1000;
+
 /// A rename and/or move; `parent: None` leaves the folder, `Some(None)` means the root.
 #[derive(Debug, Clone, Default)]
 pub struct Change {
@@ -49,18 +52,17 @@ impl Drive {
     /// One of my live entries without its path (the byte routes need no path, and
     /// computing it is a recursive query per request).
     pub async fn record(&self, owner: i64, id: i64) -> DriveResult<EntryRecord> {
-        self.db.run(move |conn| live(conn, owner, id)).await
+        let found = self
+            .db
+            .read_now(move |c| entries::live(c, owner, id))
+            .await?;
+        found.ok_or(DriveError::NotFound)
     }
 
     /// A live file of any owner — only for a caller who proved a signed link to it.
     pub async fn get_any(&self, id: i64) -> DriveResult<EntryRecord> {
-        self.db
-            .run(move |conn| {
-                entries::live_any(conn, id)?
-                    .filter(|e| !e.is_folder)
-                    .ok_or(DriveError::NotFound)
-            })
-            .await
+        let found = self.db.read_now(move |c| entries::live_any(c, id)).await?;
+        found.filter(|e| !e.is_folder).ok_or(DriveError::NotFound)
     }
 
     /// A folder's contents as archive items (the folder's name is the top directory).
@@ -99,6 +101,14 @@ impl Drive {
             .await
     }
 
+    /// The owner's tree version: equal versions mean an unchanged tree.
+    pub async fn tree_version(&self, owner: i64) -> DriveResult<i64> {
+        Ok(self
+            .db
+            .read_now(move |c| entries::tree_version(c, owner))
+            .await?)
+    }
+
     /// A page of a folder, or with `query` a page of name matches below it.
     pub async fn list(
         &self,
@@ -107,20 +117,18 @@ impl Drive {
         query: Option<String>,
         listing: Listing,
     ) -> DriveResult<(Vec<Entry>, i64)> {
+        let Some(query) = query.filter(|q| !q.is_empty()) else {
+            let page = move |conn: &Connection| children_page(conn, owner, parent, &listing);
+            // A short page near the start walks a few index entries: cheaper on this
+            // thread than a hop to the blocking pool. Deep or long pages take the hop.
+            return match listing.limit + listing.offset <= INLINE_PAGE_WALK {
+                true => self.db.read_now(page).await,
+                false => self.db.run(page).await,
+            };
+        };
         self.db
             .run(move |conn| -> DriveResult<(Vec<Entry>, i64)> {
-                let parent_path = folder_path(conn, owner, parent)?;
-                let Some(query) = query.filter(|q| !q.is_empty()) else {
-                    let (rows, total) = entries::children(conn, owner, parent, &listing)?;
-                    let items = rows
-                        .into_iter()
-                        .map(|r| Entry {
-                            path: join_path(&parent_path, &r.name),
-                            record: r,
-                        })
-                        .collect();
-                    return Ok((items, total));
-                };
+                folder_path(conn, owner, parent)?;
                 // Names are stored in NFC; so is what they are compared with.
                 let query: String = query.nfc().collect();
                 let (rows, total) = entries::search(conn, owner, parent, &query, &listing)?;
@@ -255,6 +263,25 @@ pub(crate) fn walk(
 
 fn live(conn: &Connection, owner: i64, id: i64) -> DriveResult<EntryRecord> {
     entries::live(conn, owner, id)?.ok_or(DriveError::NotFound)
+}
+
+/// A page of a folder's children, each with its path.
+fn children_page(
+    conn: &Connection,
+    owner: i64,
+    parent: Option<i64>,
+    listing: &Listing,
+) -> DriveResult<(Vec<Entry>, i64)> {
+    let parent_path = folder_path(conn, owner, parent)?;
+    let (rows, total) = entries::children(conn, owner, parent, listing)?;
+    let items = rows
+        .into_iter()
+        .map(|r| Entry {
+            path: join_path(&parent_path, &r.name),
+            record: r,
+        })
+        .collect();
+    Ok((items, total))
 }
 
 fn with_path(conn: &Connection, record: EntryRecord) -> DriveResult<Entry> {
