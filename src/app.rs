@@ -4,8 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use poem::listener::TcpListener;
-use poem::{get, Endpoint, EndpointExt, Route, Server};
+use poem::{get, Endpoint, EndpointExt, Route};
 
 use crate::api::security::ProxyTrust;
 use crate::config::{Config, ConfigError};
@@ -117,6 +116,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         .nest("/docs", docs)
         .nest("/redoc", redoc)
         .nest("/", web::Spa)
+        .with(middleware::Shed::new(&state.config.limits))
         .data(state.auth.clone())
         .data(trust)
         .data(state)
@@ -139,13 +139,13 @@ pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
     spawn_housekeeping(state.clone());
     spawn_upload_sweeper(state.clone());
     tracing::info!(%bind, data_dir = %state.data_dir.root.display(), "hoard {} serving", env!("CARGO_PKG_VERSION"));
-    Server::new(TcpListener::bind(bind))
-        .run_with_graceful_shutdown(
-            build(state),
-            shutdown_signal(),
-            Some(Duration::from_secs(10)),
-        )
-        .await
+    crate::server::run(
+        bind,
+        build(state),
+        shutdown_signal(),
+        Duration::from_secs(10),
+    )
+    .await
 }
 
 /// Hourly purge of expired revocations, refresh tokens, sessions and old trash.

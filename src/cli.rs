@@ -167,12 +167,8 @@ async fn run(command: Command, config: Config) -> Result<(), CliError> {
 }
 
 fn run_check(state: &AppState, repair: bool) -> Result<(), CliError> {
-    let problems = crate::service::check::check(
-        &state.db,
-        state.drive.store(),
-        &state.data_dir.tmp(),
-        repair,
-    )?;
+    let problems =
+        crate::service::check::check(&state.db, state.drive.store(), &state.data_dir, repair)?;
     for problem in &problems {
         println!("{problem}");
     }

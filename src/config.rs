@@ -74,6 +74,10 @@ pub struct LimitsConfig {
     pub json_body_bytes: u64,
     /// Largest file upload in bytes; 0 means unlimited.
     pub max_upload_bytes: u64,
+    /// Requests handled at once (up to their response head); more wait up to 1 s for a
+    /// slot, then get 503 `unavailable` with `Retry-After`. Uploads and password checks may
+    /// take at most half. 0 means unlimited.
+    pub max_in_flight: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +126,7 @@ impl Default for LimitsConfig {
         Self {
             json_body_bytes: 1024 * 1024,
             max_upload_bytes: 0,
+            max_in_flight: 128,
         }
     }
 }

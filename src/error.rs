@@ -136,7 +136,14 @@ impl ResponseError for ApiError {
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
-            DbError::Busy => ApiError::unavailable(1),
+            // A pool that stays exhausted for its whole timeout is the same as busy: every
+            // connection is waiting on the write lock.
+            DbError::Busy | DbError::Pool(_) => ApiError::unavailable(1),
+            DbError::Full => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "the server's disk is full",
+            ),
             other => ApiError::internal(&other),
         }
     }

@@ -17,12 +17,17 @@ pub mod config;
 pub mod db;
 /// The SPEC's error shape and the one mapping onto it.
 pub mod error;
+/// Property checks of the input parsers, for `fuzz/` and `tests/fuzz.rs` only.
+#[doc(hidden)]
+pub mod fuzzing;
 /// `GET /health`.
 pub mod health;
 /// File types, preview rules, safe headers and cached thumbnails.
 pub mod media;
 /// Request log, error shaping and the JSON body limit.
 pub mod middleware;
+/// The accept loop: hyper over plain TCP streams, serving the poem endpoint.
+pub mod server;
 /// Domain services: auth, accounts, caches, throttles.
 pub mod service;
 /// The data directory.

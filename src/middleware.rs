@@ -1,19 +1,21 @@
 //! Cross-cutting HTTP concerns: the per-request log line with a request id, mapping every
-//! error onto the SPEC's JSON shape, and the JSON body limit.
+//! error onto the SPEC's JSON shape, the JSON body limit, and load shedding.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use poem::http::{header, Method};
-use poem::{handler, Body, Endpoint, IntoResponse, Request, Response};
+use poem::{handler, Body, Endpoint, IntoResponse, Middleware, Request, Response};
 use tokio::io::AsyncReadExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
-use crate::api::payloads::{declared_length, has_body};
+use crate::api::payloads::{declared_length, has_body, linger};
 use crate::api::security::LoggedUser;
+use crate::config::LimitsConfig;
 use crate::error::{self, ApiError};
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
@@ -102,6 +104,107 @@ pub async fn limit_json<E: Endpoint>(
         }
     }
     ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// How long a request may wait for a slot before it is shed.
+const QUEUE_WAIT: Duration = Duration::from_secs(1);
+/// The `Retry-After` of a shed request, in seconds.
+const SHED_RETRY_AFTER_S: u64 = 1;
+
+/// Load shedding (SPEC §9: overload answers 503 with `Retry-After` and recovers by
+/// itself). At most `limits.max_in_flight` requests are handled at once, counted until
+/// their response head is ready, so a long download's body holds no slot; uploads and
+/// password checks hold one for their whole run but may take at most half of them, so
+/// they never starve cheap requests. A request that finds no slot within [`QUEUE_WAIT`]
+/// gets 503 `unavailable` (its body is read and discarded first, as for any refused
+/// upload). `/health` is never limited.
+#[derive(Clone)]
+pub struct Shed(Option<Slots>);
+
+#[derive(Clone)]
+struct Slots {
+    all: Arc<Semaphore>,
+    heavy: Arc<Semaphore>,
+}
+
+impl Shed {
+    pub fn new(limits: &LimitsConfig) -> Self {
+        let max = limits.max_in_flight as usize;
+        Self((max > 0).then(|| Slots {
+            all: Arc::new(Semaphore::new(max)),
+            heavy: Arc::new(Semaphore::new(max.div_ceil(2))),
+        }))
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for Shed {
+    type Output = ShedEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        ShedEndpoint {
+            inner,
+            slots: self.0.clone(),
+        }
+    }
+}
+
+pub struct ShedEndpoint<E> {
+    inner: E,
+    slots: Option<Slots>,
+}
+
+impl<E: Endpoint> Endpoint for ShedEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let slots = match &self.slots {
+            Some(slots) if req.uri().path() != "/health" => slots,
+            _ => return self.inner.call(req).await.map(IntoResponse::into_response),
+        };
+        let Some(_held) = admit(slots, &req).await else {
+            if has_body(&req) {
+                let mut body = req.take_body().into_async_read();
+                linger(tokio::io::copy(&mut body, &mut tokio::io::sink())).await;
+            }
+            return Err(ApiError::unavailable(SHED_RETRY_AFTER_S).into());
+        };
+        self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}
+
+/// The slots this request needs, or `None` when they are not free within [`QUEUE_WAIT`].
+async fn admit(slots: &Slots, req: &Request) -> Option<Vec<OwnedSemaphorePermit>> {
+    let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
+    let mut held = Vec::with_capacity(2);
+    if is_heavy(req) {
+        held.push(slot(&slots.heavy, deadline).await?);
+    }
+    held.push(slot(&slots.all, deadline).await?);
+    Some(held)
+}
+
+async fn slot(
+    semaphore: &Arc<Semaphore>,
+    deadline: tokio::time::Instant,
+) -> Option<OwnedSemaphorePermit> {
+    let acquire = semaphore.clone().acquire_owned();
+    tokio::time::timeout_at(deadline, acquire).await.ok()?.ok()
+}
+
+/// Requests that hold their slot long whatever the server does: a file body streaming in,
+/// or an argon2 password check (which has its own small pool and queues behind it).
+fn is_heavy(req: &Request) -> bool {
+    let uploading = has_body(req) && !req.content_type().is_some_and(|ct| ct.contains("json"));
+    let path = req.uri().path();
+    let password = [
+        "/auth/login",
+        "/auth/register",
+        "/auth/change-password",
+        "/unlock",
+    ]
+    .iter()
+    .any(|tail| path.ends_with(tail));
+    uploading || (password && *req.method() == Method::POST)
 }
 
 /// The body size when it is known up front (buffered bodies and declared lengths);

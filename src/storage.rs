@@ -5,6 +5,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Paths inside the data directory.
 #[derive(Debug, Clone)]
@@ -47,6 +48,11 @@ impl DataDir {
         self.tmp().join("uploads")
     }
 
+    /// Damaged blobs that `hoard check --repair` moved aside: user data, never deleted.
+    pub fn quarantine(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+
     pub fn thumbs(&self) -> PathBuf {
         self.root.join("thumbs")
     }
@@ -84,9 +90,14 @@ impl DataDir {
         Ok(secret.into_bytes())
     }
 
-    /// Proves the data directory is writable: creates and removes a probe file in `tmp/`.
+    /// Proves the data directory is writable: creates and removes a probe file in `tmp/`,
+    /// one name per call (concurrent health checks must not remove each other's probe).
     pub fn probe_writable(&self) -> io::Result<()> {
-        let probe = self.tmp().join(format!(".health-{}", std::process::id()));
+        static PROBES: AtomicU64 = AtomicU64::new(0);
+        let n = PROBES.fetch_add(1, Ordering::Relaxed);
+        let probe = self
+            .tmp()
+            .join(format!(".health-{}-{n}", std::process::id()));
         fs::write(&probe, b"ok")?;
         fs::remove_file(&probe)
     }

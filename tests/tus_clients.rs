@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use support::node::{ensure_node_modules, SETUP};
+use support::node::ensure_node_modules;
 use support::random::{sha256_of, write_random, MIB};
 use support::server::{hoard_command, Server};
 
@@ -135,35 +135,7 @@ fn upload_id(url: &str) -> u64 {
 
 /// `python3` can `import tusclient`; installs `tuspy` with pip once when it cannot.
 fn ensure_tuspy() {
-    let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
-    let importable = || {
-        Command::new("python3")
-            .args(["-c", "import tusclient"])
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    };
-    if importable() {
-        return;
-    }
-    eprintln!("tus clients: installing tuspy with pip");
-    let status = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "tuspy",
-        ])
-        .stdin(Stdio::null())
-        .status()
-        .expect("python3 is installed");
-    assert!(
-        status.success() && importable(),
-        "tuspy is needed: `python3 -m pip install tuspy`"
-    );
+    support::python::ensure_module("tusclient", "tuspy");
 }
 
 /// A client process's one JSON line of output, or a panic with what it printed.

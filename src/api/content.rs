@@ -38,8 +38,10 @@ impl IntoResponse for FileBody {
 impl ApiResponse for FileBody {
     fn meta() -> MetaResponses {
         let binary = || {
+            // The file's own type (chosen by the server), `application/zip` for a folder,
+            // or `multipart/byteranges`.
             vec![MetaMediaType {
-                content_type: "application/octet-stream",
+                content_type: "*/*",
                 schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format(
                     "string", "binary",
                 ))),

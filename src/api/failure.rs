@@ -123,7 +123,7 @@ fn describe(status: u16) -> &'static str {
     match status {
         400 => "`bad_request`: malformed JSON, wrong types, or a bad parameter.",
         401 => "`unauthorized`, `invalid_token`, `token_expired`, `token_revoked`, `invalid_credentials` or (shares) `password_required`.",
-        403 => "`forbidden` (role), `account_disabled` or `registration_closed`.",
+        403 => "`forbidden` (role), `account_disabled`, `registration_closed` or `csrf_failed` (a cookie-authenticated write without `X-CSRF-Token`).",
         404 => "`not_found`: no such resource, or not yours.",
         409 => "`username_taken`, `email_taken`, `name_conflict` or (tus) `upload_conflict`: `Upload-Offset` is not the upload's offset, or another request is writing it.",
         410 => "`share_expired`: the share is past its `expires_at` or out of downloads; (tus) `upload_expired` or `upload_failed`.",
@@ -134,7 +134,7 @@ fn describe(status: u16) -> &'static str {
         422 => "`validation_failed` (with `fields`), `weak_password`, `invalid_image`, `last_admin`, `invalid_name` or `invalid_move`.",
         429 => "`rate_limited`: too many attempts; see `Retry-After`.",
         500 => "`internal`: an unexpected failure (logged with the request id; details are never sent).",
-        503 => "`unavailable`: the database is busy; see `Retry-After`.",
+        503 => "`unavailable`: the server is overloaded or the database is busy; see `Retry-After`.",
         507 => "`quota_exceeded` (your storage quota) or `storage_full` (the server's disk); nothing was stored.",
         _ => "Error.",
     }
@@ -163,6 +163,10 @@ error_set!(
 error_set!(
     /// Token refresh.
     RefreshErrors: 400, 401, 413, 415, 500, 503
+);
+error_set!(
+    /// Web session refresh and logout: a cookie request without its CSRF token is 403.
+    WebSessionErrors: 400, 401, 403, 413, 415, 500, 503
 );
 error_set!(
     /// Signed-in reads of one's own things.

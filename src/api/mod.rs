@@ -8,6 +8,8 @@ pub mod cookies;
 pub mod failure;
 pub mod file_uploads;
 pub mod files;
+pub mod json_bytes;
+pub mod listing_cache;
 pub mod meta;
 pub mod models;
 pub mod multipart;
@@ -102,6 +104,7 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         },
         files::FilesApi {
             drive: state.drive.clone(),
+            listings: Default::default(),
         },
         file_uploads::UploadsApi {
             drive: state.drive.clone(),

@@ -41,6 +41,7 @@ pub struct User {
     /// Free text, at most 500 characters.
     pub bio: String,
     /// Where the avatar is served, or null when none is set.
+    #[oai(nullable)]
     pub avatar_url: Option<String>,
     /// `user` or `admin`.
     pub role: Role,
@@ -49,10 +50,12 @@ pub struct User {
     /// When the account was created.
     pub created_at: DateTime<Utc>,
     /// Last successful login, or null.
+    #[oai(nullable)]
     pub last_login_at: Option<DateTime<Utc>>,
     /// Logical bytes of the user's files, trash included.
     pub storage_used: i64,
     /// Quota in bytes; null means unlimited.
+    #[oai(nullable)]
     pub storage_quota: Option<i64>,
 }
 

@@ -22,6 +22,7 @@ use super::failure::{ApiResult, PublicShareErrors, ShareUnlockErrors};
 use super::files::Kind;
 use super::models::time;
 use super::security::client_info;
+use super::text::Text;
 use super::ApiTags;
 use crate::db::entries::EntryRecord;
 use crate::db::shares::SharedItem;
@@ -42,12 +43,15 @@ pub struct PublicShareView {
     /// Bytes; for a folder, of every file below it.
     pub size: i64,
     /// Null for folders.
+    #[oai(nullable)]
     pub mime_type: Option<String>,
     /// `image`, `video`, `audio`, `document`, `text` or `other`; null for folders.
+    #[oai(nullable)]
     pub category: Option<String>,
     /// Whether `content` shows it inline (false for folders, office files, unknown types).
     pub can_preview: bool,
     /// When the share stops working; null: never.
+    #[oai(nullable)]
     pub expires_at: Option<DateTime<Utc>>,
     pub has_password: bool,
     /// Folders only: every entry below, depth-first, each with its `path` relative to the
@@ -67,7 +71,9 @@ pub struct PublicItem {
     pub name: String,
     pub kind: Kind,
     pub size: i64,
+    #[oai(nullable)]
     pub mime_type: Option<String>,
+    #[oai(nullable)]
     pub category: Option<String>,
     pub can_preview: bool,
     pub updated_at: DateTime<Utc>,
@@ -75,7 +81,7 @@ pub struct PublicItem {
 
 #[derive(Debug, Object)]
 pub struct UnlockRequest {
-    pub password: String,
+    pub password: Text,
 }
 
 #[derive(ApiResponse)]

@@ -50,12 +50,15 @@ pub struct UploadView {
     pub offset: i64,
     pub status: UploadState,
     /// Error code of a failed upload.
+    #[oai(nullable)]
     pub error: Option<String>,
     /// The committed file, once `completed`.
+    #[oai(nullable)]
     pub file_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// When an unfinished upload's bytes will be removed (pushed out by every PATCH).
+    #[oai(nullable)]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

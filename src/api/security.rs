@@ -13,6 +13,7 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use super::cookies;
 use crate::error::ApiError;
 use crate::service::auth::{Auth, ClientInfo};
+use crate::service::tokens::API_TOKEN_PREFIX;
 use crate::service::{AccountError, Principal};
 
 const SCHEME: &str = "bearer";
@@ -95,6 +96,10 @@ fn credential(req: &Request) -> Result<&str, ApiError> {
         (None, _) => {
             let token = cookies::get(req, cookies::ACCESS)
                 .ok_or(ApiError::from(AccountError::Unauthorized))?;
+            // The cookie carries a web UI session; a personal API token is a bearer only.
+            if token.starts_with(API_TOKEN_PREFIX) {
+                return Err(AccountError::InvalidToken.into());
+            }
             cookies::check_csrf(req)?;
             Ok(token)
         }

@@ -43,7 +43,9 @@ pub struct ApiToken {
     pub name: String,
     pub created_at: DateTime<Utc>,
     /// Null: never expires.
+    #[oai(nullable)]
     pub expires_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
@@ -72,7 +74,9 @@ pub struct NewApiToken {
     /// The secret (`hoard_pat_…`); only its hash is stored, so keep it now.
     pub token: String,
     pub created_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub expires_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
     pub last_used_at: Option<DateTime<Utc>>,
 }
 

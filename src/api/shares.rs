@@ -50,8 +50,10 @@ pub struct ShareView {
     pub name: String,
     pub kind: Kind,
     /// Null: never expires.
+    #[oai(nullable)]
     pub expires_at: Option<DateTime<Utc>>,
     /// Null: no limit.
+    #[oai(nullable)]
     pub max_downloads: Option<i64>,
     /// Completed full downloads so far.
     pub downloads: i64,

@@ -15,7 +15,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use super::auth::LoginRequest;
 use super::cookies::{self, ACCESS, CSRF, REFRESH, REFRESH_PATH};
-use super::failure::{ApiResult, LoginErrors, RefreshErrors};
+use super::failure::{ApiResult, LoginErrors, WebSessionErrors};
 use super::models::User;
 use super::security::{client_info, Caller};
 use super::ApiTags;
@@ -83,7 +83,7 @@ impl WebSessionApi {
         method = "post",
         operation_id = "web_refresh"
     )]
-    async fn refresh(&self, req: &Request) -> ApiResult<WebSession, RefreshErrors> {
+    async fn refresh(&self, req: &Request) -> ApiResult<WebSession, WebSessionErrors> {
         cookies::check_csrf(req)?;
         let refresh = cookies::get(req, REFRESH).ok_or(AccountError::Unauthorized)?;
         let tokens = self.auth.refresh(refresh).await?;
@@ -98,7 +98,11 @@ impl WebSessionApi {
         method = "post",
         operation_id = "web_logout"
     )]
-    async fn logout(&self, req: &Request, caller: Caller) -> ApiResult<SignedOut, RefreshErrors> {
+    async fn logout(
+        &self,
+        req: &Request,
+        caller: Caller,
+    ) -> ApiResult<SignedOut, WebSessionErrors> {
         self.auth
             .logout(&caller.0, cookies::get(req, REFRESH))
             .await?;

@@ -1,6 +1,9 @@
 //! `hoard check [--repair]`: does the database agree with the blob store? Safe while the
 //! server runs: it reads through its own connection, and repairs only what cannot race an
 //! upload (orphans and temp files older than a grace period, counters in one transaction).
+//! A damaged blob is never deleted: `--repair` moves it to `quarantine/<sha256>`, so its
+//! files answer a clear error instead of wrong bytes until they are deleted or uploaded
+//! again (an upload of the right content puts the blob back).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::db::{self, Db, DbError};
+use crate::storage::DataDir;
 use crate::store::{hash_file, BlobStore};
 
 /// Orphans younger than this may belong to an upload between its rename and its commit.
@@ -19,9 +23,14 @@ const GRACE: Duration = Duration::from_secs(3600);
 pub enum Problem {
     /// A blob row whose file is gone: its files cannot be read (not repairable).
     MissingBlob { sha256: String },
-    /// A blob file of the wrong size or content (not repairable).
+    /// A blob file of the wrong size or content (repair: move it to `quarantine/`).
     CorruptBlob { sha256: String, detail: String },
-    /// A blob file no row refers to (repair: delete once older than the grace period).
+    /// A blob row whose damaged file was moved to `quarantine/` (not repairable: its files
+    /// must be deleted or uploaded again).
+    QuarantinedBlob { sha256: String },
+    /// A blob file no row refers to, older than the grace period (repair: delete it).
+    /// Younger ones may be uploads about to commit, or what a crash left between placing a
+    /// blob and committing its row: no problem yet.
     OrphanBlob { sha256: String },
     /// A blob row whose reference count is wrong (repair: set it).
     WrongRefs {
@@ -48,6 +57,11 @@ impl std::fmt::Display for Problem {
                 "missing blob {sha256}: rows refer to it but the file is gone"
             ),
             Problem::CorruptBlob { sha256, detail } => write!(f, "corrupt blob {sha256}: {detail}"),
+            Problem::QuarantinedBlob { sha256 } => write!(
+                f,
+                "quarantined blob {sha256}: its damaged file is in quarantine/; the files \
+                 that use it fail until deleted or uploaded again"
+            ),
             Problem::OrphanBlob { sha256 } => {
                 write!(f, "orphan blob {sha256}: no row refers to it")
             }
@@ -82,10 +96,11 @@ impl std::fmt::Display for Problem {
 pub fn check(
     db: &Db,
     store: &BlobStore,
-    tmp: &Path,
+    dirs: &DataDir,
     repair: bool,
 ) -> Result<Vec<Problem>, CheckError> {
-    let mut problems = blob_problems(db, store)?;
+    let tmp = &dirs.tmp();
+    let mut problems = blob_problems(db, store, &dirs.quarantine())?;
     problems.extend(counter_problems(db)?);
     let debris = std::fs::read_dir(tmp)
         .map(|dir| {
@@ -102,22 +117,27 @@ pub fn check(
     }
     let mut remaining = Vec::new();
     for problem in problems {
-        if !fix(db, store, tmp, &problem)? {
-            remaining.push(problem);
-        }
+        remaining.extend(fix(db, store, dirs, problem)?);
     }
     Ok(remaining)
 }
 
-fn blob_problems(db: &Db, store: &BlobStore) -> Result<Vec<Problem>, CheckError> {
+fn blob_problems(
+    db: &Db,
+    store: &BlobStore,
+    quarantine: &Path,
+) -> Result<Vec<Problem>, CheckError> {
     let conn = db.connection()?;
     let rows = db::blobs::all(&conn)?;
     let on_disk: HashMap<String, u64> = store.list()?.into_iter().collect();
     let mut problems = Vec::new();
     for (sha256, size, _) in &rows {
         let Some(disk_size) = on_disk.get(sha256) else {
-            problems.push(Problem::MissingBlob {
-                sha256: sha256.clone(),
+            let sha256 = sha256.clone();
+            problems.push(if quarantine.join(&sha256).exists() {
+                Problem::QuarantinedBlob { sha256 }
+            } else {
+                Problem::MissingBlob { sha256 }
             });
             continue;
         };
@@ -144,7 +164,7 @@ fn blob_problems(db: &Db, store: &BlobStore) -> Result<Vec<Problem>, CheckError>
     let known: std::collections::HashSet<&String> = rows.iter().map(|(sha, _, _)| sha).collect();
     let mut orphans: Vec<Problem> = on_disk
         .keys()
-        .filter(|sha| !known.contains(sha))
+        .filter(|sha| !known.contains(sha) && older_than_grace(&store.path(sha)))
         .map(|sha| Problem::OrphanBlob {
             sha256: sha.clone(),
         })
@@ -184,19 +204,57 @@ fn counter_problems(db: &Db) -> Result<Vec<Problem>, CheckError> {
     Ok(problems)
 }
 
-/// Repairs one problem if that is safe; returns whether it is gone.
-fn fix(db: &Db, store: &BlobStore, tmp: &Path, problem: &Problem) -> Result<bool, CheckError> {
+/// Repairs one problem if that is safe; returns what remains of it.
+fn fix(
+    db: &Db,
+    store: &BlobStore,
+    dirs: &DataDir,
+    problem: Problem,
+) -> Result<Option<Problem>, CheckError> {
+    let fixed = match &problem {
+        Problem::CorruptBlob { sha256, .. } => {
+            quarantine(store, &dirs.quarantine(), sha256)?;
+            return Ok(Some(Problem::QuarantinedBlob {
+                sha256: sha256.clone(),
+            }));
+        }
+        Problem::OrphanBlob { sha256 } => {
+            if !db::blobs::exists(&*db.connection()?, sha256)? {
+                store.remove(sha256)?;
+            }
+            true
+        }
+        Problem::TempDebris { .. } => clear_debris(&dirs.tmp())?,
+        Problem::WrongRefs { .. } | Problem::WrongUsage { .. } => recount(db, &problem)?,
+        Problem::MissingBlob { .. } | Problem::QuarantinedBlob { .. } => false,
+    };
+    Ok((!fixed).then_some(problem))
+}
+
+/// Moves a damaged blob file to `quarantine/<sha256>` (`<sha256>.N` when an earlier copy is
+/// there), durably: both directories are fsync'd.
+fn quarantine(store: &BlobStore, dir: &Path, sha256: &str) -> Result<(), CheckError> {
+    std::fs::create_dir_all(dir)?;
+    let mut target = dir.join(sha256);
+    for n in 1.. {
+        if !target.exists() {
+            break;
+        }
+        target = dir.join(format!("{sha256}.{n}"));
+    }
+    let source = store.path(sha256);
+    std::fs::rename(&source, &target)?;
+    for synced in [Some(dir), source.parent()].into_iter().flatten() {
+        std::fs::File::open(synced)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Counters are recounted inside the write transaction: the values found earlier may be
+/// stale by now if the server committed an upload or a delete in between.
+fn recount(db: &Db, problem: &Problem) -> Result<bool, CheckError> {
     let mut conn = db.connection()?;
     match problem {
-        Problem::OrphanBlob { sha256 } if older_than_grace(&store.path(sha256)) => {
-            if db::blobs::exists(&conn, sha256)? {
-                return Ok(true);
-            }
-            store.remove(sha256)?;
-            Ok(true)
-        }
-        // Counters are recounted inside the write transaction: the values found earlier may
-        // be stale by now if the server committed an upload or a delete in between.
         Problem::WrongRefs { sha256, .. } => {
             let tx = immediate(&mut conn)?;
             let actual: i64 = tx
@@ -222,19 +280,21 @@ fn fix(db: &Db, store: &BlobStore, tmp: &Path, problem: &Problem) -> Result<bool
             tx.commit().map_err(DbError::from)?;
             Ok(true)
         }
-        Problem::TempDebris { .. } => {
-            let mut left = 0;
-            for entry in std::fs::read_dir(tmp)?.filter_map(Result::ok) {
-                if older_than_grace(&entry.path()) {
-                    std::fs::remove_file(entry.path())?;
-                } else {
-                    left += 1;
-                }
-            }
-            Ok(left == 0)
-        }
         _ => Ok(false),
     }
+}
+
+/// Removes temp files older than the grace period; returns whether none is left.
+fn clear_debris(tmp: &Path) -> Result<bool, CheckError> {
+    let mut left = 0;
+    for entry in std::fs::read_dir(tmp)?.filter_map(Result::ok) {
+        if older_than_grace(&entry.path()) {
+            std::fs::remove_file(entry.path())?;
+        } else if entry.path().is_file() {
+            left += 1;
+        }
+    }
+    Ok(left == 0)
 }
 
 fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, CheckError> {
@@ -279,8 +339,8 @@ mod tests {
     fn repairs_recount_instead_of_writing_what_the_scan_saw() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("hoard.db")).unwrap();
-        std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
-        let store = BlobStore::new(dir.path().join("blobs"), dir.path().join("tmp"));
+        let dirs = DataDir::open(dir.path()).unwrap();
+        let store = BlobStore::new(dirs.blobs(), dirs.tmp());
         let conn = db.connection().unwrap();
         conn.execute_batch(
             "INSERT INTO users (username, email, password_hash, display_name, created_at,
@@ -304,8 +364,8 @@ mod tests {
                 actual: 1,
             },
         ];
-        for problem in &stale {
-            assert!(fix(&db, &store, dir.path(), problem).unwrap());
+        for problem in stale {
+            assert_eq!(fix(&db, &store, &dirs, problem).unwrap(), None);
         }
         let (used, refs): (i64, i64) = conn
             .query_row(
@@ -316,7 +376,7 @@ mod tests {
             .unwrap();
         assert_eq!((used, refs), (20, 2));
         assert_eq!(
-            check(&db, &store, dir.path(), false).unwrap().len(),
+            check(&db, &store, &dirs, false).unwrap().len(),
             1,
             "only the missing blob"
         );

@@ -82,28 +82,7 @@ fn every_operation_is_tagged_named_and_lists_its_errors() {
 #[test]
 fn the_spec_passes_openapi_spec_validator() {
     let python = "python3";
-    let has_validator = |py: &str| {
-        Command::new(py)
-            .args(["-c", "import openapi_spec_validator"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !has_validator(python) {
-        let install = Command::new(python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "openapi-spec-validator",
-            ])
-            .status();
-        assert!(
-            install.is_ok_and(|s| s.success()) && has_validator(python),
-            "openapi-spec-validator is missing and could not be installed: run `pip install openapi-spec-validator`"
-        );
-    }
+    crate::support::python::ensure_module("openapi_spec_validator", "openapi-spec-validator");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("openapi.json");
     std::fs::write(&path, generated()).unwrap();

@@ -24,10 +24,10 @@ impl FileName {
         }
         if name
             .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
+            .any(|c| c == '/' || c == '\\' || c.is_control() || is_invisible_format(c))
         {
             return Err(invalid(
-                "a name cannot hold `/`, `\\` or control characters",
+                "a name cannot hold `/`, `\\`, control or invisible formatting characters",
             ));
         }
         Ok(Self(name))
@@ -39,7 +39,12 @@ impl FileName {
 
     /// `name (n).ext` — the auto-rename candidate number `n`.
     pub fn numbered(&self, n: u32) -> Result<Self, DriveError> {
-        let (stem, ext) = split_extension(&self.0);
+        let (stem, ext) = match split_extension(&self.0) {
+            // An extension too long to keep beside ` (n)`: number the whole name, so the
+            // loop below always ends (the suffix alone is at most 13 bytes).
+            (_, ext) if ext.len() + 13 > 255 => (self.0.as_str(), ""),
+            parts => parts,
+        };
         let mut stem = stem.to_owned();
         let suffix = format!(" ({n}){ext}");
         while stem.len() + suffix.len() > 255 {
@@ -65,6 +70,13 @@ fn split_extension(name: &str) -> (&str, &str) {
 
 fn truncate(text: &str) -> String {
     text.chars().take(64).collect()
+}
+
+/// Direction overrides and zero-width characters: they make a name display as another
+/// (`invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`) or two names look identical.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A `by-path` path: the leading `/` is optional; empty segments, `.` and `..` are invalid.
@@ -129,6 +141,11 @@ mod tests {
         assert_eq!(FileName::parse("notes")?.numbered(3)?.as_str(), "notes (3)");
         let long = FileName::parse(&format!("{}.txt", "x".repeat(251)))?;
         assert_eq!(long.numbered(10)?.as_str().len(), 255);
+        // An extension with no room for ` (n)` beside it: the whole name is numbered.
+        let long_ext = FileName::parse(&format!("a.{}", "x".repeat(253)))?;
+        let numbered = long_ext.numbered(u32::MAX)?;
+        assert_eq!(numbered.as_str().len(), 255);
+        assert!(numbered.as_str().ends_with(" (4294967295)"));
         Ok(())
     }
 
