@@ -198,6 +198,7 @@ fn is_heavy(req: &Request) -> bool {
     let path = req.uri().path();
     let password = [
         "/auth/login",
+        "/auth/web/login",
         "/auth/register",
         "/auth/change-password",
         "/unlock",

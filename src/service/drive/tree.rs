@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use unicode_normalization::UnicodeNormalization;
 
 use super::names::FileName;
-use super::upload::{charge, folder_path, free_name, name_taken};
+use super::upload::{charge, folder_path, free_name, name_taken, require_folder};
 use super::{join_path, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord, Listing};
 use crate::db::{self, now};
@@ -128,7 +128,7 @@ impl Drive {
         };
         self.db
             .run(move |conn| -> DriveResult<(Vec<Entry>, i64)> {
-                folder_path(conn, owner, parent)?;
+                require_folder(conn, owner, parent)?;
                 // Names are stored in NFC; so is what they are compared with.
                 let query: String = query.nfc().collect();
                 let (rows, total) = entries::search(conn, owner, parent, &query, &listing)?;

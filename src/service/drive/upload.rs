@@ -147,7 +147,7 @@ impl Drive {
     /// `NotFound` unless `parent` is one of `owner`'s live folders (None: the root).
     pub async fn folder_exists(&self, owner: i64, parent: Option<i64>) -> DriveResult<()> {
         self.db
-            .run(move |conn| folder_path(conn, owner, parent).map(drop))
+            .run(move |conn| require_folder(conn, owner, parent))
             .await
     }
 
@@ -392,12 +392,21 @@ pub(crate) fn free_name(
 /// The live folder `parent` of `owner` (None: the root) and its path; anything else is
 /// `NotFound`.
 pub(crate) fn folder_path(tx: &Connection, owner: i64, parent: Option<i64>) -> DriveResult<String> {
+    require_folder(tx, owner, parent)?;
     match parent {
         None => Ok("/".into()),
+        Some(id) => Ok(entries::path_of(tx, id)?),
+    }
+}
+
+/// `parent` is the root or one of the owner's live folders (no path computed).
+pub(crate) fn require_folder(tx: &Connection, owner: i64, parent: Option<i64>) -> DriveResult<()> {
+    match parent {
+        None => Ok(()),
         Some(id) => match entries::live(tx, owner, id)? {
             Some(EntryRecord {
                 is_folder: true, ..
-            }) => Ok(entries::path_of(tx, id)?),
+            }) => Ok(()),
             _ => Err(DriveError::NotFound),
         },
     }
