@@ -20,7 +20,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub mod direct;
 mod pump;
 
-pub use pump::{pump, ChunkSink, HashingFile, Pumped};
+pub use pump::{pump, Digests, Pumped, Sink};
 
 pub use direct::DirectFile;
 
@@ -116,15 +116,15 @@ impl BlobStore {
             head: Vec::new(),
             temp: Some(temp),
         };
-        let pumped = pump(&mut reader, HashingFile::new(file), limit).await?;
+        let pumped = pump(&mut reader, Sink::new(file, Sha256::new()), limit).await?;
         if let Some(error) = pumped.error {
             return Err(error);
         }
-        let HashingFile { file, hasher } = pumped.sink;
+        let Sink { file, digests } = pumped.sink;
         tokio::task::spawn_blocking(move || file.finish())
             .await
             .map_err(io::Error::other)??;
-        staged.sha256 = hex(&hasher.finalize());
+        staged.sha256 = hex(&digests.finalize());
         staged.size = pumped.bytes;
         staged.head = pumped.head;
         Ok(staged)

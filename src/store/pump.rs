@@ -1,10 +1,12 @@
 //! Moving a request body to disk: `pump` reads 1 MiB chunks from the network while the
-//! previous chunk is written and hashed on the blocking pool.
+//! previous chunk is written and, at the same time, hashed on the blocking pool.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::task::{spawn_blocking, JoinHandle};
 
 use super::direct::{AlignedBuf, DirectFile};
 use super::StoreError;
@@ -12,78 +14,114 @@ use super::StoreError;
 pub(super) const CHUNK: usize = 1 << 20;
 const HEAD: usize = 8192;
 
-/// Where streamed bytes go: a file and whatever digests follow it.
-pub trait ChunkSink: Send + 'static {
-    fn take(&mut self, chunk: &[u8]) -> io::Result<()>;
+/// The digests that follow a streamed file (a whole-file SHA-256, perhaps a per-request
+/// checksum). Cloned once per chunk so a chunk the disk refused can be taken back out.
+pub trait Digests: Clone + Send + 'static {
+    fn feed(&mut self, chunk: &[u8]);
 }
 
-/// A file written through a SHA-256.
-pub struct HashingFile {
-    pub file: DirectFile,
-    pub hasher: Sha256,
-}
-
-impl HashingFile {
-    pub fn new(file: DirectFile) -> Self {
-        Self {
-            file,
-            hasher: Sha256::new(),
-        }
+impl Digests for Sha256 {
+    fn feed(&mut self, chunk: &[u8]) {
+        self.update(chunk);
     }
 }
 
-impl ChunkSink for HashingFile {
-    fn take(&mut self, chunk: &[u8]) -> io::Result<()> {
-        self.file.write_all(chunk)?;
-        self.hasher.update(chunk);
-        Ok(())
+/// Where streamed bytes go: a file, and the digests of what it holds.
+pub struct Sink<D> {
+    pub file: DirectFile,
+    pub digests: D,
+}
+
+impl<D> Sink<D> {
+    pub fn new(file: DirectFile, digests: D) -> Self {
+        Self { file, digests }
     }
 }
 
 /// What [`pump`] moved, and why it stopped early if it did. The sink comes back even then,
-/// so a caller can keep what did arrive.
-pub struct Pumped<S> {
-    pub sink: S,
+/// so a caller can keep what did arrive: its file and digests cover exactly `bytes`.
+pub struct Pumped<D> {
+    pub sink: Sink<D>,
     pub bytes: u64,
     /// The first bytes (up to 8 KiB), for sniffing the type.
     pub head: Vec<u8>,
     pub error: Option<StoreError>,
 }
 
-/// A chunk handed to the blocking pool, and what came back.
-struct Landed<S> {
-    sink: S,
-    buffer: AlignedBuf,
+/// One chunk out on the blocking pool: the write and the hashing run on two threads, so
+/// the CPU hashes while the disk writes (on one core, that is the whole upload's speed).
+struct Flight<D> {
+    written: JoinHandle<(DirectFile, io::Result<()>)>,
+    hashed: JoinHandle<D>,
+    /// The digests without this chunk, kept in case the write fails.
+    before: D,
+    buffer: Arc<AlignedBuf>,
     len: usize,
-    written: io::Result<()>,
+}
+
+impl<D: Digests> Flight<D> {
+    fn launch(sink: Sink<D>, buffer: AlignedBuf, len: usize) -> Self {
+        let Sink { mut file, digests } = sink;
+        let buffer = Arc::new(buffer);
+        let before = digests.clone();
+        let to_write = buffer.clone();
+        let written = spawn_blocking(move || {
+            let result = file.write_all(&to_write.bytes()[..len]);
+            (file, result)
+        });
+        let to_hash = buffer.clone();
+        let hashed = spawn_blocking(move || {
+            let mut digests = digests;
+            digests.feed(&to_hash.bytes()[..len]);
+            digests
+        });
+        Self {
+            written,
+            hashed,
+            before,
+            buffer,
+            len,
+        }
+    }
+
+    /// Waits for both halves: the sink back (digests without the chunk if the write
+    /// failed), the buffer for reuse when no one else holds it, and the write's outcome.
+    async fn land(self) -> io::Result<(Sink<D>, Option<AlignedBuf>, io::Result<()>)> {
+        let (file, result) = self.written.await.map_err(io::Error::other)?;
+        let hashed = self.hashed.await.map_err(io::Error::other)?;
+        let digests = if result.is_ok() { hashed } else { self.before };
+        let buffer = Arc::try_unwrap(self.buffer).ok();
+        Ok((Sink { file, digests }, buffer, result))
+    }
 }
 
 /// Streams `reader` into `sink` one 1 MiB chunk at a time (every chunk but the last is
 /// exactly 1 MiB and page-aligned, as direct I/O wants). Two buffers alternate: while one
 /// chunk is written and hashed on the blocking pool, the next is read from the network.
 /// A chunk that would pass `limit` is not written: the error is `LimitExceeded`.
-pub async fn pump<R: AsyncRead + Unpin, S: ChunkSink>(
+pub async fn pump<R: AsyncRead + Unpin, D: Digests>(
     reader: &mut R,
-    sink: S,
+    sink: Sink<D>,
     limit: Option<u64>,
-) -> Result<Pumped<S>, StoreError> {
+) -> Result<Pumped<D>, StoreError> {
     let (mut bytes, mut head, mut error) = (0u64, Vec::new(), None);
     let mut idle_sink = Some(sink);
     let mut next = AlignedBuf::new(CHUNK);
     let mut spare = Some(AlignedBuf::new(CHUNK));
-    let mut in_flight: Option<tokio::task::JoinHandle<Landed<S>>> = None;
+    let mut in_flight: Option<Flight<D>> = None;
     loop {
         let read = fill(reader, next.bytes_mut()).await;
         // Land the previous chunk first: the sink must be back before anything else.
         if let Some(flight) = in_flight.take() {
-            let landed = flight.await.map_err(io::Error::other)?;
-            idle_sink = Some(landed.sink);
-            spare = Some(landed.buffer);
-            if let Err(failed) = landed.written {
+            let len = flight.len;
+            let (sink, buffer, written) = flight.land().await?;
+            idle_sink = Some(sink);
+            spare = buffer;
+            if let Err(failed) = written {
                 error = Some(failed.into());
                 break;
             }
-            bytes += landed.len as u64;
+            bytes += len as u64;
         }
         let filled = match read {
             Ok(0) => break,
@@ -100,20 +138,12 @@ pub async fn pump<R: AsyncRead + Unpin, S: ChunkSink>(
         if head.is_empty() {
             head = next.bytes()[..filled.min(HEAD)].to_vec();
         }
-        let mut sink = idle_sink
+        let sink = idle_sink
             .take()
             .ok_or_else(|| io::Error::other("sink lost"))?;
         let fresh = spare.take().unwrap_or_else(|| AlignedBuf::new(CHUNK));
         let buffer = std::mem::replace(&mut next, fresh);
-        in_flight = Some(tokio::task::spawn_blocking(move || {
-            let written = sink.take(&buffer.bytes()[..filled]);
-            Landed {
-                sink,
-                buffer,
-                len: filled,
-                written,
-            }
-        }));
+        in_flight = Some(Flight::launch(sink, buffer, filled));
     }
     Ok(Pumped {
         sink: idle_sink.ok_or_else(|| io::Error::other("sink lost"))?,

@@ -232,7 +232,7 @@ impl Uploads {
             self.advance(id, end).await?;
         }
         if keep == pumped.bytes {
-            guard.hashed = Some((end, appender.whole));
+            guard.hashed = Some((end, appender.digests.whole));
         }
         match pumped.error {
             Some(StoreError::LimitExceeded { .. }) => return Err(UploadError::PastLength),

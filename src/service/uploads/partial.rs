@@ -3,13 +3,13 @@
 //! before every append (a request that died mid-chunk may have left a tail).
 
 use std::fs::{self, File};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use crate::store::{ChunkSink, DirectFile};
+use crate::store::{Digests, DirectFile, Sink};
 
 const HEAD: usize = 8192;
 
@@ -20,6 +20,7 @@ pub enum Checksum {
     Sha256(Vec<u8>),
 }
 
+#[derive(Clone)]
 enum Checker {
     Sha1(Sha1),
     Sha256(Sha256),
@@ -51,26 +52,26 @@ impl Checker {
     }
 }
 
-/// The upload's file, open at its end, with the whole-file hash so far and, for a PATCH
-/// with a checksum, that PATCH's own digest.
-pub struct Appender {
-    file: DirectFile,
+/// The whole-file hash so far and, for a PATCH with a checksum, that PATCH's own digest.
+#[derive(Clone)]
+pub struct AppendDigests {
     pub whole: Sha256,
     check: Option<Checker>,
 }
 
-impl ChunkSink for Appender {
-    fn take(&mut self, chunk: &[u8]) -> io::Result<()> {
-        self.file.write_all(chunk)?;
+impl Digests for AppendDigests {
+    fn feed(&mut self, chunk: &[u8]) {
         self.whole.update(chunk);
         if let Some(check) = &mut self.check {
             check.update(chunk);
         }
-        Ok(())
     }
 }
 
-impl Appender {
+/// The upload's file, open at its end, with its digests.
+pub type Appender = Sink<AppendDigests>;
+
+impl Sink<AppendDigests> {
     /// Opens `path` to append after `offset` acknowledged bytes: drops any tail beyond it
     /// and, when `hashed` does not cover exactly that prefix (a restart, an aborted request),
     /// hashes the prefix again from disk.
@@ -94,16 +95,16 @@ impl Appender {
             Some(hasher) => hasher,
             None => hash_prefix(&mut file, offset)?,
         };
-        Ok(Self {
-            file: DirectFile::append(path, offset)?,
+        let digests = AppendDigests {
             whole,
             check: checksum.map(Checker::new),
-        })
+        };
+        Ok(Sink::new(DirectFile::append(path, offset)?, digests))
     }
 
     /// Whether this PATCH's bytes match the client's checksum (true without one).
     pub fn checksum_matches(&mut self, expected: Option<&Checksum>) -> bool {
-        match (self.check.take(), expected) {
+        match (self.digests.check.take(), expected) {
             (Some(check), Some(expected)) => check.matches(expected),
             _ => true,
         }
