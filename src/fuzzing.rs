@@ -3,16 +3,25 @@
 //! replays the committed corpus through them. Each panics when a property breaks. Not an
 //! API: nothing in the server calls this module.
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use poem::http::{header, HeaderMap, HeaderValue};
 use poem_openapi::types::ParseFromParameter;
 use sha2::Sha256;
+use tokio::io::AsyncReadExt;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::api::tus::{parse_checksum, parse_metadata};
 use crate::bytes::{plan_ranges, resolve, Ranges};
+use crate::multipart::{Multipart, MultipartError, Source};
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::DriveError;
 use crate::service::tokens::{Claims, TokenCodec, TokenType, ISSUER};
@@ -279,4 +288,145 @@ fn signed(rest: &[u8]) -> String {
     mac.update(input.as_bytes());
     let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
     format!("{input}.{signature}")
+}
+
+/// The boundary of the `multipart` target's bodies (short, so that generated inputs hit it).
+pub const FORM_BOUNDARY: &str = "xyz";
+
+/// A `multipart/form-data` body with boundary [`FORM_BOUNDARY`], after a first byte that
+/// seeds how it is cut into frames. Read to the end, every field too, it never panics; cut
+/// into frames and read in 7-byte reads, or whole and read by chunks, it gives the same
+/// parts, bytes and error; no part's content holds the delimiter.
+pub fn multipart(data: &[u8]) {
+    let Some((&seed, body)) = data.split_first() else {
+        return;
+    };
+    let whole = parse_form(vec![Bytes::copy_from_slice(body)], FORM_BOUNDARY, false);
+    let cut = parse_form(cut_into_frames(body, seed), FORM_BOUNDARY, true);
+    assert_eq!(cut, whole, "{body:?} cut with seed {seed}");
+    let delimiter = format!("\r\n--{FORM_BOUNDARY}");
+    for part in whole.iter().flatten() {
+        let found = memchr::memmem::find(&part.data, delimiter.as_bytes());
+        assert!(found.is_none(), "{body:?}: {part:?} holds the delimiter");
+    }
+}
+
+/// `body` in frames of 1 to `seed % 64 + 1` bytes (lengths from a xorshift seeded by
+/// `seed`), with an empty frame now and then.
+fn cut_into_frames(body: &[u8], seed: u8) -> Vec<Bytes> {
+    let body = Bytes::copy_from_slice(body);
+    let longest = usize::from(seed % 64) + 1;
+    let mut state = 0x9e37_7900 | u32::from(seed);
+    let (mut frames, mut at) = (Vec::new(), 0);
+    while at < body.len() {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        if state % 11 == 0 {
+            frames.push(Bytes::new());
+        }
+        let len = (state as usize % longest + 1).min(body.len() - at);
+        frames.push(body.slice(at..at + len));
+        at += len;
+    }
+    frames
+}
+
+/// One part as [`parse_form`] read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormPart {
+    pub name: Option<String>,
+    pub file_name: Option<String>,
+    pub data: Vec<u8>,
+}
+
+/// Reads a whole form from these frames: every part to its end, through the field's
+/// `AsyncRead` in 7-byte reads (`small_reads`) or by chunks. No runtime: every frame is ready.
+pub fn parse_form(
+    frames: Vec<Bytes>,
+    boundary: &str,
+    small_reads: bool,
+) -> Result<Vec<FormPart>, MultipartError> {
+    let mut form = Multipart::new(Source::new(Frames::new(frames, None)), boundary)?;
+    let read = read_form(&mut form, small_reads);
+    let mut read = std::pin::pin!(read);
+    match read.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(parts) => parts,
+        Poll::Pending => panic!("the form waits although every frame is ready"),
+    }
+}
+
+async fn read_form(
+    form: &mut Multipart,
+    small_reads: bool,
+) -> Result<Vec<FormPart>, MultipartError> {
+    let mut parts = Vec::new();
+    while let Some(mut field) = form.next_field().await? {
+        let mut data = Vec::new();
+        if small_reads {
+            let mut buf = [0; 7];
+            loop {
+                let n = field.read(&mut buf).await.map_err(multipart_error)?;
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buf[..n]);
+            }
+        } else {
+            while let Some(chunk) = field.chunk().await? {
+                assert!(!chunk.is_empty(), "an empty chunk");
+                data.extend_from_slice(&chunk);
+            }
+        }
+        let name = field.name().map(str::to_owned);
+        let file_name = field.file_name().map(str::to_owned);
+        parts.push(FormPart {
+            name,
+            file_name,
+            data,
+        });
+    }
+    Ok(parts)
+}
+
+/// The parser's error inside a field reader's `io::Error`.
+fn multipart_error(error: io::Error) -> MultipartError {
+    match error
+        .into_inner()
+        .map(|inner| inner.downcast::<MultipartError>())
+    {
+        Some(Ok(error)) => *error,
+        other => panic!("a field reader failed with a foreign error: {other:?}"),
+    }
+}
+
+/// A request body of ready frames, then perhaps an error.
+pub struct Frames {
+    frames: VecDeque<Bytes>,
+    error: Option<io::Error>,
+}
+
+impl Frames {
+    pub fn new(frames: impl IntoIterator<Item = Bytes>, error: Option<io::Error>) -> Self {
+        Self {
+            frames: frames.into_iter().collect(),
+            error,
+        }
+    }
+}
+
+impl http_body::Body for Frames {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
+        let next = match self.frames.pop_front() {
+            Some(frame) => Some(Ok(http_body::Frame::data(frame))),
+            None => self.error.take().map(Err),
+        };
+        Poll::Ready(next)
+    }
 }

@@ -26,6 +26,8 @@ pub mod health;
 pub mod media;
 /// Request log, error shaping and the JSON body limit.
 pub mod middleware;
+/// `multipart/form-data` read as it streams, content as slices of the body's frames.
+pub mod multipart;
 /// The accept loop: hyper over plain TCP streams, serving the poem endpoint.
 pub mod server;
 /// Domain services: auth, accounts, caches, throttles.

@@ -17,11 +17,12 @@ use std::process::Command;
 /// A target's name and its property check.
 type Target = (&'static str, fn(&[u8]));
 
-const TARGETS: [Target; 4] = [
+const TARGETS: [Target; 5] = [
     ("ranges", hoard::fuzzing::ranges),
     ("names", hoard::fuzzing::names),
     ("tus_headers", hoard::fuzzing::tus_headers),
     ("jwt", hoard::fuzzing::jwt),
+    ("multipart", hoard::fuzzing::multipart),
 ];
 
 const HOW: &str =

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use poem::http::header;
-use poem::web::Multipart;
 use poem::Request;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
@@ -18,6 +17,7 @@ use super::payloads::{declared_length, linger, RawBody, UploadForm};
 use super::security::Caller;
 use super::ApiTags;
 use crate::error::ApiError;
+use crate::multipart::{Field, Multipart};
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::upload::{OnConflict, Outcome, PendingFile};
 use crate::service::drive::Drive;
@@ -81,14 +81,7 @@ impl UploadsApi {
         {
             Ok(staged) => staged,
             Err(error) => {
-                linger(async {
-                    while let Ok(Some(field)) = multipart.next_field().await {
-                        let _ =
-                            tokio::io::copy(&mut field.into_async_read(), &mut tokio::io::sink())
-                                .await;
-                    }
-                })
-                .await;
+                linger(multipart.drain()).await;
                 return Err(error);
             }
         };
@@ -178,7 +171,7 @@ impl UploadsApi {
                     };
                     let file = self
                         .drive
-                        .stage(owner, name, field.into_async_read(), staged_bytes, credit)
+                        .stage(owner, name, field, staged_bytes, credit)
                         .await?;
                     staged_bytes += file.blob.size.saturating_sub(credit);
                     files.push(file);
@@ -211,10 +204,9 @@ pub(crate) fn policy(policy: ConflictPolicy) -> OnConflict {
 }
 
 /// A short text part (at most 64 bytes are read).
-async fn small_text(field: poem::web::Field) -> Result<String, ApiError> {
+async fn small_text(field: Field<'_>) -> Result<String, ApiError> {
     let mut text = String::new();
     field
-        .into_async_read()
         .take(64)
         .read_to_string(&mut text)
         .await

@@ -3,12 +3,12 @@
 
 use std::marker::PhantomData;
 
-use poem::web::Multipart;
-use poem::{Body, FromRequest, Request, RequestBody};
+use poem::{Body, Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
 use crate::error::ApiError;
+use crate::multipart::{self, Multipart};
 
 fn binary() -> MetaSchemaRef {
     MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "binary")))
@@ -111,7 +111,8 @@ pub async fn linger<F: std::future::Future>(drain: F) {
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// `multipart/form-data` with one or more `file` parts and an optional `parent_id` part.
+/// `multipart/form-data` with one or more `file` parts and an optional `parent_id` part,
+/// read by the handler as it streams in.
 pub struct UploadForm(pub Multipart);
 
 impl<'a> ApiExtractor<'a> for UploadForm {
@@ -150,19 +151,20 @@ impl<'a> ApiExtractor<'a> for UploadForm {
         body: &mut RequestBody,
         _options: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let is_multipart = req
+        let Some(content_type) = req
             .content_type()
-            .is_some_and(|ct| ct.starts_with("multipart/form-data"));
-        if !is_multipart {
+            .filter(|ct| ct.starts_with("multipart/form-data"))
+        else {
             return Err(ApiError::new(
                 poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "expected multipart/form-data",
             )
             .into());
-        }
-        Ok(UploadForm(
-            <Multipart as FromRequest>::from_request(req, body).await?,
-        ))
+        };
+        let malformed = |error| ApiError::bad_request(format!("malformed multipart body: {error}"));
+        let boundary = multipart::boundary(content_type).map_err(malformed)?;
+        let form = Multipart::new(body.take()?, &boundary).map_err(malformed)?;
+        Ok(UploadForm(form))
     }
 }

@@ -1,0 +1,851 @@
+//! `multipart/form-data` (RFC 7578 over RFC 2046) parsed while the body streams in, for
+//! `POST /files`. A part's content comes out as slices of the body's own frames
+//! (`Bytes::split_to`, no copy): only the end of a frame that may begin a delimiter is held
+//! back, and copied, until the next frame says whether it does. Memory stays bounded
+//! whatever the input: one frame, fewer than 75 held-back bytes, at most 8 KiB of headers.
+//!
+//! Every part's content ends at a delimiter; a body that ends first is [`Incomplete`], and
+//! the field's reader reports that instead of its end, so a cut-off upload is never taken
+//! for a complete file.
+//!
+//! [`Incomplete`]: MultipartError::Incomplete
+
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::{Buf, Bytes};
+use http_body::Body as _;
+use http_body_util::combinators::BoxBody;
+use memchr::memmem::{self, Finder};
+use tokio::io::{AsyncRead, ReadBuf};
+
+/// A request body as the parser reads it (what `poem::Body` converts into).
+pub type Source = BoxBody<Bytes, io::Error>;
+
+/// The most bytes of one part's header block, from the end of its boundary to the empty line.
+pub const MAX_HEAD: usize = 8 * 1024;
+/// The most parts one form may have.
+pub const MAX_PARTS: usize = 1000;
+
+/// Why a form cannot be read. The text is safe to show to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MultipartError {
+    #[error("no boundary in the Content-Type")]
+    NoBoundary,
+    #[error("the boundary must be 1 to 70 characters allowed by RFC 2046")]
+    InvalidBoundary,
+    #[error("the body ends before the closing boundary")]
+    Incomplete,
+    #[error("a boundary is followed by something other than a line break")]
+    BadBoundaryLine,
+    #[error("a part's headers are longer than 8 KiB")]
+    HeadTooLarge,
+    #[error("a part's headers are malformed")]
+    BadHeaders,
+    #[error("more than 1000 parts")]
+    TooManyParts,
+    #[error("the request body broke off: {0}")]
+    Body(String),
+}
+
+impl From<MultipartError> for io::Error {
+    fn from(error: MultipartError) -> Self {
+        let kind = match error {
+            MultipartError::Incomplete => io::ErrorKind::UnexpectedEof,
+            _ => io::ErrorKind::InvalidData,
+        };
+        io::Error::new(kind, error)
+    }
+}
+
+/// The `boundary` parameter of a `multipart/*` Content-Type, quoted or not, checked.
+pub fn boundary(content_type: &str) -> Result<String, MultipartError> {
+    let start = content_type.find(';').unwrap_or(content_type.len());
+    let params = params(&content_type[start..]).ok_or(MultipartError::InvalidBoundary)?;
+    let (_, boundary) = params
+        .into_iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("boundary"))
+        .ok_or(MultipartError::NoBoundary)?;
+    check_boundary(&boundary)?;
+    Ok(boundary)
+}
+
+/// RFC 2046 §5.1.1: 1 to 70 of `bchars`, not ending in a space. So the delimiter holds a CR
+/// only as its first byte, which the held-back logic of [`Multipart`] relies on.
+fn check_boundary(boundary: &str) -> Result<(), MultipartError> {
+    let bchar = |b: u8| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b);
+    let valid = (1..=70).contains(&boundary.len())
+        && boundary.bytes().all(bchar)
+        && !boundary.ends_with(' ');
+    valid.then_some(()).ok_or(MultipartError::InvalidBoundary)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the first delimiter: skipped.
+    Preamble,
+    /// After a delimiter: the rest of its line, then the part's headers.
+    Head,
+    /// A part's content.
+    Data,
+    /// After the closing delimiter: the epilogue is never read.
+    Done,
+}
+
+/// A streaming `multipart/form-data` reader: [`Multipart::next_field`] in a loop.
+pub struct Multipart {
+    body: Source,
+    ended: bool,
+    /// The unread rest of the current frame.
+    frame: Bytes,
+    /// The end of the previous frame, when it is the start of a delimiter (fewer bytes than it).
+    held: Vec<u8>,
+    /// A part's header block as it arrives.
+    head: Vec<u8>,
+    /// `\r\n--boundary`.
+    delimiter: Finder<'static>,
+    state: State,
+    parts: usize,
+    failed: Option<MultipartError>,
+}
+
+impl Multipart {
+    /// A reader of `body`, a form whose parts are separated by `boundary`.
+    pub fn new(body: impl Into<Source>, boundary: &str) -> Result<Self, MultipartError> {
+        check_boundary(boundary)?;
+        let delimiter = [b"\r\n--", boundary.as_bytes()].concat();
+        Ok(Self {
+            body: body.into(),
+            ended: false,
+            frame: Bytes::new(),
+            // The first boundary may open the body without the line break before it.
+            held: b"\r\n".to_vec(),
+            head: Vec::new(),
+            delimiter: Finder::new(&delimiter).into_owned(),
+            state: State::Preamble,
+            parts: 0,
+            failed: None,
+        })
+    }
+
+    /// The next part, once the rest of the current one is skipped; `None` after the last.
+    /// An error stays: every later call returns it again.
+    pub async fn next_field(&mut self) -> Result<Option<Field<'_>>, MultipartError> {
+        let Some(part) = poll_fn(|cx| self.poll_next_part(cx)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Field {
+            multipart: self,
+            name: part.name,
+            file_name: part.file_name,
+            pending: Bytes::new(),
+        }))
+    }
+
+    /// Reads the rest of the body and drops it, unparsed (before refusing a form, so that
+    /// the client, still sending, reads the answer rather than a reset).
+    pub async fn drain(&mut self) {
+        self.frame = Bytes::new();
+        poll_fn(|cx| {
+            while !self.ended {
+                match ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+                    Some(Ok(_)) => {}
+                    None | Some(Err(_)) => self.ended = true,
+                }
+            }
+            Poll::Ready(())
+        })
+        .await;
+    }
+
+    fn poll_next_part(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Part>, MultipartError>> {
+        loop {
+            if let Some(error) = &self.failed {
+                return Poll::Ready(Err(error.clone()));
+            }
+            let step = match self.state {
+                // Skipped content: the preamble, or what the last field left unread.
+                State::Preamble | State::Data => ready!(self.poll_scan(cx)).map(|_| None),
+                State::Head => ready!(self.poll_head(cx)),
+                State::Done => return Poll::Ready(Ok(None)),
+            };
+            match step {
+                Ok(None) => {}
+                Ok(Some(part)) => return Poll::Ready(Ok(Some(part))),
+                Err(error) => self.failed = Some(error),
+            }
+        }
+    }
+
+    /// The next bytes of the current part's content; `None` at its end.
+    fn poll_content(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Bytes>, MultipartError>> {
+        if let Some(error) = &self.failed {
+            return Poll::Ready(Err(error.clone()));
+        }
+        if self.state != State::Data {
+            return Poll::Ready(Ok(None));
+        }
+        let scanned = ready!(self.poll_scan(cx));
+        if let Err(error) = &scanned {
+            self.failed = Some(error.clone());
+        }
+        Poll::Ready(scanned)
+    }
+
+    /// The next content bytes before the next delimiter; `None` once that delimiter is read.
+    fn poll_scan(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, MultipartError>> {
+        loop {
+            if self.frame.is_empty() && !ready!(self.poll_frame(cx))? {
+                return Poll::Ready(Err(MultipartError::Incomplete));
+            }
+            let delimiter = self.delimiter.needle();
+            if !self.held.is_empty() {
+                let wanted = &delimiter[self.held.len()..];
+                let n = wanted.len().min(self.frame.len());
+                if self.frame[..n] == wanted[..n] {
+                    self.frame.advance(n);
+                    if n < wanted.len() {
+                        self.held.extend_from_slice(&wanted[..n]);
+                        continue;
+                    }
+                    self.held.clear();
+                    self.state = State::Head;
+                    return Poll::Ready(Ok(None));
+                }
+                // Content after all; no delimiter starts inside it either, as it holds a CR
+                // only as its first byte.
+                return Poll::Ready(Ok(Some(Bytes::from(std::mem::take(&mut self.held)))));
+            }
+            match self.delimiter.find(&self.frame) {
+                Some(0) => {
+                    self.frame.advance(delimiter.len());
+                    self.state = State::Head;
+                    return Poll::Ready(Ok(None));
+                }
+                Some(at) => return Poll::Ready(Ok(Some(self.frame.split_to(at)))),
+                None => {
+                    let content = self.frame.split_to(held_back(&self.frame, delimiter));
+                    self.held.extend_from_slice(&self.frame);
+                    self.frame = Bytes::new();
+                    if !content.is_empty() {
+                        return Poll::Ready(Ok(Some(content)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a delimiter: the closing `--`, or transport padding, a line break and a part's
+    /// headers up to the empty line.
+    fn poll_head(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Part>, MultipartError>> {
+        loop {
+            if self.frame.is_empty() && !ready!(self.poll_frame(cx))? {
+                return Poll::Ready(Err(MultipartError::Incomplete));
+            }
+            let old = self.head.len();
+            let taken = self.frame.len().min(MAX_HEAD - old);
+            self.head.extend_from_slice(&self.frame[..taken]);
+            if self.head.starts_with(b"--") {
+                self.frame.advance(2usize.saturating_sub(old));
+                self.head.clear();
+                self.state = State::Done;
+                return Poll::Ready(Ok(None));
+            }
+            if !padding(&self.head) {
+                return Poll::Ready(Err(MultipartError::BadBoundaryLine));
+            }
+            let from = old.saturating_sub(3);
+            if let Some(at) = memmem::find(&self.head[from..], b"\r\n\r\n") {
+                let end = from + at + 4;
+                self.frame.advance(end - old);
+                let part = parse_head(&self.head[..end]);
+                self.head.clear();
+                if self.parts == MAX_PARTS {
+                    return Poll::Ready(Err(MultipartError::TooManyParts));
+                }
+                self.parts += 1;
+                self.state = State::Data;
+                return Poll::Ready(part.map(Some));
+            }
+            self.frame.advance(taken);
+            if self.head.len() == MAX_HEAD {
+                return Poll::Ready(Err(MultipartError::HeadTooLarge));
+            }
+        }
+    }
+
+    /// Makes the next non-empty data frame current; `false` at the end of the body.
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, MultipartError>> {
+        while !self.ended {
+            match ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.into_data().ok().filter(|d| !d.is_empty()) {
+                        self.frame = data;
+                        return Poll::Ready(Ok(true));
+                    }
+                }
+                Some(Err(error)) => {
+                    self.ended = true;
+                    return Poll::Ready(Err(MultipartError::Body(error.to_string())));
+                }
+                None => self.ended = true,
+            }
+        }
+        Poll::Ready(Ok(false))
+    }
+}
+
+/// Where the end of `frame` that may begin `delimiter` starts (`frame.len()` if none): the
+/// earliest CR among its last bytes from which the rest is a prefix of the delimiter.
+fn held_back(frame: &[u8], delimiter: &[u8]) -> usize {
+    let from = frame.len().saturating_sub(delimiter.len() - 1);
+    memchr::memchr_iter(b'\r', &frame[from..])
+        .map(|at| from + at)
+        .find(|&at| delimiter.starts_with(&frame[at..]))
+        .unwrap_or(frame.len())
+}
+
+/// Whether the boundary line read so far is transport padding (spaces and tabs), maybe with
+/// its CR, or the first dash of a closing `--`.
+fn padding(head: &[u8]) -> bool {
+    let line = match memmem::find(head, b"\r\n") {
+        Some(end) => &head[..end],
+        None if head == b"-" => return true,
+        None => head.strip_suffix(b"\r").unwrap_or(head),
+    };
+    line.iter().all(|&b| b == b' ' || b == b'\t')
+}
+
+/// One part's name and filename.
+#[derive(Debug, Default)]
+struct Part {
+    name: Option<String>,
+    file_name: Option<String>,
+}
+
+/// A header block: the padding line, header lines, and the empty line that ends them.
+fn parse_head(head: &[u8]) -> Result<Part, MultipartError> {
+    let start = memmem::find(head, b"\r\n").map_or(head.len(), |end| end + 2);
+    let mut lines = head
+        .get(start..head.len().saturating_sub(2))
+        .unwrap_or_default();
+    let mut disposition = None;
+    while let Some(end) = memmem::find(lines, b"\r\n") {
+        let (name, value) = header(&lines[..end]).ok_or(MultipartError::BadHeaders)?;
+        if disposition.is_none() && name.eq_ignore_ascii_case(b"content-disposition") {
+            disposition = Some(value);
+        }
+        lines = &lines[end + 2..];
+    }
+    let Some(value) = disposition else {
+        return Ok(Part::default());
+    };
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(content_disposition)
+        .ok_or(MultipartError::BadHeaders)
+}
+
+/// `name: value` of RFC 9110: a token, then a value without control bytes but tab.
+fn header(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let field_byte = |b: &u8| *b == b'\t' || (*b >= 0x20 && *b != 0x7f);
+    if !line.iter().all(field_byte) {
+        return None;
+    }
+    let colon = memchr::memchr(b':', line)?;
+    let name = &line[..colon];
+    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+        return None;
+    }
+    Some((name, line[colon + 1..].trim_ascii()))
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// `form-data; name="…"; filename="…"` (`filename*=UTF-8''…` wins over `filename`).
+fn content_disposition(value: &str) -> Option<Part> {
+    let start = value.find(';').unwrap_or(value.len());
+    let params = params(&value[start..])?;
+    let get = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    };
+    let extended = get("filename*").and_then(|v| ext_value(v));
+    Some(Part {
+        name: get("name").cloned(),
+        file_name: extended.or_else(|| get("filename").cloned()),
+    })
+}
+
+const OWS: [char; 2] = [' ', '\t'];
+
+/// `; key=value` parameters: a value is a quoted string (where `\"` is a quote and any other
+/// backslash is itself, as browsers send Windows paths) or the text up to the next `;`.
+fn params(mut rest: &str) -> Option<Vec<(&str, String)>> {
+    let mut params = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(OWS);
+        if rest.is_empty() {
+            return Some(params);
+        }
+        rest = rest.strip_prefix(';')?.trim_start_matches(OWS);
+        if rest.is_empty() || rest.starts_with(';') {
+            continue;
+        }
+        let (key, value) = rest.split_once('=')?;
+        let key = key.trim_end_matches(OWS);
+        if key.is_empty() || !key.bytes().all(is_tchar) {
+            return None;
+        }
+        let value = value.trim_start_matches(OWS);
+        let parsed = match value.strip_prefix('"') {
+            Some(quoted) => quoted_string(quoted)?,
+            None => {
+                let end = value.find(';').unwrap_or(value.len());
+                (value[..end].trim_end_matches(OWS).to_owned(), &value[end..])
+            }
+        };
+        params.push((key, parsed.0));
+        rest = parsed.1;
+    }
+}
+
+/// A quoted string after its opening quote: its text, and what follows the closing quote.
+fn quoted_string(s: &str) -> Option<(String, &str)> {
+    let bytes = s.as_bytes();
+    let mut text = Vec::new();
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b'"' => return Some((String::from_utf8(text).ok()?, s.get(at + 1..)?)),
+            b'\\' if bytes.get(at + 1) == Some(&b'"') => {
+                text.push(b'"');
+                at += 2;
+            }
+            _ => {
+                text.push(b);
+                at += 1;
+            }
+        }
+    }
+    None
+}
+
+/// RFC 8187 `charset'language'percent-encoded`, in UTF-8 or ISO-8859-1.
+fn ext_value(value: &str) -> Option<String> {
+    let (charset, rest) = value.split_once('\'')?;
+    let (_language, encoded) = rest.split_once('\'')?;
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut input = encoded.bytes();
+    while let Some(b) = input.next() {
+        bytes.push(match b {
+            b'%' => {
+                let hex = [input.next()?, input.next()?];
+                u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?
+            }
+            _ => b,
+        });
+    }
+    if charset.eq_ignore_ascii_case("utf-8") {
+        String::from_utf8(bytes).ok()
+    } else if charset.eq_ignore_ascii_case("iso-8859-1") {
+        Some(bytes.into_iter().map(char::from).collect())
+    } else {
+        None
+    }
+}
+
+/// One part of the form: its name and filename, and its content as an [`AsyncRead`] or as
+/// [`Field::chunk`]s. Dropping it unread is fine: the next `next_field` skips the rest.
+pub struct Field<'a> {
+    multipart: &'a mut Multipart,
+    name: Option<String>,
+    file_name: Option<String>,
+    /// What a short read left of the last chunk.
+    pending: Bytes,
+}
+
+impl Field<'_> {
+    /// The `name` parameter of its Content-Disposition.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Its `filename*` or `filename` parameter.
+    pub fn file_name(&self) -> Option<&str> {
+        self.file_name.as_deref()
+    }
+
+    /// The next bytes of its content (a slice of a body frame), `None` at its end; the end
+    /// of the body before its delimiter is an error, not an end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, MultipartError> {
+        if !self.pending.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.pending)));
+        }
+        poll_fn(|cx| self.multipart.poll_content(cx)).await
+    }
+}
+
+impl AsyncRead for Field<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if this.pending.is_empty() {
+            match ready!(this.multipart.poll_content(cx)) {
+                Ok(Some(chunk)) => this.pending = chunk,
+                Ok(None) => return Poll::Ready(Ok(())),
+                Err(error) => return Poll::Ready(Err(error.into())),
+            }
+        }
+        let n = this.pending.len().min(buf.remaining());
+        buf.put_slice(&this.pending[..n]);
+        this.pending.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+    use crate::fuzzing::{parse_form, FormPart, Frames};
+
+    const B: &str = "xyz";
+
+    fn part(name: &str, file_name: Option<&str>, data: &[u8]) -> FormPart {
+        FormPart {
+            name: Some(name.into()),
+            file_name: file_name.map(str::to_owned),
+            data: data.to_vec(),
+        }
+    }
+
+    fn whole(body: &[u8]) -> Result<Vec<FormPart>, MultipartError> {
+        parse_form(vec![Bytes::copy_from_slice(body)], B, false)
+    }
+
+    /// Parsed whole, in 1-byte frames, and cut in two and in three at every offset: all
+    /// the same.
+    fn same_however_cut(body: &[u8]) -> Result<Vec<FormPart>, MultipartError> {
+        let expected = whole(body);
+        let body = Bytes::copy_from_slice(body);
+        let bytes: Vec<Bytes> = (0..body.len()).map(|i| body.slice(i..i + 1)).collect();
+        assert_eq!(parse_form(bytes, B, true), expected, "1-byte frames");
+        for i in 0..=body.len() {
+            for j in i..=body.len() {
+                let frames = vec![body.slice(..i), body.slice(i..j), body.slice(j..)];
+                let small = (i + j) % 2 == 0;
+                assert_eq!(parse_form(frames, B, small), expected, "cut at {i}, {j}");
+            }
+        }
+        expected
+    }
+
+    const FORM: &[u8] = b"preamble, ignored\r\n--xyz  \t\r\n\
+        Content-Disposition: form-data; name=\"parent_id\"\r\n\r\n\
+        42\r\n--xyz\r\n\
+        content-DISPOSITION: form-data; NAME=\"file\"; filename=\"a.txt\"\r\n\
+        Content-Type: text/plain\r\n\r\n\
+        one\r\n--xy\r\nxyz\r\r\n-\r\n\r\n--xyz\r\n\
+        Content-Disposition: form-data; name=file; filename=\"empty\"\r\n\r\n\
+        \r\n--xyz--  \r\nepilogue\r\n--xyz\r\nignored too";
+
+    #[test]
+    fn a_form_gives_the_same_parts_however_its_frames_are_cut() {
+        let parts = same_however_cut(FORM).unwrap();
+        let content = b"one\r\n--xy\r\nxyz\r\r\n-\r\n";
+        assert_eq!(
+            parts,
+            [
+                part("parent_id", None, b"42"),
+                part("file", Some("a.txt"), content),
+                part("file", Some("empty"), b""),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_first_boundary_may_follow_a_line_break_or_open_the_body() {
+        let body = b"\r\n--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\nA\r\n--xyz--";
+        assert_eq!(same_however_cut(body).unwrap(), [part("a", None, b"A")]);
+        // Without a line break before it, a boundary inside the preamble is no boundary.
+        let body = b"x--xyz\r\n\r\nno\r\n--xyz\r\n\r\nyes\r\n--xyz--";
+        let parts = same_however_cut(body).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].data, b"yes");
+    }
+
+    #[test]
+    fn a_delimiter_split_across_frames_still_ends_the_part() {
+        let body = b"--xyz\r\n\r\nabc\r\n--xyz--";
+        let frames = [&body[..12], &body[12..15], &body[15..17], &body[17..]];
+        let frames = frames.map(Bytes::copy_from_slice).to_vec();
+        let parts = parse_form(frames, B, false).unwrap();
+        assert_eq!(parts[0].data, b"abc");
+    }
+
+    #[test]
+    fn near_misses_of_the_delimiter_are_content() {
+        let content: &[u8] = b"\r\n--xy\r\n-xyz\r\nxyz--xyz\r\r\n--x\r\n--XYZ\r";
+        let mut body = b"--xyz\r\nContent-Disposition: form-data; name=f\r\n\r\n".to_vec();
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n--xyz--");
+        assert_eq!(same_however_cut(&body).unwrap()[0].data, content);
+    }
+
+    #[test]
+    fn content_comes_out_as_slices_of_the_frames() {
+        let frame = Bytes::from(
+            b"--xyz\r\nContent-Disposition: form-data; name=f\r\n\r\nhello world\r\n--x".to_vec(),
+        );
+        let start = frame.len() - b"hello world\r\n--x".len();
+        let frames = [frame.clone(), Bytes::from_static(b"yz--")];
+        let mut form = Multipart::new(Source::new(Frames::new(frames, None)), B).unwrap();
+        let chunk = futures_lite(async {
+            let mut field = form.next_field().await.unwrap().unwrap();
+            let chunk = field.chunk().await.unwrap().unwrap();
+            assert_eq!(field.chunk().await.unwrap(), None);
+            chunk
+        });
+        assert_eq!(chunk, "hello world");
+        assert_eq!(chunk.as_ptr() as usize, frame.as_ptr() as usize + start);
+    }
+
+    #[test]
+    fn headers_of_8_kib_pass_and_one_byte_more_fails() {
+        let head = |pad: usize| {
+            let fields = format!(
+                "\r\nContent-Disposition: form-data; name=a\r\nX-Pad: {}\r\n\r\n",
+                "p".repeat(pad)
+            );
+            format!("--xyz{fields}A\r\n--xyz--").into_bytes()
+        };
+        let fixed = head(0).len() - b"--xyz".len() - b"A\r\n--xyz--".len();
+        let exact = head(MAX_HEAD - fixed);
+        assert_eq!(whole(&exact).unwrap(), [part("a", None, b"A")]);
+        assert_eq!(
+            whole(&head(MAX_HEAD - fixed + 1)),
+            Err(MultipartError::HeadTooLarge)
+        );
+        let frames = exact.chunks(1000).map(Bytes::copy_from_slice).collect();
+        assert_eq!(parse_form(frames, B, true).unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_ends_inside_a_part_fails_its_reader_instead_of_ending() {
+        let body = b"--xyz\r\nContent-Disposition: form-data; name=f\r\n\r\nhello\r\n--x";
+        let frames = [Bytes::copy_from_slice(body)];
+        let mut form = Multipart::new(Source::new(Frames::new(frames, None)), B).unwrap();
+        let mut field = form.next_field().await.unwrap().unwrap();
+        let mut data = Vec::new();
+        let error = field.read_to_end(&mut data).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        assert_eq!(data, b"hello");
+        assert_eq!(
+            form.next_field().await.err(),
+            Some(MultipartError::Incomplete)
+        );
+        for cut in [&body[..0], &body[..3], &body[..7], &body[..20]] {
+            assert_eq!(whole(cut), Err(MultipartError::Incomplete), "{cut:?}");
+        }
+        let unclosed = b"--xyz\r\n\r\nA\r\n--xyz";
+        assert_eq!(whole(unclosed), Err(MultipartError::Incomplete));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_breaks_off_fails_the_reader() {
+        let body = b"--xyz\r\nContent-Disposition: form-data; name=f\r\n\r\nhello";
+        let broken = io::Error::new(io::ErrorKind::ConnectionReset, "reset");
+        let frames = Frames::new([Bytes::copy_from_slice(body)], Some(broken));
+        let mut form = Multipart::new(Source::new(frames), B).unwrap();
+        let mut field = form.next_field().await.unwrap().unwrap();
+        let mut data = Vec::new();
+        let error = field.read_to_end(&mut data).await.unwrap_err();
+        assert_eq!(error.to_string(), "the request body broke off: reset");
+        assert_eq!(data, b"hello");
+    }
+
+    #[tokio::test]
+    async fn an_unread_field_is_skipped() {
+        let body = b"--xyz\r\nContent-Disposition: form-data; name=file; filename=one\r\n\r\n\
+            first file\r\n--xyz\r\nContent-Disposition: form-data; name=file; filename=two\r\n\r\n\
+            second\r\n--xyz\r\nContent-Disposition: form-data; name=third\r\n\r\n3\r\n--xyz--";
+        let frames = body.chunks(5).map(Bytes::copy_from_slice);
+        let mut form = Multipart::new(Source::new(Frames::new(frames, None)), B).unwrap();
+        let first = form.next_field().await.unwrap().unwrap();
+        assert_eq!(first.file_name(), Some("one"));
+        let mut second = form.next_field().await.unwrap().unwrap();
+        assert_eq!(
+            (second.name(), second.file_name()),
+            (Some("file"), Some("two"))
+        );
+        let mut start = [0; 3];
+        second.read_exact(&mut start).await.unwrap();
+        assert_eq!(&start, b"sec");
+        let mut third = form.next_field().await.unwrap().unwrap();
+        let mut text = String::new();
+        third.read_to_string(&mut text).await.unwrap();
+        assert_eq!((third.name(), text.as_str()), (Some("third"), "3"));
+        assert!(form.next_field().await.unwrap().is_none());
+        assert!(form.next_field().await.unwrap().is_none());
+    }
+
+    fn disposition(value: &str) -> Result<Vec<FormPart>, MultipartError> {
+        let body = format!("--xyz\r\nContent-Disposition: {value}\r\n\r\nx\r\n--xyz--");
+        whole(body.as_bytes())
+    }
+
+    #[test]
+    fn disposition_parameters_are_read_as_browsers_and_rfcs_send_them() {
+        let named = |value: &str| {
+            let parts = disposition(value).unwrap();
+            (parts[0].name.clone(), parts[0].file_name.clone())
+        };
+        let pair = |name: &str, file: &str| (Some(name.to_owned()), Some(file.to_owned()));
+        let utf8 = "form-data; name=\"f\"; filename=\"fallback\"; \
+            filename*=UTF-8''na%C3%AFve%20%E2%82%AC.txt";
+        assert_eq!(named(utf8), pair("f", "naïve €.txt"));
+        let latin = "form-data;name=f;FILENAME*=iso-8859-1'fr'caf%E9;filename=x";
+        assert_eq!(named(latin), pair("f", "café"));
+        let broken = "form-data; name=f; filename*=UTF-8''%FF%; filename=\"plain.txt\"";
+        assert_eq!(named(broken), pair("f", "plain.txt"));
+        let quoted = r#"form-data; name="a\"b;c"; filename="..\x\"y.txt""#;
+        assert_eq!(named(quoted), pair("a\"b;c", "..\\x\"y.txt"));
+        assert_eq!(named("form-data ; name = f ;; "), (Some("f".into()), None));
+        assert_eq!(
+            named("form-data; filename=\"é.txt\""),
+            (None, Some("é.txt".into()))
+        );
+        for bad in [
+            "form-data; name=\"f",
+            "form-data; name",
+            "form-data; a b=c",
+            "x; =y",
+        ] {
+            assert_eq!(disposition(bad), Err(MultipartError::BadHeaders), "{bad}");
+        }
+    }
+
+    #[test]
+    fn malformed_boundary_lines_and_headers_are_errors() {
+        let cases: [(&[u8], MultipartError); 6] = [
+            (
+                b"--xyzjunk\r\n\r\nA\r\n--xyz--",
+                MultipartError::BadBoundaryLine,
+            ),
+            (
+                b"--xyz \r \n\r\nA\r\n--xyz--",
+                MultipartError::BadBoundaryLine,
+            ),
+            (
+                b"--xyz\r\nNo colon\r\n\r\nA\r\n--xyz--",
+                MultipartError::BadHeaders,
+            ),
+            (
+                b"--xyz\r\n Folded: x\r\n\r\nA\r\n--xyz--",
+                MultipartError::BadHeaders,
+            ),
+            (
+                b"--xyz\r\nX: a\0b\r\n\r\nA\r\n--xyz--",
+                MultipartError::BadHeaders,
+            ),
+            (
+                b"--xyz\r\nX: a\nb\r\n\r\nA\r\n--xyz--",
+                MultipartError::BadHeaders,
+            ),
+        ];
+        for (body, error) in cases {
+            assert_eq!(same_however_cut(body), Err(error), "{body:?}");
+        }
+        // A part without headers is legal; a tab and UTF-8 in a value are too.
+        let body = "--xyz\r\n\r\nA\r\n--xyz\r\nX: \té\r\n\r\nB\r\n--xyz--".as_bytes();
+        assert_eq!(same_however_cut(body).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_thousand_parts_pass_and_one_more_fails() {
+        let form = |n: usize| {
+            let mut body = "--xyz\r\n\r\n\r\n".repeat(n).into_bytes();
+            body.extend_from_slice(b"--xyz--");
+            body
+        };
+        assert_eq!(whole(&form(MAX_PARTS)).unwrap().len(), MAX_PARTS);
+        assert_eq!(
+            whole(&form(MAX_PARTS + 1)),
+            Err(MultipartError::TooManyParts)
+        );
+    }
+
+    #[test]
+    fn the_boundary_comes_from_the_content_type() {
+        let ok = |ct: &str, b: &str| assert_eq!(boundary(ct).as_deref(), Ok(b), "{ct}");
+        ok("multipart/form-data; boundary=abc", "abc");
+        ok(
+            "multipart/form-data;charset=utf-8;BOUNDARY=\"a b:c\"",
+            "a b:c",
+        );
+        ok(
+            "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxk",
+            "----WebKitFormBoundary7MA4YWxk",
+        );
+        let seventy = "b".repeat(70);
+        ok(
+            &format!("multipart/form-data; boundary={seventy}"),
+            &seventy,
+        );
+        let err = |ct: &str, e| assert_eq!(boundary(ct), Err(e), "{ct}");
+        err("multipart/form-data", MultipartError::NoBoundary);
+        err("multipart/form-data; charset=x", MultipartError::NoBoundary);
+        err(
+            &format!("multipart/form-data; boundary=b{seventy}"),
+            MultipartError::InvalidBoundary,
+        );
+        err(
+            "multipart/form-data; boundary=",
+            MultipartError::InvalidBoundary,
+        );
+        err(
+            "multipart/form-data; boundary=\"a\r\nb\"",
+            MultipartError::InvalidBoundary,
+        );
+        err(
+            "multipart/form-data; boundary=\"ends \"",
+            MultipartError::InvalidBoundary,
+        );
+        err(
+            "multipart/form-data; boundary=\"open",
+            MultipartError::InvalidBoundary,
+        );
+    }
+
+    /// Runs a future whose every frame is ready, without a runtime.
+    fn futures_lite<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let waker = std::task::Waker::noop();
+        match future.as_mut().poll(&mut Context::from_waker(waker)) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("pending"),
+        }
+    }
+}
