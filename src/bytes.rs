@@ -188,23 +188,19 @@ fn json(h: &mut HeaderMap, code: &str, message: &str) -> Body {
     Body::from(json)
 }
 
-/// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-fn http_date(unix: i64) -> String {
-    let t = chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default();
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+/// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT` (clamped to the years 1970–9999
+/// that the format and `httpdate` cover).
+pub fn http_date(unix: i64) -> String {
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let seconds = unix.clamp(0, LAST).unsigned_abs();
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
 }
 
 /// An HTTP-date in any of the three forms of RFC 9110 §5.6.7, as unix seconds.
 fn parse_http_date(s: &str) -> Option<i64> {
-    let s = s.trim();
-    [
-        "%a, %d %b %Y %H:%M:%S GMT",
-        "%A, %d-%b-%y %H:%M:%S GMT",
-        "%a %b %e %H:%M:%S %Y",
-    ]
-    .iter()
-    .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
-    .map(|t| t.and_utc().timestamp())
+    let at = httpdate::parse_http_date(s.trim()).ok()?;
+    let seconds = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(seconds).ok()
 }
 
 /// The value of a header that must occur once (`None` when absent, repeated or not text).

@@ -98,6 +98,7 @@ pub fn main() -> ExitCode {
         Err(error) => return fail(&error),
     };
     let outcome = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
+    crate::logsink::LogSink::get().flush();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Usage(message)) => {
@@ -288,8 +289,7 @@ fn init_logging(config: &Config) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(crate::logsink::LogSink::get())
         .try_init();
 }
 

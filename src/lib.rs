@@ -22,6 +22,8 @@ pub mod error;
 pub mod fuzzing;
 /// `GET /health`.
 pub mod health;
+/// Log lines to stderr, batched (warnings and errors at once).
+pub mod logsink;
 /// File types, preview rules, safe headers and cached thumbnails.
 pub mod media;
 /// Request log, error shaping and the JSON body limit.

@@ -93,11 +93,7 @@ pub fn parse_checksum(header: &str) -> Result<Checksum, ApiError> {
 }
 
 /// `Upload-Expires` is an HTTP date (RFC 9110 IMF-fixdate).
-pub fn http_date(seconds: i64) -> String {
-    super::models::time(seconds)
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string()
-}
+pub use crate::bytes::http_date;
 
 /// Adds `Tus-Resumable` to every answer under `/uploads` (errors included) and
 /// `Tus-Version` to a 412, as the protocol requires.

@@ -12,6 +12,8 @@ pub mod uploads;
 pub mod users;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use r2d2::Pool;
@@ -89,6 +91,8 @@ impl MaybeBusy for DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    /// Bumped after every piece of work that may have written (see [`Db::generation`]).
+    generation: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -104,7 +108,18 @@ impl Db {
             .build(manager)?;
         let mut conn = pool.get()?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            generation: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// A counter that moves after every `write` commits and after every `run` (which may
+    /// write), never before: a value read before a lookup that is still current after it
+    /// proves this process changed nothing in between, so the lookup may be reused.
+    /// Writes by other processes (the CLI beside a live server) do not move it.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Runs read work on a blocking thread, keeping the caller's tracing span.
@@ -114,12 +129,15 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, generation) = (self.pool.clone(), self.generation.clone());
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let conn = pool.get().map_err(DbError::from)?;
-            work(&conn)
+            let out = work(&conn);
+            // Here, not after the await: a caller that went away must not skip it.
+            generation.fetch_add(1, Ordering::AcqRel);
+            out
         })
         .await;
         joined.map_err(|e| E::from(DbError::from(e)))?
@@ -157,7 +175,7 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, generation) = (self.pool.clone(), self.generation.clone());
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
@@ -166,7 +184,9 @@ impl Db {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(DbError::from)?;
             let value = work(&tx)?;
-            tx.commit().map_err(DbError::from)?;
+            let committed = tx.commit();
+            generation.fetch_add(1, Ordering::AcqRel);
+            committed.map_err(DbError::from)?;
             Ok(value)
         })
         .await;

@@ -43,6 +43,7 @@ mod logout;
 mod openapi;
 mod profile;
 mod quota;
+mod record_cache;
 mod sessions;
 mod share_helpers;
 mod shares;

@@ -2,6 +2,7 @@
 //! quotas, the trash, and the durability rules of SPEC §9.
 
 pub mod names;
+mod records;
 pub mod trash;
 pub mod tree;
 pub mod upload;
@@ -94,6 +95,7 @@ pub struct Drive {
     /// Per-upload byte limit (`limits.max_upload_bytes`; None: unlimited).
     pub(crate) max_upload: Option<u64>,
     pub(crate) trash_days: u32,
+    pub(crate) records: records::RecordCache,
 }
 
 impl Drive {
@@ -110,6 +112,7 @@ impl Drive {
             thumbs,
             max_upload,
             trash_days,
+            records: records::RecordCache::default(),
         }
     }
 

@@ -50,13 +50,20 @@ impl Drive {
     }
 
     /// One of my live entries without its path (the byte routes need no path, and
-    /// computing it is a recursive query per request).
+    /// computing it is a recursive query per request), remembered while nothing is
+    /// written (`records.rs`).
     pub async fn record(&self, owner: i64, id: i64) -> DriveResult<EntryRecord> {
+        let generation = self.db.generation();
+        if let Some(record) = self.records.get(owner, id, generation) {
+            return Ok(record);
+        }
         let found = self
             .db
             .read_now(move |c| entries::live(c, owner, id))
             .await?;
-        found.ok_or(DriveError::NotFound)
+        let record = found.ok_or(DriveError::NotFound)?;
+        self.records.put(owner, id, generation, &record);
+        Ok(record)
     }
 
     /// A live file of any owner — only for a caller who proved a signed link to it.
