@@ -108,6 +108,12 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
     let redoc = api.redoc();
     let trust = ProxyTrust(state.config.trusted_proxy_addrs().unwrap_or_default());
     let json_limit = state.config.limits.json_body_bytes;
+    let shed = middleware::Shed::new(&state.config.limits);
+    let lane = Arc::new(api::fast_lane::FastLane {
+        auth: state.auth.clone(),
+        drive: state.drive.clone(),
+        shed: shed.clone(),
+    });
     Route::new()
         .nest("/api/v1", api)
         .nest("/api", middleware::api_not_found)
@@ -116,13 +122,17 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         .nest("/docs", docs)
         .nest("/redoc", redoc)
         .nest("/", web::Spa)
-        .with(middleware::Shed::new(&state.config.limits))
+        .with(shed)
         .data(state.auth.clone())
         .data(trust)
         .data(state)
         .around(move |ep, req| middleware::limit_json(ep, req, json_limit))
         .around(api::tus::headers)
         .around(middleware::log_and_shape)
+        .around(move |full, req| {
+            let lane = lane.clone();
+            async move { lane.serve(full, req).await }
+        })
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains for up to 10 s.

@@ -23,36 +23,61 @@ static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 /// Logs one line per request (method, path without query, status, bytes, duration, user)
 /// and turns every error into the JSON error shape, inside the request's span.
 pub async fn log_and_shape<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
-    let id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
-    let user = LoggedUser::default();
-    req.extensions_mut().insert(user.clone());
-    let method = req.method().clone();
-    // The query is left out: it can carry signed-link signatures.
-    let path = redact_share_token(req.uri().path());
-    let span = tracing::info_span!("request", id);
-    let started = Instant::now();
-    let result = ep.call(req).instrument(span.clone()).await;
-    let mut response = span.in_scope(|| match result {
+    let log = RequestLog::begin(&req);
+    req.extensions_mut().insert(log.user.clone());
+    let result = ep.call(req).instrument(log.span.clone()).await;
+    let response = log.span.in_scope(|| match result {
         Ok(response) => response.into_response(),
         Err(error) => error::to_response(error),
     });
-    response
-        .headers_mut()
-        .insert("x-request-id", header::HeaderValue::from(id));
-    let (response, size) = measure(response);
-    let bytes = Loggable(size);
-    let user = Loggable(Some(user.0.load(Ordering::Relaxed)).filter(|id| *id != 0));
-    let status = response.status().as_u16();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    // One preformatted message rather than six fields: the formatter visits each field
-    // through `Debug` with its name and escaping, which cost more than the rest of a
-    // small download's handler.
-    span.in_scope(|| {
-        tracing::info!(
-            "request method={method} path={path} status={status} bytes={bytes} ms={ms:.2} user={user}"
-        )
-    });
-    Ok(response)
+    Ok(log.finish(response))
+}
+
+/// One request's id, span and log line, from its arrival to its response head.
+pub struct RequestLog {
+    id: u64,
+    method: Method,
+    path: String,
+    pub user: LoggedUser,
+    pub span: tracing::Span,
+    started: Instant,
+}
+
+impl RequestLog {
+    pub fn begin(req: &Request) -> Self {
+        let id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
+        Self {
+            id,
+            method: req.method().clone(),
+            // The query is left out: it can carry signed-link signatures.
+            path: redact_share_token(req.uri().path()),
+            user: LoggedUser::default(),
+            span: tracing::info_span!("request", id),
+            started: Instant::now(),
+        }
+    }
+
+    /// Stamps `X-Request-Id` on the response and writes the request's line.
+    pub fn finish(self, mut response: Response) -> Response {
+        response
+            .headers_mut()
+            .insert("x-request-id", header::HeaderValue::from(self.id));
+        let (response, size) = measure(response);
+        let (method, path) = (&self.method, &self.path);
+        let bytes = Loggable(size);
+        let user = Loggable(Some(self.user.0.load(Ordering::Relaxed)).filter(|id| *id != 0));
+        let status = response.status().as_u16();
+        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        // One preformatted message rather than six fields: the formatter visits each
+        // field through `Debug` with its name and escaping, which cost more than the rest
+        // of a small download's handler.
+        self.span.in_scope(|| {
+            tracing::info!(
+                "request method={method} path={path} status={status} bytes={bytes} ms={ms:.2} user={user}"
+            )
+        });
+        response
+    }
 }
 
 /// A number in the log line, or `-` when there is none.
@@ -135,6 +160,11 @@ const SHED_RETRY_AFTER_S: u64 = 1;
 #[derive(Clone)]
 pub struct Shed(Option<Slots>);
 
+/// A light request's admission (holds its slot until dropped; nothing when unlimited).
+pub struct Admitted {
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
 #[derive(Clone)]
 struct Slots {
     all: Arc<Semaphore>,
@@ -148,6 +178,20 @@ impl Shed {
             all: Arc::new(Semaphore::new(max)),
             heavy: Arc::new(Semaphore::new(max.div_ceil(2))),
         }))
+    }
+
+    /// A slot for a light request if one is free right now; `None` sends the request
+    /// down the full path, which waits for one or sheds.
+    pub fn try_admit_light(&self) -> Option<Admitted> {
+        match &self.0 {
+            None => Some(Admitted { _slot: None }),
+            Some(slots) => {
+                let permit = slots.all.clone().try_acquire_owned().ok()?;
+                Some(Admitted {
+                    _slot: Some(permit),
+                })
+            }
+        }
     }
 }
 

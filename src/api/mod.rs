@@ -6,6 +6,7 @@ pub mod completion;
 pub mod content;
 pub mod cookies;
 pub mod failure;
+pub mod fast_lane;
 pub mod file_uploads;
 pub mod files;
 pub mod json_bytes;

@@ -19,6 +19,7 @@ mod drive_helpers;
 mod durability;
 mod e2e;
 mod errors;
+mod fast_lane;
 mod files;
 mod files_put;
 mod files_search;
