@@ -50,7 +50,7 @@ impl RequestLog {
             id,
             method: req.method().clone(),
             // The query is left out: it can carry signed-link signatures.
-            path: redact_share_token(req.uri().path()),
+            path: loggable_path(req.uri().path()),
             user: LoggedUser::default(),
             span: tracing::info_span!("request", id),
             started: Instant::now(),
@@ -63,19 +63,25 @@ impl RequestLog {
             .headers_mut()
             .insert("x-request-id", header::HeaderValue::from(self.id));
         let (response, size) = measure(response);
-        let (method, path) = (&self.method, &self.path);
-        let bytes = Loggable(size);
-        let user = Loggable(Some(self.user.0.load(Ordering::Relaxed)).filter(|id| *id != 0));
-        let status = response.status().as_u16();
-        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
-        // One preformatted message rather than six fields: the formatter visits each
-        // field through `Debug` with its name and escaping, which cost more than the rest
-        // of a small download's handler.
-        self.span.in_scope(|| {
-            tracing::info!(
-                "request method={method} path={path} status={status} bytes={bytes} ms={ms:.2} user={user}"
-            )
-        });
+        if tracing::enabled!(tracing::Level::INFO) {
+            let micros = self.started.elapsed().as_micros();
+            let user = Loggable(Some(self.user.0.load(Ordering::Relaxed)).filter(|id| *id != 0));
+            // Every part is free of control characters (see `begin`), so the line skips
+            // the subscriber's escaping (src/logsink.rs).
+            crate::logsink::info_line(
+                format_args!("request{{id={}}}", self.id),
+                module_path!(),
+                format_args!(
+                    "request method={} path={} status={} bytes={} ms={}.{:02} user={user}",
+                    self.method,
+                    self.path,
+                    response.status().as_u16(),
+                    Loggable(size),
+                    micros / 1000,
+                    micros % 1000 / 10,
+                ),
+            );
+        }
         response
     }
 }
@@ -89,6 +95,17 @@ impl<T: std::fmt::Display> std::fmt::Display for Loggable<T> {
             Some(n) => write!(f, "{n}"),
             None => f.write_str("-"),
         }
+    }
+}
+
+/// The path as the log line shows it: share tokens cut short, and anything but printable
+/// ASCII escaped (URIs hold none, but the line is written without further escaping).
+fn loggable_path(path: &str) -> String {
+    let path = redact_share_token(path);
+    if path.chars().all(|c| c.is_ascii_graphic() || c == '…') {
+        path
+    } else {
+        path.escape_default().to_string()
     }
 }
 
