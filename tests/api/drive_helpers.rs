@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use poem::http::Method;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::helpers::*;
 
@@ -209,12 +208,7 @@ pub fn disposition_name(disposition: &str) -> String {
     percent_decode(encoded.split(';').next().unwrap_or_default().trim())
 }
 
-pub fn sha_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::support::random::sha256_hex as sha_hex;
 
 /// Every regular file below `dir` (recursively), sorted; empty when `dir` is missing.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {

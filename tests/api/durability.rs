@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
 use crate::helpers::PASSWORD;
-use crate::support::random::{hex, write_random, MIB};
+use crate::support::random::{hex, sha256_hex, write_random, MIB};
 use crate::support::server::{hoard_command, Server};
 
 /// A fresh data dir in a new temp dir, served, with the first account (`alice`, an admin).
@@ -149,10 +149,6 @@ fn assert_consistent(data: &Path) {
     assert_eq!(hoard(data, &["check"]), (0, vec!["consistent".to_owned()]));
 }
 
-fn sha(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
 #[test]
 fn an_upload_killed_mid_stream_leaves_nothing_and_check_is_clean() {
     let (dir, data, mut server) = fresh();
@@ -182,7 +178,7 @@ fn an_upload_killed_mid_stream_leaves_nothing_and_check_is_clean() {
     server.restart();
     let download = format!("/api/v1/files/{}/download", reply["items"][0]["id"]);
     let (status, body) = server.call(&download, &[]);
-    assert_eq!((status, sha(&body)), (200, digest));
+    assert_eq!((status, sha256_hex(&body)), (200, digest));
     assert_eq!(server.used(), 300_000);
     assert_consistent(&data);
 }
@@ -208,7 +204,7 @@ fn an_interrupted_overwrite_keeps_the_old_content() {
     assert_eq!(seen, [&created["id"], &json!(MIB), &json!(v1_sha)]);
     let content = format!("/api/v1/files/{}/content", entry["id"]);
     let (status, body) = server.call(&content, &[]);
-    assert_eq!((status, sha(&body)), (200, v1_sha.clone()));
+    assert_eq!((status, sha256_hex(&body)), (200, v1_sha.clone()));
     assert_eq!(server.used(), MIB as i64);
     assert_eq!(blob_files(&data), vec![blob_path(&data, &v1_sha)]);
     assert_consistent(&data);
@@ -302,7 +298,10 @@ fn check_reports_missing_corrupt_and_orphan_blobs_and_repair_fixes_what_is_safe(
 
     let missing = format!("missing blob {gone}: rows refer to it but the file is gone");
     let mut problems = vec![
-        format!("corrupt blob {flipped}: content hashes to {}", sha(&bytes)),
+        format!(
+            "corrupt blob {flipped}: content hashes to {}",
+            sha256_hex(&bytes)
+        ),
         missing.clone(),
         "user 1 records 12345 bytes used, has 60000".to_owned(),
     ];
@@ -335,7 +334,7 @@ fn check_reports_missing_corrupt_and_orphan_blobs_and_repair_fixes_what_is_safe(
     let route = format!("/api/v1/files/{gone_id}/download");
     assert_error(server.json(&route, &["-m", "20"]), (500, "internal"));
     let (status, body) = server.call(&format!("/api/v1/files/{kept_id}/download"), &[]);
-    assert_eq!((status, sha(&body)), (200, kept));
+    assert_eq!((status, sha256_hex(&body)), (200, kept));
 }
 
 #[test]

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::random::{hex, write_random};
+pub use crate::support::random::sha256_hex;
+use crate::support::random::write_random;
 use crate::support::server::{hoard_command, Server};
 
 /// A password that passes the strength policy.
@@ -191,11 +192,6 @@ pub fn wait_for_growing_part(data: &Path) {
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("no growing .part file in {}", data.join("tmp").display());
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    hex(&Sha256::digest(bytes))
 }
 
 fn base64(bytes: &[u8]) -> String {

@@ -47,6 +47,11 @@ pub fn sha256_of(path: &Path) -> (String, u64) {
     (hex(&hasher.finalize()), size)
 }
 
+/// The sha256 of `bytes`, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
