@@ -18,6 +18,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 
 use super::content::{serve_entry, Mode};
+use super::security::credential;
 use crate::middleware::{RequestLog, Shed};
 use crate::service::auth::Auth;
 use crate::service::drive::Drive;
@@ -92,18 +93,10 @@ fn qualifies(req: &Request) -> Option<Ticket<'_>> {
         return None;
     }
     let id = id.parse().ok()?;
-    let headers = req.headers();
-    if headers.contains_key(header::COOKIE) {
+    // The session cookie (with its CSRF rules) is the full path's business.
+    if req.headers().contains_key(header::COOKIE) {
         return None;
     }
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return None;
-    };
-    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(Ticket {
-        id,
-        mode,
-        token: token.trim(),
-    })
+    let token = credential(req).ok()?;
+    Some(Ticket { id, mode, token })
 }

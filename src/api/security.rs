@@ -82,7 +82,7 @@ async fn authenticate(req: &Request) -> Result<Principal, ApiError> {
 
 /// The token a request presents: `Authorization: Bearer` first; else the web UI's session
 /// cookie, whose state-changing requests must also pass the CSRF check.
-fn credential(req: &Request) -> Result<&str, ApiError> {
+pub(crate) fn credential(req: &Request) -> Result<&str, ApiError> {
     let mut values = req.headers().get_all(header::AUTHORIZATION).iter();
     match (values.next(), values.next()) {
         (Some(value), None) => value
