@@ -13,7 +13,8 @@ use tokio::io::AsyncReadExt;
 
 use super::failure::{ApiResult, DriveWriteErrors};
 use super::files::EntryView;
-use super::payloads::{declared_length, linger, RawBody, UploadForm};
+use super::multipart::{malformed, UploadForm};
+use super::payloads::{declared_length, linger, RawBody};
 use super::security::Caller;
 use super::ApiTags;
 use crate::error::ApiError;
@@ -156,7 +157,7 @@ impl UploadsApi {
     ) -> ApiResult<(Vec<PendingFile>, Option<i64>), DriveWriteErrors> {
         let mut files: Vec<PendingFile> = Vec::new();
         let mut staged_bytes = 0;
-        while let Some(field) = multipart.next_field().await.map_err(bad_multipart)? {
+        while let Some(field) = multipart.next_field().await.map_err(malformed)? {
             match field.name() {
                 Some("file") => {
                     let name = FileName::parse(field.file_name().unwrap_or_default())?;
@@ -210,14 +211,10 @@ async fn small_text(field: Field<'_>) -> Result<String, ApiError> {
         .take(64)
         .read_to_string(&mut text)
         .await
-        .map_err(bad_multipart)?;
+        .map_err(malformed)?;
     Ok(text)
 }
 
 fn bad_parent(_: std::num::ParseIntError) -> ApiError {
     ApiError::bad_request("parent_id must be an integer")
-}
-
-fn bad_multipart(error: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request(format!("malformed multipart body: {error}"))
 }

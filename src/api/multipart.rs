@@ -1,16 +1,31 @@
-//! Streaming multipart payloads that are still documented in OpenAPI. poem-openapi's
-//! `Upload` spools every part to an unbounded temp file before the handler runs; these read
-//! the one expected field themselves, with a byte limit, and skip everything else.
+//! The multipart forms of the API, documented in OpenAPI and read as they stream by
+//! `crate::multipart` (poem-openapi's `Upload` would spool every part to an unbounded temp
+//! file before the handler runs): the upload form, read part by part by its handler, and the
+//! avatar form, whose one field is read here with a byte limit.
 
-use poem::web::Multipart;
-use poem::{FromRequest, Request, RequestBody};
+use poem::{Request, RequestBody};
 use poem_openapi::impl_apirequest_for_payload;
 use poem_openapi::payload::{ParsePayload, Payload};
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::registry::{MetaRequest, MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use tokio::io::AsyncReadExt;
 
+use super::payloads::{binary, request_body};
 use crate::error::ApiError;
+use crate::multipart::{self, Multipart};
 use crate::service::avatars::MAX_UPLOAD_BYTES;
+
+/// 400 `bad_request` for a form that cannot be read.
+pub fn malformed(error: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(format!("malformed multipart body: {error}"))
+}
+
+/// A reader of the form in `body`, whose `content_type` names the boundary.
+fn open(content_type: &str, body: &mut RequestBody) -> Result<Multipart, ApiError> {
+    let boundary = multipart::boundary(content_type).map_err(malformed)?;
+    let body = body.take().map_err(malformed)?;
+    Multipart::new(body, &boundary).map_err(malformed)
+}
 
 /// `multipart/form-data` with one binary field `avatar` (at most 5 MiB).
 pub struct AvatarForm(pub Vec<u8>);
@@ -39,19 +54,18 @@ impl ParsePayload for AvatarForm {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let mut multipart = Multipart::from_request(request, body).await?;
-        while let Some(field) = multipart.next_field().await.map_err(bad_multipart)? {
+        let mut multipart = open(request.content_type().unwrap_or_default(), body)?;
+        while let Some(field) = multipart.next_field().await.map_err(malformed)? {
             if field.name() != Some("avatar") {
                 continue;
             }
             let mut bytes = Vec::new();
             let limit = MAX_UPLOAD_BYTES as u64 + 1;
             field
-                .into_async_read()
                 .take(limit)
                 .read_to_end(&mut bytes)
                 .await
-                .map_err(bad_multipart)?;
+                .map_err(malformed)?;
             if bytes.len() > MAX_UPLOAD_BYTES {
                 return Err(ApiError::too_large("avatar is larger than 5 MiB").into());
             }
@@ -63,6 +77,57 @@ impl ParsePayload for AvatarForm {
 
 impl_apirequest_for_payload!(AvatarForm);
 
-fn bad_multipart(error: impl std::fmt::Display) -> poem::Error {
-    ApiError::bad_request(format!("malformed multipart body: {error}")).into()
+/// `multipart/form-data` with one or more `file` parts and an optional `parent_id` part,
+/// read by the handler as it streams in.
+pub struct UploadForm(pub Multipart);
+
+impl<'a> ApiExtractor<'a> for UploadForm {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(_registry: &mut Registry) {}
+
+    fn request_meta() -> Option<MetaRequest> {
+        let files = MetaSchema {
+            ty: "array",
+            items: Some(Box::new(binary())),
+            ..MetaSchema::ANY
+        };
+        let parent = MetaSchema::new_with_format("integer", "int64");
+        let form = MetaSchema {
+            ty: "object",
+            required: vec!["file"],
+            properties: vec![
+                ("file", MetaSchemaRef::Inline(Box::new(files))),
+                ("parent_id", MetaSchemaRef::Inline(Box::new(parent))),
+            ],
+            ..MetaSchema::ANY
+        };
+        request_body(
+            "One or more `file` parts (each with a filename) and an optional `parent_id`.",
+            "multipart/form-data",
+            MetaSchemaRef::Inline(Box::new(form)),
+            true,
+        )
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        body: &mut RequestBody,
+        _options: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let Some(content_type) = req
+            .content_type()
+            .filter(|ct| ct.starts_with("multipart/form-data"))
+        else {
+            return Err(ApiError::new(
+                poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected multipart/form-data",
+            )
+            .into());
+        };
+        Ok(UploadForm(open(content_type, body)?))
+    }
 }

@@ -7,15 +7,12 @@ use poem::{Body, Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
-use crate::error::ApiError;
-use crate::multipart::{self, Multipart};
-
-fn binary() -> MetaSchemaRef {
+pub(super) fn binary() -> MetaSchemaRef {
     MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "binary")))
 }
 
 /// The OpenAPI request body: one media type and its schema.
-fn request_body(
+pub(super) fn request_body(
     description: &'static str,
     content_type: &'static str,
     schema: MetaSchemaRef,
@@ -109,62 +106,4 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
 /// Runs `drain` (reading a refused body to its end) for at most [`LINGER`].
 pub async fn linger<F: std::future::Future>(drain: F) {
     let _ = tokio::time::timeout(LINGER, drain).await;
-}
-
-/// `multipart/form-data` with one or more `file` parts and an optional `parent_id` part,
-/// read by the handler as it streams in.
-pub struct UploadForm(pub Multipart);
-
-impl<'a> ApiExtractor<'a> for UploadForm {
-    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
-    type ParamType = ();
-    type ParamRawType = ();
-
-    fn register(_registry: &mut Registry) {}
-
-    fn request_meta() -> Option<MetaRequest> {
-        let files = MetaSchema {
-            ty: "array",
-            items: Some(Box::new(binary())),
-            ..MetaSchema::ANY
-        };
-        let parent = MetaSchema::new_with_format("integer", "int64");
-        let form = MetaSchema {
-            ty: "object",
-            required: vec!["file"],
-            properties: vec![
-                ("file", MetaSchemaRef::Inline(Box::new(files))),
-                ("parent_id", MetaSchemaRef::Inline(Box::new(parent))),
-            ],
-            ..MetaSchema::ANY
-        };
-        request_body(
-            "One or more `file` parts (each with a filename) and an optional `parent_id`.",
-            "multipart/form-data",
-            MetaSchemaRef::Inline(Box::new(form)),
-            true,
-        )
-    }
-
-    async fn from_request(
-        req: &'a Request,
-        body: &mut RequestBody,
-        _options: ExtractParamOptions<Self::ParamType>,
-    ) -> poem::Result<Self> {
-        let Some(content_type) = req
-            .content_type()
-            .filter(|ct| ct.starts_with("multipart/form-data"))
-        else {
-            return Err(ApiError::new(
-                poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected multipart/form-data",
-            )
-            .into());
-        };
-        let malformed = |error| ApiError::bad_request(format!("malformed multipart body: {error}"));
-        let boundary = multipart::boundary(content_type).map_err(malformed)?;
-        let form = Multipart::new(body.take()?, &boundary).map_err(malformed)?;
-        Ok(UploadForm(form))
-    }
 }
