@@ -1,6 +1,6 @@
 //! `multipart/form-data` (RFC 7578 over RFC 2046) parsed while the body streams in, for
-//! `POST /files` and `PUT /users/me/avatar`. A part's content comes out as slices of the body's own frames
-//! (`Bytes::split_to`, no copy): only the end of a frame that may begin a delimiter is held
+//! `POST /files` and `PUT /users/me/avatar`. A part's content comes out as slices of the
+//! body's own frames (`Bytes::split_to`, no copy): only the end of a frame that may begin a delimiter is held
 //! back, and copied, until the next frame says whether it does. Memory stays bounded
 //! whatever the input: one frame, fewer than 75 held-back bytes, at most 8 KiB of headers.
 //!
