@@ -1,5 +1,5 @@
 //! The byte responder's per-request work before any body byte: `Range` parsing and
-//! planning, conditionals, headers, and the blob's open + fstat (`hoard::bytes::serve`; the
+//! planning, conditionals, headers, and the blob's open + fstat (`hoard::http::byte_serving::serve`; the
 //! body is never polled, so no file data is read). The Range parser itself
 //! (`plan_ranges`/`resolve`) is private; see bench/README.md.
 //!
@@ -10,7 +10,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use hoard::bytes::{serve, Resource};
+use hoard::http::byte_serving::{serve, Resource};
 use poem::http::Method;
 use poem::Request;
 

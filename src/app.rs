@@ -2,103 +2,17 @@
 //! docs, health, web UI), and serves it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use poem::{get, Endpoint, EndpointExt, Route};
 
-use crate::api::security::ProxyTrust;
-use crate::config::{Config, ConfigError};
-use crate::db::{Db, DbError};
-use crate::service::accounts::Accounts;
-use crate::service::auth::Auth;
-use crate::service::cache::Caches;
-use crate::service::drive::Drive;
-use crate::service::links::LinkSigner;
-use crate::service::shares::Shares;
-use crate::service::tokens::TokenCodec;
-use crate::service::uploads::Uploads;
-use crate::storage::DataDir;
-use crate::store::BlobStore;
-use crate::{api, health, middleware, web};
+use crate::api;
+use crate::api::extract::security::ProxyTrust;
+use crate::http::{middleware, spa};
+use crate::service::Services;
 
-/// Everything a request may need, built once at start-up.
-pub struct AppState {
-    pub config: Config,
-    pub db: Db,
-    pub data_dir: DataDir,
-    pub caches: Arc<Caches>,
-    pub accounts: Arc<Accounts>,
-    pub auth: Arc<Auth>,
-    pub drive: Arc<Drive>,
-    pub links: Arc<LinkSigner>,
-    pub uploads: Arc<Uploads>,
-    pub shares: Arc<Shares>,
-    pub started: Instant,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("data directory: {0}")]
-    DataDir(#[from] std::io::Error),
-    #[error("database: {0}")]
-    Db(#[from] DbError),
-}
-
-impl AppState {
-    /// Creates the data directory, opens and migrates the database, loads the JWT secret.
-    pub fn open(config: Config) -> Result<Arc<Self>, StartupError> {
-        let data_dir = DataDir::open(&config.storage.data_dir)?;
-        let db = Db::open(&data_dir.database())?;
-        let secret = data_dir.load_or_create_secret(&config.auth.jwt_secret)?;
-        let links = Arc::new(LinkSigner::new(&secret));
-        let caches = Arc::new(Caches::default());
-        let store = Arc::new(BlobStore::new(data_dir.blobs(), data_dir.tmp()));
-        let max_upload = Some(config.limits.max_upload_bytes).filter(|max| *max > 0);
-        let drive = Arc::new(Drive::new(
-            db.clone(),
-            store,
-            data_dir.thumbs(),
-            max_upload,
-            config.storage.trash_days,
-        ));
-        let accounts = Arc::new(Accounts::new(db.clone(), caches.clone(), drive.clone()));
-        let uploads = Arc::new(Uploads::new(
-            db.clone(),
-            drive.clone(),
-            data_dir.uploads(),
-            config.storage.upload_expiry_s,
-        ));
-        let shares = Arc::new(Shares::new(
-            db.clone(),
-            drive.clone(),
-            accounts.passwords().clone(),
-            &secret,
-            &config.auth,
-        ));
-        let auth = Arc::new(Auth::new(
-            db.clone(),
-            caches.clone(),
-            TokenCodec::new(&secret),
-            accounts.clone(),
-            &config.auth,
-        ));
-        Ok(Arc::new(Self {
-            config,
-            db,
-            data_dir,
-            caches,
-            accounts,
-            auth,
-            drive,
-            links,
-            uploads,
-            shares,
-            started: Instant::now(),
-        }))
-    }
-}
+/// The running instance's services (built by [`Services::open`]).
+pub type AppState = Services;
 
 /// The whole HTTP application.
 pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
@@ -117,13 +31,14 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
     Route::new()
         .nest("/api/v1", api)
         .nest("/api", middleware::api_not_found)
-        .at("/health", get(health::health))
+        .at("/health", get(api::health::health))
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/redoc", redoc)
-        .nest("/", web::Spa)
+        .nest("/", spa::Spa)
         .with(shed)
         .data(state.auth.clone())
+        .data(state.health.clone())
         .data(trust)
         .data(state)
         .around(move |ep, req| middleware::limit_json(ep, req, json_limit))
@@ -149,7 +64,7 @@ pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
     spawn_housekeeping(state.clone());
     spawn_upload_sweeper(state.clone());
     tracing::info!(%bind, data_dir = %state.data_dir.root.display(), "hoard {} serving", env!("CARGO_PKG_VERSION"));
-    crate::server::run(
+    crate::http::server::run(
         bind,
         build(state),
         shutdown_signal(),

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, AppState, StartupError};
+use crate::app::{self, AppState};
 use crate::config::{Config, Overrides};
 use crate::service::accounts::NewAccount;
 use crate::service::AccountError;
+use crate::service::StartupError;
 
 #[derive(Debug, Parser)]
 #[command(name = "hoard", version, about = "A self-hosted drive in one binary.")]
@@ -98,7 +99,7 @@ pub fn main() -> ExitCode {
         Err(error) => return fail(&error),
     };
     let outcome = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
-    crate::logsink::LogSink::get().flush();
+    crate::http::logsink::LogSink::get().flush();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Usage(message)) => {
@@ -238,7 +239,7 @@ async fn run_user(state: &Arc<AppState>, command: UserCommand) -> Result<(), Cli
             for u in accounts.all().await? {
                 let last = u
                     .last_login_at
-                    .map(|t| crate::api::models::time(t).to_rfc3339())
+                    .map(|t| crate::api::respond::models::time(t).to_rfc3339())
                     .unwrap_or("-".into());
                 println!(
                     "{:>5}  {:<32}  {:<32}  {:<5}  {:<6}  {last}",
@@ -289,7 +290,7 @@ fn init_logging(config: &Config) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(crate::logsink::LogSink::get())
+        .with_writer(crate::http::logsink::LogSink::get())
         .try_init();
 }
 

@@ -1,5 +1,6 @@
-//! The one error shape of SPEC §2, `{"code","message","fields"?}`, and the single place where
-//! service errors and framework errors are mapped onto it.
+//! The one error shape of SPEC §2, `{"code","message","fields"?}`, and the mapping of
+//! framework errors (parse errors, unknown routes, wrong methods) onto it. Service errors
+//! are mapped in `api::respond::errors`; every error body of the server is written here.
 
 use std::collections::BTreeMap;
 
@@ -7,11 +8,6 @@ use poem::error::ResponseError;
 use poem::http::{header, StatusCode};
 use poem::{IntoResponse, Response};
 use poem_openapi::Object;
-
-use crate::db::DbError;
-use crate::service::drive::DriveError;
-use crate::service::uploads::UploadError;
-use crate::service::AccountError;
 
 /// The JSON body of every error response.
 #[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
@@ -106,6 +102,11 @@ impl ApiError {
         self
     }
 
+    /// The JSON text of the body, for responses built by hand (byte serving).
+    pub fn json(&self) -> String {
+        serde_json::to_string(&self.body()).unwrap_or_default()
+    }
+
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             code: self.code.to_string(),
@@ -130,142 +131,6 @@ impl ResponseError for ApiError {
                 .insert(header::RETRY_AFTER, seconds.into());
         }
         response
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> Self {
-        match error {
-            // A pool that stays exhausted for its whole timeout is the same as busy: every
-            // connection is waiting on the write lock.
-            DbError::Busy | DbError::Pool(_) => ApiError::unavailable(1),
-            DbError::Full => ApiError::new(
-                StatusCode::INSUFFICIENT_STORAGE,
-                "storage_full",
-                "the server's disk is full",
-            ),
-            other => ApiError::internal(&other),
-        }
-    }
-}
-
-impl From<AccountError> for ApiError {
-    fn from(error: AccountError) -> Self {
-        use AccountError as E;
-        let (status, code) = match &error {
-            E::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            E::WeakPassword(_) => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
-            E::InvalidImage(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
-            E::LastAdmin => (StatusCode::UNPROCESSABLE_ENTITY, "last_admin"),
-            E::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
-            E::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
-            E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            E::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            E::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            E::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired"),
-            E::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
-            E::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
-            E::RegistrationClosed => (StatusCode::FORBIDDEN, "registration_closed"),
-            E::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            E::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            E::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            E::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            E::Db(_) | E::Internal(_) => return ApiError::from_internal(error),
-        };
-        let mut api = ApiError::new(status, code, error.to_string());
-        match error {
-            E::Validation(fields) | E::WeakPassword(fields) => api.fields = Some(fields),
-            E::RateLimited { retry_after } => api.retry_after = Some(retry_after),
-            _ => {}
-        }
-        api
-    }
-}
-
-impl From<DriveError> for ApiError {
-    fn from(error: DriveError) -> Self {
-        use DriveError as E;
-        let status = match &error {
-            E::NotFound => return ApiError::not_found(),
-            E::InvalidName(_) | E::InvalidMove => StatusCode::UNPROCESSABLE_ENTITY,
-            E::NameConflict => StatusCode::CONFLICT,
-            E::QuotaExceeded | E::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            E::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            E::BodyInterrupted(_) => StatusCode::BAD_REQUEST,
-            E::Validation { field, problem } => {
-                let fields = BTreeMap::from([(field.to_string(), problem.clone())]);
-                return ApiError::validation(fields);
-            }
-            E::Db(_) | E::Io(_) => {
-                return match error {
-                    E::Db(db) => ApiError::from(db),
-                    other => ApiError::internal(&other),
-                }
-            }
-        };
-        ApiError::new(status, error.code(), error.to_string())
-    }
-}
-
-impl From<UploadError> for ApiError {
-    fn from(error: UploadError) -> Self {
-        use UploadError as E;
-        let (status, code) = match &error {
-            E::NotFound => return ApiError::not_found(),
-            E::Expired => (StatusCode::GONE, "upload_expired"),
-            E::Failed(_) => (StatusCode::GONE, "upload_failed"),
-            E::OffsetMismatch { .. } | E::Busy => (StatusCode::CONFLICT, "upload_conflict"),
-            E::ChecksumMismatch => (checksum_mismatch(), "checksum_mismatch"),
-            E::PastLength => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            E::Drive(_) | E::Db(_) | E::Io(_) => {
-                return match error {
-                    E::Drive(drive) => ApiError::from(drive),
-                    E::Db(db) => ApiError::from(db),
-                    other => ApiError::internal(&other),
-                }
-            }
-        };
-        ApiError::new(status, code, error.to_string())
-    }
-}
-
-/// tus's own status for a failed `Upload-Checksum` (not in the HTTP registry).
-fn checksum_mismatch() -> StatusCode {
-    StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
-}
-
-impl From<crate::service::shares::ShareError> for ApiError {
-    fn from(error: crate::service::shares::ShareError) -> Self {
-        use crate::service::shares::ShareError as E;
-        let (status, code) = match error {
-            E::NotFound => return ApiError::not_found(),
-            E::Expired => (StatusCode::GONE, "share_expired"),
-            E::PasswordRequired => (StatusCode::UNAUTHORIZED, "password_required"),
-            E::InvalidPassword => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            E::RateLimited { retry_after } => {
-                let mut api = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    error.to_string(),
-                );
-                api.retry_after = Some(retry_after);
-                return api;
-            }
-            E::Validation(fields) => return ApiError::validation(fields),
-            E::Drive(drive) => return ApiError::from(drive),
-            E::Db(db) => return ApiError::from(db),
-            E::Internal(_) => return ApiError::internal(&error),
-        };
-        ApiError::new(status, code, error.to_string())
-    }
-}
-
-impl ApiError {
-    fn from_internal(error: AccountError) -> Self {
-        match error {
-            AccountError::Db(db) => ApiError::from(db),
-            other => ApiError::internal(&other),
-        }
     }
 }
 

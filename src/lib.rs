@@ -1,44 +1,35 @@
 //! Hoard: a self-hosted drive in one binary.
+//!
+//! The layers run one way (tests/layers.rs enforces it):
+//!
+//! ```text
+//! app, cli ──▶ api ──▶ http            transport: knows poem/hyper, never routes or rules
+//!               └────▶ service ──▶ db, store     rules; SQL only in db/, bytes only in store/
+//! leaves any layer may use: error, config, secret, ids
+//! ```
 #![forbid(unsafe_code)]
 
-/// HTTP handlers (poem-openapi), one file per resource.
+/// HTTP handlers (poem-openapi), one file per resource, over the services.
 pub mod api;
-/// Application state, route tree and server.
+/// The composition root: state, route tree and serving.
 pub mod app;
-/// Response bodies filled by a blocking producer thread.
-pub mod body;
-/// RFC 9110 byte serving: ranges, conditionals, streaming.
-pub mod bytes;
-/// The command line: `serve`, `user`, `openapi`.
+/// The command line: `serve`, `user`, `check`, `backup`, `openapi`.
 pub mod cli;
 /// Layered configuration.
 pub mod config;
 /// SQLite: pool, migrations and repository functions.
 pub mod db;
-/// The SPEC's error shape and the one mapping onto it.
+/// The SPEC's error shape.
 pub mod error;
 /// Property checks of the input parsers, for `fuzz/` and `tests/fuzz.rs` only.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-/// `GET /health`.
-pub mod health;
-/// Log lines to stderr, batched (warnings and errors at once).
-pub mod logsink;
-/// File types, preview rules, safe headers and cached thumbnails.
-pub mod media;
-/// Request log, error shaping and the JSON body limit.
-pub mod middleware;
-/// `multipart/form-data` read as it streams, content as slices of the body's frames.
-pub mod multipart;
-/// The accept loop: hyper over plain TCP streams, serving the poem endpoint.
-pub mod server;
-/// Domain services: auth, accounts, caches, throttles.
+/// Transport: accept loop, middleware, bodies, byte serving, multipart, zip, the SPA.
+pub mod http;
+/// Random secrets and hex.
+pub mod secret;
+/// Domain services: the rules.
 pub mod service;
-/// The data directory.
-pub mod storage;
-/// The content-addressed blob store.
+/// The content-addressed blob store, the data directory and thumbnails.
 pub mod store;
-/// The embedded web UI.
-pub mod web;
-/// Folders as streamed zip archives.
-pub mod zipstream;

@@ -1,8 +1,8 @@
-//! `hoard::bytes::serve` behind a tiny poem `Route`, driven by `poem::test::TestClient`:
+//! `hoard::http::byte_serving::serve` behind a tiny poem `Route`, driven by `poem::test::TestClient`:
 //! statuses, headers and exact bytes for RFC 9110 ranges, conditionals and HEAD.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use hoard::bytes::{content_disposition, serve, DispositionKind, Resource};
+use hoard::http::byte_serving::{content_disposition, serve, DispositionKind, Resource};
 use poem::endpoint::make;
 use poem::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use poem::test::TestClient;

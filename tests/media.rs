@@ -1,9 +1,12 @@
-//! `hoard::media`: file identification, preview rules, safe headers and cached thumbnails.
+//! File identification and preview rules (`hoard::service::media`), the safe headers
+//! (`hoard::http::safe_headers`) and cached thumbnails (`hoard::store::thumbs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 
-use hoard::media::{self, *};
+use hoard::http::safe_headers::safe_headers;
+use hoard::service::media::{self, *};
+use hoard::store::thumbs::{remove_thumbnails, thumbnail, ThumbnailError};
 use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use poem::http::{HeaderName, HeaderValue};
 use Category::*;

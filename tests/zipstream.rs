@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use bytes::Bytes;
-use hoard::zipstream::{stream_zip, ZipItem};
+use hoard::http::zipstream::{stream_zip, ZipItem};
 use http_body_util::combinators::BoxBody;
 use http_body_util::BodyExt;
 use rand::RngCore;

@@ -8,9 +8,9 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use super::failure::{AdminErrors, AdminWriteErrors, ApiResult};
-use super::models::time;
-use super::security::AdminCaller;
+use super::extract::security::AdminCaller;
+use super::respond::failure::{AdminErrors, AdminWriteErrors, ApiResult};
+use super::respond::models::time;
 use super::{ApiTags, NoContent};
 use crate::error::ApiError;
 use crate::service::accounts::Accounts;
@@ -150,7 +150,7 @@ impl AdminApi {
         let entry = KvEntry {
             value: body.0.value,
             ttl_s,
-            expires_at: crate::db::now() + ttl_s as i64,
+            expires_at: crate::service::now() + ttl_s as i64,
         };
         self.caches.kv_put(key.0.clone(), entry.clone());
         Ok(Json(kv_value(key.0, entry)))

@@ -6,10 +6,12 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::failure::{ApiResult, LoginErrors, RefreshErrors, RegisterErrors, UserWriteErrors};
-use super::models::{AuthResponse, Tokens, User};
-use super::security::{client_info, Caller};
-use super::text::Text;
+use super::extract::security::{client_info, Caller};
+use super::extract::text::Text;
+use super::respond::failure::{
+    ApiResult, LoginErrors, RefreshErrors, RegisterErrors, UserWriteErrors,
+};
+use super::respond::models::{AuthResponse, Tokens, User};
 use super::{ApiTags, NoContent};
 use crate::service::accounts::NewAccount;
 use crate::service::auth::Auth;

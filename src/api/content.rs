@@ -14,16 +14,18 @@ use poem_openapi::registry::{
 };
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::failure::{ApiResult, ContentErrors, DriveWriteErrors};
-use super::models::time;
-use super::security::{Caller, FileAccess};
+use super::extract::security::{Caller, FileAccess};
+use super::respond::failure::{ApiResult, ContentErrors, DriveWriteErrors};
+use super::respond::models::time;
 use super::ApiTags;
-use crate::bytes::{self, DispositionKind, Resource};
-use crate::db::entries::EntryRecord;
 use crate::error::ApiError;
-use crate::media::{self, PreviewMode};
+use crate::http::byte_serving::{self, DispositionKind, Resource};
+use crate::http::safe_headers::safe_headers;
+use crate::http::zipstream::{stream_zip, ZipItem};
 use crate::service::drive::Drive;
+use crate::service::drive::EntryRecord;
 use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
+use crate::service::media::{self, PreviewMode};
 use crate::service::AccountError;
 
 /// A streamed file body (or a 206/304/416 about it).
@@ -259,7 +261,7 @@ impl ContentApi {
             );
         }
         let entry = self.file(caller.0.id(), id.0).await?;
-        let expires_at = crate::db::now() + ttl;
+        let expires_at = crate::service::now() + ttl;
         let sig = self.links.sign(entry.id, expires_at);
         Ok(Json(SignedLink {
             url: format!(
@@ -283,7 +285,7 @@ impl ContentApi {
             FileAccess::Caller(principal) => Ok(self.drive.record(principal.id(), id).await?),
             FileAccess::Link { sig } => {
                 let exp = exp.ok_or(AccountError::InvalidToken)?;
-                self.links.verify(id, exp, &sig, crate::db::now())?;
+                self.links.verify(id, exp, &sig, crate::service::now())?;
                 Ok(self.drive.get_any(id).await?)
             }
         }
@@ -342,10 +344,10 @@ pub(crate) async fn serve_entry(
         sha256,
         modified: entry.updated_at,
         content_type,
-        disposition: Some(bytes::content_disposition(kind, &entry.name)),
-        headers: media::safe_headers(pdf_inline),
+        disposition: Some(byte_serving::content_disposition(kind, &entry.name)),
+        headers: safe_headers(pdf_inline),
     };
-    bytes::serve(req, resource).await.map(FileBody).map_err(|error| {
+    byte_serving::serve(req, resource).await.map(FileBody).map_err(|error| {
         tracing::error!(file = entry.id, %error, "stored bytes missing or short; run `hoard check`");
         ApiError::internal(&error)
     })
@@ -360,11 +362,16 @@ pub(crate) async fn zip_folder(drive: &Drive, folder: &EntryRecord) -> Result<Fi
         .content_type("application/zip")
         .header(
             header::CONTENT_DISPOSITION,
-            bytes::content_disposition(DispositionKind::Attachment, &name),
+            byte_serving::content_disposition(DispositionKind::Attachment, &name),
         )
         .header(header::CACHE_CONTROL, "no-store")
-        .body(crate::zipstream::stream_zip(items));
-    for (name, value) in media::safe_headers(false) {
+        .body(stream_zip(items.into_iter().map(|item| ZipItem {
+            path: item.path,
+            blob: item.blob,
+            size: item.size,
+            modified: item.modified,
+        })));
+    for (name, value) in safe_headers(false) {
         response.headers_mut().insert(name, value);
     }
     Ok(FileBody(response))
@@ -388,35 +395,17 @@ pub(crate) async fn thumbnail(
     entry: &EntryRecord,
     size: u32,
 ) -> Result<FileBody, ApiError> {
-    let info = media::describe(&entry.name, entry.mime_type.as_deref());
-    let sha256 = entry.sha256.clone().unwrap_or_default();
-    if !media::is_thumbnailable(&info) {
-        return Err(ApiError::not_found());
-    }
-    let (thumbs, blob) = (drive.thumbs.clone(), drive.store().path(&sha256));
-    let hash = sha256.clone();
-    let made = tokio::task::spawn_blocking(move || media::thumbnail(&thumbs, &blob, &hash, size))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let path = match made {
-        Ok(path) => path,
-        Err(media::ThumbnailError::NotAnImage) => return Err(ApiError::not_found()),
-        Err(media::ThumbnailError::Io(error)) => return Err(ApiError::internal(&error)),
-    };
-    let thumb_size = tokio::fs::metadata(&path)
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .len();
+    let thumb = drive.thumbnail(entry, size).await?;
     let resource = Resource {
-        path,
-        size: thumb_size,
-        sha256: format!("{sha256}-{size}"),
+        path: thumb.path,
+        size: thumb.len,
+        sha256: thumb.tag,
         modified: entry.updated_at,
         content_type: "image/jpeg".into(),
         disposition: None,
-        headers: media::safe_headers(false),
+        headers: safe_headers(false),
     };
-    bytes::serve(req, resource)
+    byte_serving::serve(req, resource)
         .await
         .map(FileBody)
         .map_err(|e| ApiError::internal(&e))

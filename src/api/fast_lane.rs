@@ -18,8 +18,8 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 
 use super::content::{serve_entry, Mode};
-use super::security::credential;
-use crate::middleware::{RequestLog, Shed};
+use super::extract::security::credential;
+use crate::http::middleware::{RequestLog, Shed};
 use crate::service::auth::Auth;
 use crate::service::drive::Drive;
 

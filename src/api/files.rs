@@ -9,19 +9,19 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
-use super::failure::{ApiResult, DriveErrors, DriveWriteErrors};
-use super::json_bytes::{rfc3339, JsonBytes};
+use super::extract::pagination::Page;
+use super::extract::security::Caller;
+use super::extract::text::Text;
 use super::listing_cache::{ListingCache, PageKey};
-use super::models::{list_type, time};
-use super::pagination::Page;
-use super::security::Caller;
-use super::text::Text;
+use super::respond::failure::{ApiResult, DriveErrors, DriveWriteErrors};
+use super::respond::json_bytes::{rfc3339, JsonBytes};
+use super::respond::models::{list_type, time};
 use super::{ApiTags, NoContent};
-use crate::db::entries::{EntryRecord, Listing, SortKey};
 use crate::error::ApiError;
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::tree::Change;
 use crate::service::drive::{Drive, Entry as DriveEntry};
+use crate::service::drive::{EntryRecord, Listing, SortKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "lowercase")]
@@ -68,7 +68,7 @@ pub struct EntryView {
 impl EntryView {
     pub fn new(record: &EntryRecord, path: String) -> Self {
         let media = (!record.is_folder)
-            .then(|| crate::media::describe(&record.name, record.mime_type.as_deref()));
+            .then(|| crate::service::media::describe(&record.name, record.mime_type.as_deref()));
         Self {
             id: record.id,
             parent_id: record.parent_id,

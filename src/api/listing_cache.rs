@@ -11,7 +11,7 @@
 use bytes::Bytes;
 use moka::sync::Cache;
 
-use crate::db::entries::Listing;
+use crate::service::drive::Listing;
 
 /// Bytes of serialized pages kept at most (a 100-entry page is ~30 KiB).
 const CAPACITY_BYTES: u64 = 8 << 20;

@@ -3,7 +3,7 @@
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use super::failure::{ApiResult, PublicErrors};
+use super::respond::failure::{ApiResult, PublicErrors};
 use super::ApiTags;
 
 #[derive(Debug, Object)]

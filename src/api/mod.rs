@@ -2,27 +2,20 @@
 
 pub mod admin;
 pub mod auth;
-pub mod completion;
 pub mod content;
-pub mod cookies;
-pub mod failure;
+pub mod extract;
 pub mod fast_lane;
 pub mod file_uploads;
 pub mod files;
-pub mod json_bytes;
+pub mod health;
 pub mod listing_cache;
 pub mod meta;
-pub mod models;
-pub mod multipart;
-pub mod pagination;
-pub mod payloads;
 pub mod profile;
 pub mod public_shares;
+pub mod respond;
 pub mod resumable;
-pub mod security;
 pub mod sessions;
 pub mod shares;
-pub mod text;
 pub mod trash;
 pub mod tus;
 pub mod users;
@@ -30,7 +23,7 @@ pub mod web_session;
 
 use poem_openapi::{ApiResponse, OpenApiService, Tags};
 
-use crate::app::AppState;
+use crate::service::Services as AppState;
 
 #[derive(Tags)]
 pub enum ApiTags {

@@ -6,11 +6,11 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::failure::{ApiResult, UserErrors, UserWriteErrors};
-use super::models::User;
-use super::multipart::AvatarForm;
-use super::security::Caller;
-use super::text::Text;
+use super::extract::multipart::AvatarForm;
+use super::extract::security::Caller;
+use super::extract::text::Text;
+use super::respond::failure::{ApiResult, UserErrors, UserWriteErrors};
+use super::respond::models::User;
 use super::{ApiTags, NoContent};
 use crate::service::accounts::{Accounts, ProfileChanges};
 

@@ -15,19 +15,19 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::completion::{before_last_bytes, Step};
 use super::content::{self, FileBody, Mode};
-use super::cookies;
-use super::failure::{ApiResult, PublicShareErrors, ShareUnlockErrors};
+use super::extract::cookies;
+use super::extract::security::client_info;
+use super::extract::text::Text;
 use super::files::Kind;
-use super::models::time;
-use super::security::client_info;
-use super::text::Text;
+use super::respond::failure::{ApiResult, PublicShareErrors, ShareUnlockErrors};
+use super::respond::models::time;
 use super::ApiTags;
-use crate::db::entries::EntryRecord;
-use crate::db::shares::SharedItem;
-use crate::media;
+use crate::http::completion::{before_last_bytes, Step};
+use crate::service::drive::EntryRecord;
+use crate::service::media;
 use crate::service::shares::access::{OpenShare, Proof, Target, UNLOCK_TTL_S};
+use crate::service::shares::SharedItem;
 use crate::service::shares::{ShareError, Shares};
 
 /// The unlock cookie, scoped by `Path` to one share's routes.

@@ -10,19 +10,20 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
-use super::failure::{ApiResult, DriveErrors, PublicErrors, TusErrors, TusWriteErrors};
-use super::models::{list_type, time};
-use super::pagination::Page;
-use super::payloads::{has_body, linger, TusChunk, TusCreationChunk};
-use super::security::Caller;
+use super::extract::pagination::Page;
+use super::extract::payloads::{TusChunk, TusCreationChunk};
+use super::extract::security::Caller;
+use super::respond::failure::{ApiResult, DriveErrors, PublicErrors, TusErrors, TusWriteErrors};
+use super::respond::models::{list_type, time};
 use super::tus::{self, http_date};
 use super::{ApiTags, NoContent};
-use crate::db::uploads::{UploadRecord, UploadStatus};
 use crate::error::ApiError;
+use crate::http::request_body::{has_body, linger};
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::OnConflict;
 use crate::service::drive::DriveError;
 use crate::service::uploads::{Declared, UploadError, Uploads};
+use crate::service::uploads::{UploadRecord, UploadStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "lowercase")]
@@ -335,9 +336,9 @@ impl ResumableApi {
 /// Answers an error only after reading (for a while) what the client is still sending,
 /// so it sees the error rather than a reset connection.
 async fn refuse<S>(
-    error: super::failure::Failure<S>,
+    error: super::respond::failure::Failure<S>,
     reader: &mut (impl tokio::io::AsyncRead + Unpin),
-) -> super::failure::Failure<S> {
+) -> super::respond::failure::Failure<S> {
     linger(tokio::io::copy(reader, &mut tokio::io::sink())).await;
     error
 }

@@ -7,14 +7,14 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::failure::{ApiResult, UserErrors, UserWriteErrors};
-use super::models::{list_type, time};
-use super::pagination::Page;
-use super::security::Caller;
-use super::text::Text;
+use super::extract::pagination::Page;
+use super::extract::security::Caller;
+use super::extract::text::Text;
+use super::respond::failure::{ApiResult, UserErrors, UserWriteErrors};
+use super::respond::models::{list_type, time};
 use super::{ApiTags, NoContent};
-use crate::db::api_tokens::ApiTokenRecord;
 use crate::service::accounts::Accounts;
+use crate::service::api_tokens::ApiTokenRecord;
 use crate::service::auth::Auth;
 
 /// A live session (one login and the tokens rotated from it).

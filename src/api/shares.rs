@@ -9,15 +9,15 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
-use super::failure::{ApiResult, ShareErrors, ShareWriteErrors};
+use super::extract::pagination::Page;
+use super::extract::security::Caller;
+use super::extract::text::Text;
 use super::files::Kind;
-use super::models::{list_type, time};
-use super::pagination::Page;
-use super::security::Caller;
-use super::text::Text;
+use super::respond::failure::{ApiResult, ShareErrors, ShareWriteErrors};
+use super::respond::models::{list_type, time};
 use super::{ApiTags, NoContent};
-use crate::db::now;
-use crate::db::shares::OwnedShare;
+use crate::service::now;
+use crate::service::shares::OwnedShare;
 use crate::service::shares::{is_spent, NewShare, ShareChange, Shares};
 
 /// Whether a share's link works right now.

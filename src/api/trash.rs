@@ -7,11 +7,11 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use super::failure::{ApiResult, DriveErrors, DriveWriteErrors};
+use super::extract::pagination::Page;
+use super::extract::security::Caller;
 use super::files::EntryView;
-use super::models::{list_type, time};
-use super::pagination::Page;
-use super::security::Caller;
+use super::respond::failure::{ApiResult, DriveErrors, DriveWriteErrors};
+use super::respond::models::{list_type, time};
 use super::{ApiTags, NoContent};
 use crate::service::drive::Drive;
 

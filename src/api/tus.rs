@@ -93,7 +93,7 @@ pub fn parse_checksum(header: &str) -> Result<Checksum, ApiError> {
 }
 
 /// `Upload-Expires` is an HTTP date (RFC 9110 IMF-fixdate).
-pub use crate::bytes::http_date;
+pub use crate::http::byte_serving::http_date;
 
 /// Adds `Tus-Resumable` to every answer under `/uploads` (errors included) and
 /// `Tus-Version` to a 412, as the protocol requires.

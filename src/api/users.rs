@@ -7,11 +7,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::failure::{AdminErrors, AdminWriteErrors, ApiResult};
-use super::models::{Role, User, UserList};
-use super::pagination::Page;
-use super::security::AdminCaller;
-use super::text::Text;
+use super::extract::pagination::Page;
+use super::extract::security::AdminCaller;
+use super::extract::text::Text;
+use super::respond::failure::{AdminErrors, AdminWriteErrors, ApiResult};
+use super::respond::models::{Role, User, UserList};
 use super::{ApiTags, NoContent};
 use crate::service::accounts::{Accounts, NewAccount};
 use crate::service::admin::AdminChanges;

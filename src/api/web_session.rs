@@ -14,14 +14,14 @@ use poem_openapi::types::{ToJSON, Type};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::auth::LoginRequest;
-use super::cookies::{self, ACCESS, CSRF, REFRESH, REFRESH_PATH};
-use super::failure::{ApiResult, LoginErrors, WebSessionErrors};
-use super::models::User;
-use super::security::{client_info, Caller};
+use super::extract::cookies::{self, ACCESS, CSRF, REFRESH, REFRESH_PATH};
+use super::extract::security::{client_info, Caller};
+use super::respond::failure::{ApiResult, LoginErrors, WebSessionErrors};
+use super::respond::models::User;
 use super::ApiTags;
+use crate::secret::random_secret;
 use crate::service::accounts::Accounts;
 use crate::service::auth::{Auth, IssuedTokens};
-use crate::service::tokens::random_secret;
 use crate::service::AccountError;
 
 /// The signed-in user, with the session cookies set.

@@ -56,6 +56,22 @@ pub fn actual_refs(conn: &Connection) -> DbResult<Vec<(String, i64)>> {
     Ok(rows)
 }
 
+/// Sets a blob's `refs` to the number of entries that really use it, deleting the row
+/// when none does (`hoard check --repair`; run inside a write transaction).
+pub fn recount(conn: &Connection, sha256: &str) -> DbResult<()> {
+    let actual: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM entries WHERE sha256 = ?1",
+        [sha256],
+        |r| r.get(0),
+    )?;
+    if actual == 0 {
+        conn.execute("DELETE FROM blobs WHERE sha256 = ?1", [sha256])?;
+        Ok(())
+    } else {
+        set_refs(conn, sha256, actual)
+    }
+}
+
 pub fn set_refs(conn: &Connection, sha256: &str, refs: i64) -> DbResult<()> {
     conn.execute(
         "UPDATE blobs SET refs = ?2 WHERE sha256 = ?1",

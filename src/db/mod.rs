@@ -193,6 +193,14 @@ impl Db {
         joined.map_err(|e| E::from(DbError::from(e)))?
     }
 
+    /// A consistent snapshot of the database into `target` (`VACUUM INTO`), safe while
+    /// the server runs.
+    pub fn snapshot_into(&self, target: &Path) -> DbResult<()> {
+        let conn = self.connection()?;
+        conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
+        Ok(())
+    }
+
     /// Synchronous access for the CLI and start-up checks.
     pub fn connection(&self) -> DbResult<r2d2::PooledConnection<SqliteConnectionManager>> {
         Ok(self.pool.get()?)
@@ -210,6 +218,12 @@ fn apply_pragmas(conn: &mut Connection) -> rusqlite::Result<()> {
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
     ))
+}
+
+/// A real query, for `/health`: proves the database answers.
+pub fn ping(conn: &Connection) -> DbResult<()> {
+    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+    Ok(())
 }
 
 /// Seconds since the Unix epoch.

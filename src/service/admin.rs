@@ -156,7 +156,7 @@ impl Accounts {
                 ))
             })
             .await?;
-        let free_disk_bytes = crate::storage::free_bytes(data_dir).unwrap_or(0);
+        let free_disk_bytes = crate::store::data_dir::free_bytes(data_dir).unwrap_or(0);
         Ok(InstanceStats {
             users,
             active_users,

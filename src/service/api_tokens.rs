@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use crate::db::api_tokens::ApiTokenRecord;
+pub use crate::db::api_tokens::ApiTokenRecord;
 use crate::db::{self, now, DbError};
 
 use super::accounts::Accounts;
-use super::tokens::{random_secret, sha256_hex, API_TOKEN_PREFIX};
+use super::tokens::API_TOKEN_PREFIX;
 use super::{AccountError, AccountResult, Credential, Principal};
+use crate::secret::{random_secret, sha256_hex};
 
 /// How often `last_used_at` is written for a busy token.
 const TOUCH_INTERVAL_S: i64 = 60;

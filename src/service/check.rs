@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::db::{self, Db, DbError};
-use crate::storage::DataDir;
+use crate::store::data_dir::DataDir;
 use crate::store::{hash_file, BlobStore};
 
 /// Orphans younger than this may belong to an upload between its rename and its commit.
@@ -257,19 +257,7 @@ fn recount(db: &Db, problem: &Problem) -> Result<bool, CheckError> {
     match problem {
         Problem::WrongRefs { sha256, .. } => {
             let tx = immediate(&mut conn)?;
-            let actual: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM entries WHERE sha256 = ?1",
-                    [sha256],
-                    |r| r.get(0),
-                )
-                .map_err(DbError::from)?;
-            if actual == 0 {
-                tx.execute("DELETE FROM blobs WHERE sha256 = ?1", [sha256])
-                    .map_err(DbError::from)?;
-            } else {
-                db::blobs::set_refs(&tx, sha256, actual)?;
-            }
+            db::blobs::recount(&tx, sha256)?;
             tx.commit().map_err(DbError::from)?;
             Ok(true)
         }
@@ -323,10 +311,7 @@ pub enum CheckError {
 
 /// A consistent snapshot of the database into `target`, safe while the server runs.
 pub fn backup(db: &Db, target: &Path) -> Result<(), CheckError> {
-    let conn = db.connection()?;
-    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])
-        .map_err(DbError::from)?;
-    Ok(())
+    Ok(db.snapshot_into(target)?)
 }
 
 #[cfg(test)]
@@ -340,7 +325,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("hoard.db")).unwrap();
         let dirs = DataDir::open(dir.path()).unwrap();
-        let store = BlobStore::new(dirs.blobs(), dirs.tmp());
+        let store = BlobStore::new(dirs.blobs(), dirs.tmp(), dirs.thumbs());
         let conn = db.connection().unwrap();
         conn.execute_batch(
             "INSERT INTO users (username, email, password_hash, display_name, created_at,

@@ -9,19 +9,24 @@ pub mod avatars;
 pub mod cache;
 pub mod check;
 pub mod drive;
+pub mod health;
 pub mod links;
+pub mod media;
 pub mod passwords;
+mod services;
 pub mod shares;
 pub mod throttle;
 pub mod tokens;
 pub mod uploads;
 pub mod validate;
 
+pub use services::{Services, StartupError};
+// The rows the services hand out are the domain's records: callers above see them here.
+pub use crate::db::users::UserRecord;
+pub use crate::db::{now, DbError};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-use crate::db::users::UserRecord;
-use crate::db::DbError;
 
 /// Everything that can go wrong in accounts and authentication.
 #[derive(Debug, thiserror::Error)]

@@ -1,12 +1,8 @@
 //! JWT signing and verification (HS256 only), and random opaque secrets.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::AccountError;
 
@@ -101,21 +97,9 @@ impl TokenCodec {
     }
 }
 
-/// `n` random bytes from the OS CSPRNG, base64url without padding.
-pub fn random_secret(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// A 128-bit random token id.
 pub fn new_jti() -> String {
-    random_secret(16)
-}
-
-/// Hex sha256, for storing high-entropy secrets (API tokens) without keeping them.
-pub fn sha256_hex(text: &str) -> String {
-    crate::store::hex(&Sha256::digest(text.as_bytes()))
+    crate::secret::random_secret(16)
 }
 
 #[cfg(test)]
@@ -160,13 +144,5 @@ mod tests {
             codec.verify(&foreign, TokenType::Access),
             Err(AccountError::InvalidToken)
         ));
-    }
-
-    #[test]
-    fn secrets_are_long_and_distinct() {
-        let a = random_secret(32);
-        assert_eq!(a.len(), 43);
-        assert_ne!(a, random_secret(32));
-        assert_eq!(sha256_hex("abc").len(), 64);
     }
 }

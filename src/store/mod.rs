@@ -17,8 +17,10 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub mod data_dir;
 pub mod direct;
 mod pump;
+pub mod thumbs;
 
 pub use pump::{pump, Digests, Pumped, Sink};
 
@@ -71,6 +73,7 @@ impl Drop for StagedBlob {
 pub struct BlobStore {
     blobs: PathBuf,
     tmp: PathBuf,
+    thumbs: PathBuf,
     stripes: Vec<Arc<Mutex<()>>>,
 }
 
@@ -80,13 +83,25 @@ pub struct StripeGuard {
 }
 
 impl BlobStore {
-    pub fn new(blobs: PathBuf, tmp: PathBuf) -> Self {
+    pub fn new(blobs: PathBuf, tmp: PathBuf, thumbs: PathBuf) -> Self {
         let stripes = (0..STRIPES).map(|_| Arc::new(Mutex::new(()))).collect();
         Self {
             blobs,
             tmp,
+            thumbs,
             stripes,
         }
+    }
+
+    /// The cached JPEG thumbnail of a blob, made on first use ([`thumbs::thumbnail`]).
+    /// Blocking: run it off the runtime.
+    pub fn thumbnail(&self, sha256: &str, size: u32) -> Result<PathBuf, thumbs::ThumbnailError> {
+        thumbs::thumbnail(&self.thumbs, &self.path(sha256), sha256, size)
+    }
+
+    /// Removes every cached thumbnail of a blob.
+    pub fn remove_thumbnails(&self, sha256: &str) -> io::Result<()> {
+        thumbs::remove_thumbnails(&self.thumbs, sha256)
     }
 
     /// Where a blob lives.
@@ -105,10 +120,9 @@ impl BlobStore {
         mut reader: R,
         limit: Option<u64>,
     ) -> Result<StagedBlob, StoreError> {
-        let temp = self.tmp.join(format!(
-            "{}.part",
-            crate::service::tokens::random_secret(16)
-        ));
+        let temp = self
+            .tmp
+            .join(format!("{}.part", crate::secret::random_secret(16)));
         let file = DirectFile::create(&temp)?;
         let mut staged = StagedBlob {
             sha256: String::new(),
@@ -140,10 +154,9 @@ impl BlobStore {
         size: u64,
         head: Vec<u8>,
     ) -> Result<StagedBlob, StoreError> {
-        let temp = self.tmp.join(format!(
-            "{}.part",
-            crate::service::tokens::random_secret(16)
-        ));
+        let temp = self
+            .tmp
+            .join(format!("{}.part", crate::secret::random_secret(16)));
         fs::hard_link(source, &temp)?;
         Ok(StagedBlob {
             sha256,
@@ -275,7 +288,11 @@ mod tests {
         let dir = tempfile::tempdir()?;
         fs::create_dir_all(dir.path().join("blobs"))?;
         fs::create_dir_all(dir.path().join("tmp"))?;
-        let store = BlobStore::new(dir.path().join("blobs"), dir.path().join("tmp"));
+        let store = BlobStore::new(
+            dir.path().join("blobs"),
+            dir.path().join("tmp"),
+            dir.path().join("thumbs"),
+        );
         Ok((dir, store))
     }
 

@@ -2,15 +2,18 @@
 //! quotas, the trash, and the durability rules of SPEC §9.
 
 pub mod names;
+pub(crate) mod namespace;
 mod records;
+mod thumbnails;
 pub mod trash;
 pub mod tree;
 pub mod upload;
 
-use std::path::PathBuf;
+pub use crate::db::entries::{EntryRecord, Listing, SortKey};
+pub use thumbnails::Thumbnail;
+
 use std::sync::Arc;
 
-use crate::db::entries::EntryRecord;
 use crate::db::{self, Db, DbError};
 use crate::store::{BlobStore, StoreError};
 
@@ -91,7 +94,6 @@ pub struct Entry {
 pub struct Drive {
     pub(crate) db: Db,
     pub(crate) store: Arc<BlobStore>,
-    pub(crate) thumbs: PathBuf,
     /// Per-upload byte limit (`limits.max_upload_bytes`; None: unlimited).
     pub(crate) max_upload: Option<u64>,
     pub(crate) trash_days: u32,
@@ -99,17 +101,10 @@ pub struct Drive {
 }
 
 impl Drive {
-    pub fn new(
-        db: Db,
-        store: Arc<BlobStore>,
-        thumbs: PathBuf,
-        max_upload: Option<u64>,
-        trash_days: u32,
-    ) -> Self {
+    pub fn new(db: Db, store: Arc<BlobStore>, max_upload: Option<u64>, trash_days: u32) -> Self {
         Self {
             db,
             store,
-            thumbs,
             max_upload,
             trash_days,
             records: records::RecordCache::default(),
@@ -135,7 +130,7 @@ impl Drive {
                     if let Err(error) = self.store.remove(&hash) {
                         tracing::warn!(%hash, %error, "could not delete an unreferenced blob; `hoard check --repair` reclaims it");
                     }
-                    let _ = crate::media::remove_thumbnails(&self.thumbs, &hash);
+                    let _ = self.store.remove_thumbnails(&hash);
                 }
                 Ok(true) => {}
                 Err(error) => tracing::warn!(%hash, %error, "could not check a released blob"),

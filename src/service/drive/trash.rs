@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 use super::names::FileName;
-use super::upload::free_name;
+use super::namespace::free_name;
 use super::{release_all, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord};
 use crate::db::{self, now};

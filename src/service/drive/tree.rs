@@ -5,11 +5,22 @@ use rusqlite::Connection;
 use unicode_normalization::UnicodeNormalization;
 
 use super::names::FileName;
-use super::upload::{charge, folder_path, free_name, name_taken, require_folder};
+use super::namespace::{charge, folder_path, free_name, name_taken, require_folder, walk};
 use super::{join_path, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord, Listing};
 use crate::db::{self, now};
-use crate::zipstream::ZipItem;
+
+/// One file or folder of a folder's archive.
+#[derive(Debug, Clone)]
+pub struct ArchiveItem {
+    /// Path inside the archive, '/'-separated, no leading '/'; folders end with '/'.
+    pub path: String,
+    /// The file's bytes on disk (`None` for a folder, or an empty file with no blob).
+    pub blob: Option<std::path::PathBuf>,
+    pub size: u64,
+    /// Unix seconds.
+    pub modified: i64,
+}
 
 /// Listing pages that end within this many entries are read on the request's thread.
 const INLINE_PAGE_WALK: i64 = 1000;
@@ -73,7 +84,7 @@ impl Drive {
     }
 
     /// A folder's contents as archive items (the folder's name is the top directory).
-    pub async fn archive_items(&self, owner: i64, id: i64) -> DriveResult<Vec<ZipItem>> {
+    pub async fn archive_items(&self, owner: i64, id: i64) -> DriveResult<Vec<ArchiveItem>> {
         let rows = self
             .db
             .run(move |conn| -> DriveResult<_> {
@@ -83,7 +94,7 @@ impl Drive {
             .await?;
         let items = rows
             .into_iter()
-            .map(|row| ZipItem {
+            .map(|row| ArchiveItem {
                 path: if row.is_folder {
                     format!("{}/", row.path)
                 } else {
@@ -247,25 +258,6 @@ fn copy_tree(
         }
     }
     Ok(id)
-}
-
-/// Follows `names` down from `parent` through live entries; None when a step is missing.
-pub(crate) fn walk(
-    conn: &Connection,
-    owner: i64,
-    parent: Option<i64>,
-    names: &[FileName],
-) -> DriveResult<Option<EntryRecord>> {
-    let mut parent = parent;
-    let mut found = None;
-    for name in names {
-        let Some(entry) = entries::child(conn, owner, parent, name.as_str())? else {
-            return Ok(None);
-        };
-        parent = Some(entry.id);
-        found = Some(entry);
-    }
-    Ok(found)
 }
 
 fn live(conn: &Connection, owner: i64, id: i64) -> DriveResult<EntryRecord> {

@@ -6,8 +6,11 @@ use rusqlite::Connection;
 use tokio::io::AsyncRead;
 
 use super::names::FileName;
+use super::namespace::{
+    charge, ensure_folder, folder_path, free_name, name_taken, require_folder, walk,
+};
 use super::{join_path, release_all, Drive, DriveError, DriveResult, Entry};
-use crate::db::entries::{self, EntryRecord, FileContent};
+use crate::db::entries::{self, FileContent};
 use crate::db::{self, now};
 use crate::store::{StagedBlob, StoreError};
 
@@ -87,7 +90,7 @@ impl Drive {
                 StoreError::LimitExceeded { .. } if quota_binds => DriveError::QuotaExceeded,
                 other => other.into(),
             })?;
-        let mime_type = crate::media::identify(name.as_str(), &blob.head).mime_type;
+        let mime_type = crate::service::media::identify(name.as_str(), &blob.head).mime_type;
         Ok(PendingFile {
             name,
             blob,
@@ -136,7 +139,7 @@ impl Drive {
     ) -> DriveResult<u64> {
         self.db
             .run(move |conn| -> DriveResult<u64> {
-                let found = super::tree::walk(conn, owner, parent, &names)?;
+                let found = walk(conn, owner, parent, &names)?;
                 Ok(found
                     .filter(|entry| !entry.is_folder)
                     .map_or(0, |entry| entry.size.max(0) as u64))
@@ -159,7 +162,7 @@ impl Drive {
         names: Vec<FileName>,
     ) -> DriveResult<bool> {
         self.db
-            .run(move |conn| Ok(super::tree::walk(conn, owner, parent, &names)?.is_some()))
+            .run(move |conn| Ok(walk(conn, owner, parent, &names)?.is_some()))
             .await
     }
 
@@ -361,82 +364,4 @@ fn put_file(
         ),
         freed,
     ))
-}
-
-/// Adds `delta` bytes to the owner's usage, refusing to pass the quota.
-pub(crate) fn charge(tx: &Connection, owner: i64, delta: i64) -> DriveResult<()> {
-    let (used, quota) = db::users::usage(tx, owner)?;
-    if delta > 0 && quota.is_some_and(|q| used + delta > q) {
-        return Err(DriveError::QuotaExceeded);
-    }
-    db::users::add_usage(tx, owner, delta)?;
-    Ok(())
-}
-
-/// The first of `name (1)`, `name (2)`, … that is free in `parent`.
-pub(crate) fn free_name(
-    tx: &Connection,
-    owner: i64,
-    parent: Option<i64>,
-    name: &FileName,
-) -> DriveResult<FileName> {
-    for n in 1..10_000 {
-        let candidate = name.numbered(n)?;
-        if entries::child(tx, owner, parent, candidate.as_str())?.is_none() {
-            return Ok(candidate);
-        }
-    }
-    Err(DriveError::NameConflict)
-}
-
-/// The live folder `parent` of `owner` (None: the root) and its path; anything else is
-/// `NotFound`.
-pub(crate) fn folder_path(tx: &Connection, owner: i64, parent: Option<i64>) -> DriveResult<String> {
-    require_folder(tx, owner, parent)?;
-    match parent {
-        None => Ok("/".into()),
-        Some(id) => Ok(entries::path_of(tx, id)?),
-    }
-}
-
-/// `parent` is the root or one of the owner's live folders (no path computed).
-pub(crate) fn require_folder(tx: &Connection, owner: i64, parent: Option<i64>) -> DriveResult<()> {
-    match parent {
-        None => Ok(()),
-        Some(id) => match entries::live(tx, owner, id)? {
-            Some(EntryRecord {
-                is_folder: true, ..
-            }) => Ok(()),
-            _ => Err(DriveError::NotFound),
-        },
-    }
-}
-
-/// The folder `name` in `parent`, created when missing; a file there is a conflict.
-fn ensure_folder(
-    tx: &Connection,
-    owner: i64,
-    parent: Option<i64>,
-    name: &FileName,
-) -> DriveResult<i64> {
-    match entries::child(tx, owner, parent, name.as_str())? {
-        Some(existing) if existing.is_folder => Ok(existing.id),
-        Some(_) => Err(DriveError::NameConflict),
-        None => Ok(entries::insert_folder(
-            tx,
-            owner,
-            parent,
-            name.as_str(),
-            now(),
-        )?),
-    }
-}
-
-/// The unique index is the last word on name clashes.
-pub(crate) fn name_taken(error: db::DbError) -> DriveError {
-    if error.violates("entries_live_name") || error.violates("entries.owner_id") {
-        DriveError::NameConflict
-    } else {
-        DriveError::Db(error)
-    }
 }

@@ -15,7 +15,7 @@ use crate::db::entries::{self, EntryRecord};
 use crate::db::now;
 use crate::db::shares::{self, ShareRecord, SharedItem};
 use crate::service::drive::names::parse_path;
-use crate::service::drive::tree::walk;
+use crate::service::drive::namespace::walk;
 
 /// Lifetime of an unlock cookie.
 pub const UNLOCK_TTL_S: i64 = 3600;
@@ -247,8 +247,12 @@ mod tests {
 
     fn shares(dir: &std::path::Path) -> Result<Shares, crate::db::DbError> {
         let db = Db::open(&dir.join("t.db"))?;
-        let store = Arc::new(BlobStore::new(dir.join("blobs"), dir.join("tmp")));
-        let drive = Arc::new(Drive::new(db.clone(), store, dir.join("thumbs"), None, 30));
+        let store = Arc::new(BlobStore::new(
+            dir.join("blobs"),
+            dir.join("tmp"),
+            dir.join("thumbs"),
+        ));
+        let drive = Arc::new(Drive::new(db.clone(), store, None, 30));
         let config = Config::default();
         Ok(Shares::new(
             db,

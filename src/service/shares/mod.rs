@@ -23,11 +23,12 @@ use sha2::{Digest, Sha256};
 
 use super::passwords::Passwords;
 use super::throttle::Throttle;
-use super::tokens::random_secret;
 use super::AccountError;
 use crate::config::AuthConfig;
-use crate::db::shares::{self, OwnedShare, ShareSettings};
+use crate::db::shares::{self, ShareSettings};
+pub use crate::db::shares::{OwnedShare, SharedItem};
 use crate::db::{entries, now, Db, DbError};
+use crate::secret::random_secret;
 use crate::service::drive::{Drive, DriveError};
 
 /// Random bytes of a share token: 192 bits, 32 base64url characters.

@@ -6,10 +6,10 @@ use sha2::Digest;
 use super::{blocking, partial, CursorGuard, UploadError, UploadResult, Uploads};
 use crate::db::now;
 use crate::db::uploads::{self as rows, UploadRecord};
+use crate::secret::hex;
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::{OnConflict, PendingFile};
 use crate::service::drive::DriveError;
-use crate::store::hex;
 
 impl Uploads {
     /// Commits a fully received upload. Errors that retrying cannot fix (the name is taken,
@@ -48,7 +48,7 @@ impl Uploads {
         })
         .await?;
         let name = FileName::parse(&record.name)?;
-        let mime_type = crate::media::identify(name.as_str(), &head).mime_type;
+        let mime_type = crate::service::media::identify(name.as_str(), &head).mime_type;
         let blob = self
             .drive
             .store()

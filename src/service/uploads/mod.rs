@@ -19,7 +19,8 @@ use sha2::Sha256;
 use tokio::io::AsyncRead;
 use tokio::sync::OwnedMutexGuard;
 
-use crate::db::uploads::{self as rows, NewUpload, UploadRecord, UploadStatus};
+use crate::db::uploads::{self as rows, NewUpload};
+pub use crate::db::uploads::{UploadRecord, UploadStatus};
 use crate::db::{now, Db, DbError};
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::OnConflict;
@@ -105,7 +106,7 @@ impl Uploads {
     pub fn size_limit(&self) -> Option<u64> {
         self.drive
             .max_upload
-            .or_else(|| crate::storage::free_bytes(&self.dir).ok())
+            .or_else(|| crate::store::data_dir::free_bytes(&self.dir).ok())
     }
 
     /// My upload, whatever its state (`GET /uploads/{id}`).
@@ -360,8 +361,12 @@ mod tests {
 
     fn uploads(dir: &std::path::Path) -> Result<Uploads, DbError> {
         let db = Db::open(&dir.join("t.db"))?;
-        let store = Arc::new(BlobStore::new(dir.join("blobs"), dir.join("tmp")));
-        let drive = Arc::new(Drive::new(db.clone(), store, dir.join("thumbs"), None, 30));
+        let store = Arc::new(BlobStore::new(
+            dir.join("blobs"),
+            dir.join("tmp"),
+            dir.join("thumbs"),
+        ));
+        let drive = Arc::new(Drive::new(db.clone(), store, None, 30));
         Ok(Uploads::new(db, drive, dir.join("uploads"), 60))
     }
 

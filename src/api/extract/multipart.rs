@@ -1,5 +1,5 @@
 //! The multipart forms of the API, documented in OpenAPI and read as they stream by
-//! `crate::multipart` (poem-openapi's `Upload` would spool every part to an unbounded temp
+//! `crate::http::multipart` (poem-openapi's `Upload` would spool every part to an unbounded temp
 //! file before the handler runs): the upload form, read part by part by its handler, and the
 //! avatar form, whose one field is read here with a byte limit.
 
@@ -12,7 +12,7 @@ use tokio::io::AsyncReadExt;
 
 use super::payloads::{binary, request_body};
 use crate::error::ApiError;
-use crate::multipart::{self, Multipart};
+use crate::http::multipart::{self, Multipart};
 use crate::service::avatars::MAX_UPLOAD_BYTES;
 
 /// 400 `bad_request` for a form that cannot be read.

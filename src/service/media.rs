@@ -1,17 +1,15 @@
-//! What a stored file is, how it may be shown to a browser, and its cached thumbnails (SPEC §5).
+//! What a stored file is and how it may be shown to a browser (SPEC §5): its type,
+//! category and extension, the preview rule and the type the raw route may name.
 //!
 //! The type of a file is decided here, from its name and first bytes, never from what an
 //! uploader declared. User bytes are served from the app's own origin, so every decision is
 //! made defensively: nothing an uploader sends may ever be rendered as an HTML/SVG/XML
-//! document or loaded as a script by our origin (security catalog, group I).
+//! document or loaded as a script by our origin (security catalog, group I). The headers
+//! that enforce it live in `http::safe_headers`; cached thumbnails in `store::thumbs`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter};
-use std::path::{Path, PathBuf};
+use image::ImageFormat;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
-use poem::http::header::{CONTENT_SECURITY_POLICY, X_CONTENT_TYPE_OPTIONS};
-use poem::http::{HeaderName, HeaderValue};
+pub use crate::store::thumbs::{THUMB_DEFAULT, THUMB_MAX, THUMB_MIN};
 
 /// The coarse kind of a file shown in listings (`Entry.category`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,12 +85,6 @@ const BROWSER_IMAGES: &[&str] = &[
 
 /// Raster formats the thumbnailer decodes (the `image` crate features enabled in Cargo.toml).
 const THUMB_MIMES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
-const THUMB_FORMATS: &[ImageFormat] = &[
-    ImageFormat::Png,
-    ImageFormat::Jpeg,
-    ImageFormat::Gif,
-    ImageFormat::WebP,
-];
 
 /// Lower-case extension after the last dot; `""` for none, for dot-files (`.bashrc`), and for
 /// things that are not extensions (`Mr. Smith`, `v1.2 final`: longer than 16 or not alphanumeric).
@@ -193,7 +185,7 @@ fn category_of(ext: &str, mime: &str) -> Category {
 
 /// The type from the extension (`mime_guess`), falling back to sniffing `head` (the first
 /// ≤ 8 KiB) when the extension is absent or unknown. Never from what an uploader declared.
-/// The type is a fact about the name; [`thumbnail`] re-checks the real bytes before decoding,
+/// The type is a fact about the name; `store::thumbs::thumbnail` re-checks the real bytes before decoding,
 /// and every byte-serving route sends `nosniff` + a sandbox CSP, so a "PNG" that is really
 /// HTML is served as `image/png` and cannot run.
 pub fn identify(name: &str, head: &[u8]) -> MediaInfo {
@@ -255,26 +247,6 @@ pub fn can_preview(info: &MediaInfo) -> bool {
     preview_mode(info) != PreviewMode::Download
 }
 
-/// The sandbox CSP every byte-serving response carries (SPEC §5).
-pub const CSP_SANDBOX: &str = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'";
-/// The CSP of a PDF shown inline: no `sandbox`, because Chromium's built-in PDF viewer refuses
-/// to run in a sandboxed document and shows a blank page (PrivateBin/PrivateBin#610, #1552;
-/// webtorrent/instant.io#63). Its viewer is an internal `<embed>` of the PDF's own URL, which
-/// `object-src` governs (crbug.com/271452), so `object-src 'self'` is allowed instead of falling
-/// back to `'none'`. What remains safe: the response is `application/pdf` + `nosniff` (never
-/// an HTML document), and script inside a PDF runs in the viewer's own sandbox, not our origin.
-pub const CSP_PDF: &str = "default-src 'none'; object-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'";
-
-/// `X-Content-Type-Options: nosniff` and the `Content-Security-Policy` for a byte-serving
-/// response; `pdf_inline` only when a PDF is served inline (see [`CSP_PDF`]).
-pub fn safe_headers(pdf_inline: bool) -> Vec<(HeaderName, HeaderValue)> {
-    let csp = if pdf_inline { CSP_PDF } else { CSP_SANDBOX };
-    vec![
-        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp)),
-    ]
-}
-
 #[rustfmt::skip]
 const SCRIPTABLE_PARTS: &[&str] = &["xml", "html", "javascript", "ecmascript", "jscript", "json"];
 #[rustfmt::skip]
@@ -326,15 +298,11 @@ pub fn raw_content_type(info: &MediaInfo) -> String {
     }
 }
 
-/// Raster images the thumbnailer accepts (PNG, JPEG, GIF, WebP) by type; [`thumbnail`] then
+/// Raster images the thumbnailer accepts (PNG, JPEG, GIF, WebP) by type; `store::thumbs::thumbnail` then
 /// decides by the blob's real bytes.
 pub fn is_thumbnailable(info: &MediaInfo) -> bool {
     THUMB_MIMES.contains(&info.mime_type.as_str())
 }
-
-pub const THUMB_MIN: u32 = 64;
-pub const THUMB_MAX: u32 = 1024;
-pub const THUMB_DEFAULT: u32 = 256;
 
 /// Validated thumbnail size (64..=1024 inclusive, default 256) or `Err(())` for 422.
 #[allow(clippy::result_unit_err)]
@@ -343,166 +311,6 @@ pub fn thumbnail_size(requested: Option<u32>) -> Result<u32, ()> {
         s @ THUMB_MIN..=THUMB_MAX => Ok(s),
         _ => Err(()),
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ThumbnailError {
-    #[error("not an image")]
-    NotAnImage,
-    #[error(transparent)]
-    Io(#[from] io::Error),
-}
-
-const MAX_SIDE: u32 = 16384;
-const MAX_ALLOC: u64 = 512 * 1024 * 1024;
-const JPEG_QUALITY: u8 = 80;
-
-fn check_sha(sha256: &str) -> io::Result<()> {
-    if sha256.len() == 64
-        && sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "sha256 must be 64 lower-case hex digits",
-        ))
-    }
-}
-
-/// Decode failures are `NotAnImage`, except real read errors of the blob.
-fn decode_err(e: image::ImageError) -> ThumbnailError {
-    match e {
-        image::ImageError::IoError(e)
-            if !matches!(
-                e.kind(),
-                io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData
-            ) =>
-        {
-            ThumbnailError::Io(e)
-        }
-        _ => ThumbnailError::NotAnImage,
-    }
-}
-
-fn decode(blob_path: &Path) -> Result<DynamicImage, ThumbnailError> {
-    let reader = ImageReader::new(BufReader::new(File::open(blob_path)?)).with_guessed_format()?;
-    if !reader.format().is_some_and(|f| THUMB_FORMATS.contains(&f)) {
-        return Err(ThumbnailError::NotAnImage);
-    }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_ALLOC);
-    let mut reader = reader;
-    reader.limits(limits.clone());
-    let mut decoder = reader.into_decoder().map_err(decode_err)?;
-    limits.reserve(decoder.total_bytes()).map_err(decode_err)?;
-    let orientation = decoder.orientation().map_err(decode_err)?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
-    img.apply_orientation(orientation);
-    Ok(img)
-}
-
-/// Shrinks to fit `size`×`size` (never enlarges) and flattens transparency onto white.
-fn render(img: &DynamicImage, size: u32) -> image::RgbImage {
-    let small = if img.width() > size || img.height() > size {
-        img.thumbnail(size, size)
-    } else {
-        img.clone()
-    };
-    if !small.color().has_alpha() {
-        return small.to_rgb8();
-    }
-    let rgba = small.to_rgba8();
-    image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let [r, g, b, a] = rgba.get_pixel(x, y).0;
-        let blend =
-            |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
-        image::Rgb([blend(r), blend(g), blend(b)])
-    })
-}
-
-fn write_atomically(
-    dir: &Path,
-    target: &Path,
-    tmp_name: &str,
-    img: &image::RgbImage,
-) -> io::Result<()> {
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        let mut out = BufWriter::new(file);
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
-            .encode_image(img)
-            .map_err(io::Error::other)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&tmp, target)?;
-        // Make the rename durable; failure here only costs a regeneration after a crash.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Cached thumbnail `<thumbs_dir>/<sha256[0..2]>/<sha256>-<size>.jpg`, generated on first use
-/// from `blob_path` (format decided by the blob's bytes; max 16384×16384 and 512 MiB decoded;
-/// fit inside size×size keeping aspect; JPEG quality 80; temp file + fsync + rename, so a
-/// concurrent request never sees half a file). Blocking: run it in `spawn_blocking`.
-pub fn thumbnail(
-    thumbs_dir: &Path,
-    blob_path: &Path,
-    sha256: &str,
-    size: u32,
-) -> Result<PathBuf, ThumbnailError> {
-    check_sha(sha256)?;
-    if !(THUMB_MIN..=THUMB_MAX).contains(&size) {
-        return Err(
-            io::Error::new(io::ErrorKind::InvalidInput, "thumbnail size out of range").into(),
-        );
-    }
-    let dir = thumbs_dir.join(&sha256[..2]);
-    let target = dir.join(format!("{sha256}-{size}.jpg"));
-    if target.is_file() {
-        return Ok(target);
-    }
-    let img = render(&decode(blob_path)?, size);
-    fs::create_dir_all(&dir)?;
-    let tmp_name = format!(".{sha256}-{size}.{:016x}.tmp", rand::random::<u64>());
-    write_atomically(&dir, &target, &tmp_name, &img)?;
-    Ok(target)
-}
-
-/// Removes every cached thumbnail of a blob (all sizes, and stray temp files).
-pub fn remove_thumbnails(thumbs_dir: &Path, sha256: &str) -> io::Result<()> {
-    check_sha(sha256)?;
-    let entries = match fs::read_dir(thumbs_dir.join(&sha256[..2])) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let (done, tmp) = (format!("{sha256}-"), format!(".{sha256}-"));
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&done) || name.starts_with(&tmp) {
-            match fs::remove_file(entry.path()) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-    }
-    // The `xx/` directory is kept: removing it could race with a concurrent `thumbnail()`.
-    Ok(())
 }
 
 /// What a stored file is: the name's facts with the type decided at upload (which may have

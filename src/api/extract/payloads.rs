@@ -73,7 +73,7 @@ pub struct ChunkBytes<const REQUIRED: bool>;
 
 impl<const REQUIRED: bool> BodyDoc for ChunkBytes<REQUIRED> {
     const DESCRIPTION: &'static str = "Upload bytes, appended at `Upload-Offset`.";
-    const CONTENT_TYPE: &'static str = super::tus::CHUNK_TYPE;
+    const CONTENT_TYPE: &'static str = crate::api::tus::CHUNK_TYPE;
     const REQUIRED: bool = REQUIRED;
 }
 
@@ -82,28 +82,3 @@ pub type RawBody = Streamed<FileBytes>;
 pub type TusChunk = Streamed<ChunkBytes<true>>;
 /// The optional first bytes of a tus creation (creation-with-upload).
 pub type TusCreationChunk = Streamed<ChunkBytes<false>>;
-
-/// The request's `Content-Length`, when it declares one.
-pub fn declared_length(req: &Request) -> Option<u64> {
-    req.headers()
-        .get(poem::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse().ok())
-}
-
-/// Whether the request carries a body: a non-zero length, or chunked framing.
-pub fn has_body(req: &Request) -> bool {
-    declared_length(req).is_some_and(|n| n > 0)
-        || req
-            .headers()
-            .contains_key(poem::http::header::TRANSFER_ENCODING)
-}
-
-/// How long a refused upload's remaining body is read and discarded before answering.
-/// Without it the client may still be sending when the connection closes, and sees a reset
-/// instead of the error (nginx calls this lingering close).
-const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Runs `drain` (reading a refused body to its end) for at most [`LINGER`].
-pub async fn linger<F: std::future::Future>(drain: F) {
-    let _ = tokio::time::timeout(LINGER, drain).await;
-}

@@ -24,7 +24,7 @@ macro_rules! error_set {
     ($(#[$doc:meta])* $name:ident: $($status:literal),+) => {
         $(#[$doc])*
         pub struct $name;
-        impl $crate::api::failure::ErrorSet for $name {
+        impl $crate::api::respond::failure::ErrorSet for $name {
             const STATUSES: &'static [u16] = &[$($status),+];
         }
     };
@@ -59,8 +59,8 @@ impl<S> From<crate::service::uploads::UploadError> for Failure<S> {
     }
 }
 
-impl<S> From<crate::db::DbError> for Failure<S> {
-    fn from(error: crate::db::DbError) -> Self {
+impl<S> From<crate::service::DbError> for Failure<S> {
+    fn from(error: crate::service::DbError) -> Self {
         Failure(error.into(), PhantomData)
     }
 }

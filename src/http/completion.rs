@@ -143,7 +143,7 @@ mod tests {
     fn chunks(parts: &[&'static [u8]]) -> poem::Body {
         let total: u64 = parts.iter().map(|p| p.len() as u64).sum();
         let parts: Vec<Bytes> = parts.iter().map(|p| Bytes::from_static(p)).collect();
-        crate::body::produced(total, move |tx| {
+        crate::http::body::produced(total, move |tx| {
             for part in parts {
                 if tx.blocking_send(Ok(part)).is_err() {
                     return;

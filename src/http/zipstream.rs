@@ -52,9 +52,9 @@ pub struct ZipItem {
 /// The writer thread starts on the first poll, so a body that is never polled (HEAD) reads
 /// nothing; it stops as soon as the client goes away. An I/O error mid-stream ends the body
 /// with an error, so the client sees a truncated transfer, never a complete-looking archive.
-pub fn stream_zip(items: Vec<ZipItem>) -> Body {
+pub fn stream_zip(items: impl IntoIterator<Item = ZipItem>) -> Body {
     let (entries, remaining) = plan(items);
-    crate::body::produced(remaining, move |tx| run(entries, tx))
+    crate::http::body::produced(remaining, move |tx| run(entries, tx))
 }
 
 /// One archive entry, placed.
@@ -142,9 +142,10 @@ impl Entry {
 }
 
 /// Names, offsets and the exact archive length, before any I/O.
-fn plan(items: Vec<ZipItem>) -> (Vec<Entry>, u64) {
+fn plan(items: impl IntoIterator<Item = ZipItem>) -> (Vec<Entry>, u64) {
+    let items = items.into_iter();
     let mut seen = HashSet::new();
-    let mut entries = Vec::with_capacity(items.len());
+    let mut entries = Vec::with_capacity(items.size_hint().0);
     let mut offset = 0;
     for item in items {
         let name = match sanitize(&item.path) {

@@ -78,7 +78,7 @@ impl DataDir {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             Err(_) => {}
         }
-        let secret = crate::service::tokens::random_secret(48);
+        let secret = crate::secret::random_secret(48);
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)

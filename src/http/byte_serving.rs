@@ -178,8 +178,8 @@ fn value(s: String) -> io::Result<HeaderValue> {
 }
 
 /// The SPEC's error body; sets its Content-Type and Content-Length.
-fn json(h: &mut HeaderMap, code: &str, message: &str) -> Body {
-    let json = serde_json::json!({ "code": code, "message": message }).to_string();
+fn json(h: &mut HeaderMap, code: &'static str, message: &str) -> Body {
+    let json = crate::error::ApiError::new(StatusCode::OK, code, message).json();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -387,7 +387,7 @@ fn body_of(file: std::fs::File, plan: Vec<Segment>, remaining: u64) -> Body {
             }
         }
     }
-    crate::body::produced(remaining, move |tx| pump(&file, plan, &tx))
+    crate::http::body::produced(remaining, move |tx| pump(&file, plan, &tx))
 }
 
 /// `want` bytes at `offset` if the page cache holds all of them (`RWF_NOWAIT` never waits

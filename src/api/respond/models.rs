@@ -3,8 +3,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use poem_openapi::{Enum, Object};
 
-use crate::db::users::UserRecord;
 use crate::service::auth::IssuedTokens;
+use crate::service::UserRecord;
 
 /// A unix timestamp as an RFC 3339 UTC time.
 pub fn time(seconds: i64) -> DateTime<Utc> {

@@ -13,12 +13,16 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
-use crate::api::payloads::{declared_length, has_body, linger};
-use crate::api::security::LoggedUser;
 use crate::config::LimitsConfig;
 use crate::error::{self, ApiError};
+use crate::http::request_body::{declared_length, has_body, linger};
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// Slot the request-log middleware puts in each request; authentication fills it with the
+/// user id, and the log line reads it.
+#[derive(Clone, Default)]
+pub struct LoggedUser(pub Arc<std::sync::atomic::AtomicI64>);
 
 /// Logs one line per request (method, path without query, status, bytes, duration, user)
 /// and turns every error into the JSON error shape, inside the request's span.
@@ -68,7 +72,7 @@ impl RequestLog {
             let user = Loggable(Some(self.user.0.load(Ordering::Relaxed)).filter(|id| *id != 0));
             // Every part is free of control characters (see `begin`), so the line skips
             // the subscriber's escaping (src/logsink.rs).
-            crate::logsink::info_line(
+            crate::http::logsink::info_line(
                 format_args!("request{{id={}}}", self.id),
                 module_path!(),
                 format_args!(

@@ -39,7 +39,7 @@ impl Endpoint for Spa {
         };
         let etag = format!(
             "\"{}\"",
-            crate::store::hex(&file.metadata.sha256_hash()[..16])
+            crate::secret::hex(&file.metadata.sha256_hash()[..16])
         );
         let cache = if name == "index.html" {
             "no-cache"

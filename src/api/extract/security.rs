@@ -2,7 +2,7 @@
 //! the UI's session cookie and signed links slot in here as further credential sources.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use poem::http::header;
@@ -12,6 +12,7 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
 use super::cookies;
 use crate::error::ApiError;
+use crate::http::middleware::LoggedUser;
 use crate::service::auth::{Auth, ClientInfo};
 use crate::service::tokens::API_TOKEN_PREFIX;
 use crate::service::{AccountError, Principal};
@@ -23,10 +24,6 @@ pub struct Caller(pub Principal);
 
 /// The signed-in caller, who must be an admin (else 403 `forbidden`).
 pub struct AdminCaller(pub Principal);
-
-/// Slot the request-log middleware puts in each request; filled with the user id.
-#[derive(Clone, Default)]
-pub struct LoggedUser(pub Arc<AtomicI64>);
 
 /// Which peers may speak for the client through `X-Forwarded-For`.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,17 @@
+//! Transport: everything that knows HTTP (poem, hyper) but no route and no product rule.
+//! The accept loop, the middleware (request log, error shaping, JSON limit, load shedding),
+//! the log sink, response bodies, the RFC 9110 byte-serving responder, the multipart parser,
+//! streamed zip archives, the headers that keep user bytes inert, and the embedded SPA.
+//! Routes and rules come from above (`api`), as values; nothing here reaches up.
+
+pub mod body;
+pub mod byte_serving;
+pub mod completion;
+pub mod logsink;
+pub mod middleware;
+pub mod multipart;
+pub mod request_body;
+pub mod safe_headers;
+pub mod server;
+pub mod spa;
+pub mod zipstream;

@@ -1,0 +1,44 @@
+//! Random secrets and hex: the small helpers every layer needs, depending on nothing of ours.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// `n` random bytes from the OS-seeded CSPRNG, URL-safe base64 without padding.
+pub fn random_secret(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// Hex sha256, for storing high-entropy secrets (API tokens) without keeping them.
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_random_and_hex_is_lower_case() {
+        assert_ne!(random_secret(32), random_secret(32));
+        assert_eq!(random_secret(32).len(), 43);
+        assert_eq!(hex(&[0x00, 0xab, 0x0f]), "00ab0f");
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! The instance's health (SPEC §3): a real database query and a real write in the data
+//! directory, never a cached answer.
+
+use std::time::Instant;
+
+use crate::db::Db;
+use crate::store::data_dir::{free_bytes, DataDir};
+
+pub struct Health {
+    db: Db,
+    data_dir: DataDir,
+    started: Instant,
+}
+
+/// What `GET /health` reports.
+#[derive(Debug, Clone)]
+pub struct HealthReport {
+    pub database_ok: bool,
+    /// Free bytes of the data filesystem; `None` when the data directory is not writable.
+    pub free_bytes: Option<u64>,
+    pub uptime_s: u64,
+}
+
+impl HealthReport {
+    pub fn healthy(&self) -> bool {
+        self.database_ok && self.free_bytes.is_some()
+    }
+}
+
+impl Health {
+    pub fn new(db: Db, data_dir: DataDir) -> Self {
+        Self {
+            db,
+            data_dir,
+            started: Instant::now(),
+        }
+    }
+
+    pub async fn check(&self) -> HealthReport {
+        let database_ok = self.db.run(crate::db::ping).await.is_ok();
+        let dir = self.data_dir.clone();
+        let storage = tokio::task::spawn_blocking(move || {
+            dir.probe_writable().and_then(|_| free_bytes(&dir.root))
+        })
+        .await;
+        HealthReport {
+            database_ok,
+            free_bytes: storage.ok().and_then(Result::ok),
+            uptime_s: self.started.elapsed().as_secs(),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The services of one running instance, built once at start-up from the configuration:
+//! the data directory, the database, the blob store and every service over them.
+
+use std::sync::Arc;
+
+use super::accounts::Accounts;
+use super::auth::Auth;
+use super::cache::Caches;
+use super::drive::Drive;
+use super::health::Health;
+use super::links::LinkSigner;
+use super::shares::Shares;
+use super::tokens::TokenCodec;
+use super::uploads::Uploads;
+use crate::config::{Config, ConfigError};
+use crate::db::{Db, DbError};
+use crate::store::data_dir::DataDir;
+use crate::store::BlobStore;
+
+/// Everything a request may need, built once at start-up.
+pub struct Services {
+    pub config: Config,
+    pub db: Db,
+    pub data_dir: DataDir,
+    pub caches: Arc<Caches>,
+    pub accounts: Arc<Accounts>,
+    pub auth: Arc<Auth>,
+    pub drive: Arc<Drive>,
+    pub links: Arc<LinkSigner>,
+    pub uploads: Arc<Uploads>,
+    pub shares: Arc<Shares>,
+    pub health: Arc<Health>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("data directory: {0}")]
+    DataDir(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Db(#[from] DbError),
+}
+
+impl Services {
+    /// Creates the data directory, opens and migrates the database, loads the JWT secret.
+    pub fn open(config: Config) -> Result<Arc<Self>, StartupError> {
+        let data_dir = DataDir::open(&config.storage.data_dir)?;
+        let db = Db::open(&data_dir.database())?;
+        let secret = data_dir.load_or_create_secret(&config.auth.jwt_secret)?;
+        let links = Arc::new(LinkSigner::new(&secret));
+        let caches = Arc::new(Caches::default());
+        let store = Arc::new(BlobStore::new(
+            data_dir.blobs(),
+            data_dir.tmp(),
+            data_dir.thumbs(),
+        ));
+        let max_upload = Some(config.limits.max_upload_bytes).filter(|max| *max > 0);
+        let drive = Arc::new(Drive::new(
+            db.clone(),
+            store,
+            max_upload,
+            config.storage.trash_days,
+        ));
+        let accounts = Arc::new(Accounts::new(db.clone(), caches.clone(), drive.clone()));
+        let uploads = Arc::new(Uploads::new(
+            db.clone(),
+            drive.clone(),
+            data_dir.uploads(),
+            config.storage.upload_expiry_s,
+        ));
+        let shares = Arc::new(Shares::new(
+            db.clone(),
+            drive.clone(),
+            accounts.passwords().clone(),
+            &secret,
+            &config.auth,
+        ));
+        let auth = Arc::new(Auth::new(
+            db.clone(),
+            caches.clone(),
+            TokenCodec::new(&secret),
+            accounts.clone(),
+            &config.auth,
+        ));
+        let health = Arc::new(Health::new(db.clone(), data_dir.clone()));
+        Ok(Arc::new(Self {
+            config,
+            db,
+            data_dir,
+            caches,
+            accounts,
+            auth,
+            drive,
+            links,
+            uploads,
+            shares,
+            health,
+        }))
+    }
+}
