@@ -25,7 +25,8 @@ use crate::http::zipstream::{stream_zip, ZipItem};
 use crate::service::drive::Drive;
 use crate::service::drive::EntryRecord;
 use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
-use crate::service::media::{self, PreviewMode};
+pub(crate) use crate::service::media::Mode;
+use crate::service::media::{self};
 use crate::service::AccountError;
 
 /// A streamed file body (or a 206/304/416 about it).
@@ -116,13 +117,6 @@ pub struct SignedLink {
     /// `/api/v1/files/{id}/content?sig=...&exp=...` (also valid on `/download`).
     pub url: String,
     pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    Download,
-    Content,
-    Preview,
 }
 
 pub struct ContentApi {
@@ -322,30 +316,20 @@ pub(crate) async fn serve_entry(
     entry: &EntryRecord,
     mode: Mode,
 ) -> Result<FileBody, ApiError> {
-    let info = media::describe(&entry.name, entry.mime_type.as_deref());
-    let raw = media::raw_content_type(&info);
-    let (content_type, kind) = match (mode, media::preview_mode(&info)) {
-        (Mode::Download, _) | (Mode::Preview, PreviewMode::Download) => {
-            (raw, DispositionKind::Attachment)
-        }
-        (Mode::Content, _) => (raw, DispositionKind::Inline),
-        (Mode::Preview, PreviewMode::Inline { content_type }) => {
-            (content_type, DispositionKind::Inline)
-        }
-        (Mode::Preview, PreviewMode::PlainText) => {
-            ("text/plain; charset=utf-8".into(), DispositionKind::Inline)
-        }
+    let shown = media::presentation(&entry.name, entry.mime_type.as_deref(), mode);
+    let headers = safe_headers(shown.pdf_inline());
+    let kind = match shown.inline {
+        true => DispositionKind::Inline,
+        false => DispositionKind::Attachment,
     };
-    let pdf_inline = kind == DispositionKind::Inline && content_type == "application/pdf";
-    let sha256 = entry.sha256.clone().unwrap_or_default();
     let resource = Resource {
-        path: drive.store().path(&sha256),
+        path: drive.blob_path(entry),
         size: entry.size as u64,
-        sha256,
+        sha256: entry.sha256.clone().unwrap_or_default(),
         modified: entry.updated_at,
-        content_type,
+        content_type: shown.content_type,
         disposition: Some(byte_serving::content_disposition(kind, &entry.name)),
-        headers: safe_headers(pdf_inline),
+        headers,
     };
     byte_serving::serve(req, resource).await.map(FileBody).map_err(|error| {
         tracing::error!(file = entry.id, %error, "stored bytes missing or short; run `hoard check`");

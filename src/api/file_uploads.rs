@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use poem::http::header;
 use poem::Request;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
@@ -19,10 +18,10 @@ use super::respond::failure::{ApiResult, DriveWriteErrors};
 use super::ApiTags;
 use crate::error::ApiError;
 use crate::http::multipart::{Field, Multipart};
-use crate::http::request_body::{declared_length, linger};
+use crate::http::request_body::{declared_length, linger, Watched};
 use crate::service::drive::names::{parse_path, FileName};
-use crate::service::drive::upload::{OnConflict, Outcome, PendingFile};
-use crate::service::drive::Drive;
+use crate::service::drive::upload::{OnConflict, Outcome};
+use crate::service::drive::{Drive, UploadBatch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
 #[oai(rename_all = "lowercase")]
@@ -74,23 +73,14 @@ impl UploadsApi {
         on_conflict: Query<Option<ConflictPolicy>>,
         form: UploadForm,
     ) -> ApiResult<UploadCreated, DriveWriteErrors> {
-        let owner = caller.0.id();
-        let mut multipart = form.0;
         let policy = policy(on_conflict.0.unwrap_or_default());
-        let (files, parent) = match self
-            .stage_form(owner, &mut multipart, parent_id.0, policy)
-            .await
-        {
-            Ok(staged) => staged,
-            Err(error) => {
-                linger(multipart.drain()).await;
-                return Err(error);
-            }
-        };
-        let entries = self
-            .drive
-            .commit_upload(owner, parent, files, policy)
-            .await?;
+        let mut batch = self.drive.batch(caller.0.id(), parent_id.0, policy);
+        let mut multipart = form.0;
+        if let Err(error) = read_form(&mut multipart, &mut batch).await {
+            linger(multipart.drain()).await;
+            return Err(error);
+        }
+        let entries = batch.commit().await?;
         Ok(UploadCreated::Created(Json(Uploaded {
             items: entries.into_iter().map(EntryView::from).collect(),
         })))
@@ -110,34 +100,19 @@ impl UploadsApi {
         path: Query<String>,
         body: RawBody,
     ) -> ApiResult<PutOutcome, DriveWriteErrors> {
-        let owner = caller.0.id();
         let names = parse_path(&path.0)?;
-        let declared = declared_length(req);
-        // Replacing a file is charged only the difference.
-        let credit = self.drive.replaceable(owner, None, names.clone()).await?;
-        if let Some(length) = declared {
-            if let Err(error) = self.drive.precheck(owner, length, credit).await {
-                // A client waiting for `100 Continue` has sent nothing: answer at once.
-                if !req.headers().contains_key(header::EXPECT) {
-                    let mut reader = body.0.into_async_read();
-                    linger(tokio::io::copy(&mut reader, &mut tokio::io::sink())).await;
-                }
-                return Err(error.into());
-            }
-        }
-        let last = names
-            .last()
-            .cloned()
-            .ok_or_else(|| ApiError::bad_request("empty path"))?;
-        let mut reader = body.0.into_async_read();
-        let file = match self.drive.stage(owner, last, &mut reader, 0, credit).await {
-            Ok(file) => file,
+        let mut reader = Watched::new(body.0.into_async_read());
+        let put = self
+            .drive
+            .put_stream(caller.0.id(), names, declared_length(req), &mut reader)
+            .await;
+        let (entry, outcome) = match put {
+            Ok(done) => done,
             Err(error) => {
-                linger(tokio::io::copy(&mut reader, &mut tokio::io::sink())).await;
+                reader.refuse(req).await;
                 return Err(error.into());
             }
         };
-        let (entry, outcome) = self.drive.put_by_path(owner, names, file).await?;
         let view = Json(EntryView::from(entry));
         Ok(match outcome {
             Outcome::Created => PutOutcome::Created(view),
@@ -146,55 +121,29 @@ impl UploadsApi {
     }
 }
 
-impl UploadsApi {
-    /// Streams every part of the form into staging; returns the staged files and the
-    /// target folder (a `parent_id` part overrides the query).
-    async fn stage_form(
-        &self,
-        owner: i64,
-        multipart: &mut Multipart,
-        mut parent: Option<i64>,
-        policy: OnConflict,
-    ) -> ApiResult<(Vec<PendingFile>, Option<i64>), DriveWriteErrors> {
-        let mut files: Vec<PendingFile> = Vec::new();
-        let mut staged_bytes = 0;
-        while let Some(field) = multipart.next_field().await.map_err(malformed)? {
-            match field.name() {
-                Some("file") => {
-                    let name = FileName::parse(field.file_name().unwrap_or_default())?;
-                    // A replacement is charged only the difference.
-                    let credit = match policy {
-                        OnConflict::Overwrite => {
-                            self.drive
-                                .replaceable(owner, parent, vec![name.clone()])
-                                .await?
-                        }
-                        OnConflict::Rename | OnConflict::Fail => 0,
-                    };
-                    let file = self
-                        .drive
-                        .stage(owner, name, field, staged_bytes, credit)
-                        .await?;
-                    staged_bytes += file.blob.size.saturating_sub(credit);
-                    files.push(file);
-                }
-                Some("parent_id") => {
-                    parent = Some(
-                        small_text(field)
-                            .await?
-                            .trim()
-                            .parse()
-                            .map_err(bad_parent)?,
-                    )
-                }
-                _ => {}
+/// Streams every part of the form into the batch; a `parent_id` part overrides the query
+/// for the files after it.
+async fn read_form(
+    multipart: &mut Multipart,
+    batch: &mut UploadBatch<'_>,
+) -> ApiResult<(), DriveWriteErrors> {
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        match field.name() {
+            Some("file") => {
+                let name = FileName::parse(field.file_name().unwrap_or_default())?;
+                batch.add(name, field).await?;
             }
+            Some("parent_id") => {
+                let text = small_text(field).await?;
+                batch.set_parent(Some(text.trim().parse().map_err(bad_parent)?));
+            }
+            _ => {}
         }
-        if files.is_empty() {
-            return Err(ApiError::bad_request("no `file` part in the form").into());
-        }
-        Ok((files, parent))
     }
+    if batch.is_empty() {
+        return Err(ApiError::bad_request("no `file` part in the form").into());
+    }
+    Ok(())
 }
 
 pub(crate) fn policy(policy: ConflictPolicy) -> OnConflict {

@@ -136,8 +136,7 @@ impl PublicSharesApi {
         body: Json<UnlockRequest>,
     ) -> ApiResult<Unlocked, ShareUnlockErrors> {
         let ip = client_info(req).ip;
-        let (open, cookie) = self.shares.unlock(&token.0, &body.password, &ip).await?;
-        let target = self.shares.target(&open, None).await?;
+        let (open, target, cookie) = self.shares.unlock(&token.0, &body.password, &ip).await?;
         let view = self.view(&open, &target).await?;
         let secure = cookies::is_https(req);
         let path = format!("/api/v1/public/shares/{}", token.0);
@@ -238,9 +237,7 @@ impl PublicSharesApi {
         token: &str,
         path: Option<&str>,
     ) -> Result<(OpenShare, Target), ShareError> {
-        let open = self.shares.open(token, &proof(req)).await?;
-        let target = self.shares.target(&open, path).await?;
-        Ok((open, target))
+        self.shares.resolve(token, &proof(req), path).await
     }
 
     /// `resolve` for the file at `path`; a folder is `NotFound` here.

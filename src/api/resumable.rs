@@ -21,8 +21,7 @@ use crate::error::ApiError;
 use crate::http::request_body::{has_body, linger};
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::OnConflict;
-use crate::service::drive::DriveError;
-use crate::service::uploads::{Declared, UploadError, Uploads};
+use crate::service::uploads::{Declared, Uploads};
 use crate::service::uploads::{UploadRecord, UploadStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -198,26 +197,10 @@ impl ResumableApi {
             Ok(declared) => declared,
             Err(error) => return Err(refuse(error.into(), &mut reader).await),
         };
-        let created = match self.uploads.create(owner, declared).await {
-            Ok(created) => created,
+        let body = with_bytes.then_some((checksum, &mut reader));
+        let record = match self.uploads.create_with_body(owner, declared, body).await {
+            Ok(record) => record,
             Err(error) => return Err(refuse(error.into(), &mut reader).await),
-        };
-        let record = if with_bytes {
-            match self
-                .uploads
-                .append(owner, created.id, 0, checksum, &mut reader)
-                .await
-            {
-                Ok(record) => record,
-                // The upload exists either way; the client resumes from `Upload-Offset`.
-                Err(
-                    UploadError::ChecksumMismatch
-                    | UploadError::Drive(DriveError::BodyInterrupted(_)),
-                ) => self.uploads.get(owner, created.id).await?,
-                Err(error) => return Err(refuse(error.into(), &mut reader).await),
-            }
-        } else {
-            created
         };
         let location = format!("/api/v1/uploads/{}", record.id);
         let (offset, expires) = (record.received, expiry(&record));

@@ -19,9 +19,9 @@ use super::extract::security::{client_info, Caller};
 use super::respond::failure::{ApiResult, LoginErrors, WebSessionErrors};
 use super::respond::models::User;
 use super::ApiTags;
-use crate::secret::random_secret;
 use crate::service::accounts::Accounts;
 use crate::service::auth::{Auth, IssuedTokens};
+use crate::service::tokens::new_csrf_token;
 use crate::service::AccountError;
 
 /// The signed-in user, with the session cookies set.
@@ -135,7 +135,7 @@ impl WebSessionApi {
                 ),
                 cookies::set(
                     CSRF,
-                    &random_secret(32),
+                    &new_csrf_token(),
                     "/",
                     self.refresh_ttl,
                     false,

@@ -1,7 +1,12 @@
 //! Facts about a request's body that the middleware and the upload handlers share: its
-//! declared length, whether it has one at all, and the lingering close of a refused upload.
+//! declared length, whether it has one at all, and the lingering close of a refused upload
+//! (not for a client still waiting for `100 Continue`).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use poem::Request;
+use tokio::io::{AsyncRead, ReadBuf};
 
 /// The request's `Content-Length`, when it declares one.
 pub fn declared_length(req: &Request) -> Option<u64> {
@@ -26,4 +31,40 @@ const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
 /// Runs `drain` (reading a refused body to its end) for at most [`LINGER`].
 pub async fn linger<F: std::future::Future>(drain: F) {
     let _ = tokio::time::timeout(LINGER, drain).await;
+}
+
+/// A request body reader that remembers whether it was ever read. hyper sends
+/// `100 Continue` on the first read, so an upload refused before it has told a waiting
+/// client nothing, and its body need not be drained.
+pub struct Watched<R> {
+    inner: R,
+    touched: bool,
+}
+
+impl<R: AsyncRead + Unpin> Watched<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            touched: false,
+        }
+    }
+
+    /// After a refusal: reads what is left of the body (for at most [`LINGER`]) unless a
+    /// client waiting for `100 Continue` has sent nothing yet.
+    pub async fn refuse(&mut self, req: &Request) {
+        if self.touched || !req.headers().contains_key(poem::http::header::EXPECT) {
+            linger(tokio::io::copy(self, &mut tokio::io::sink())).await;
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Watched<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.touched = true;
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
 }

@@ -242,6 +242,49 @@ pub fn preview_mode(info: &MediaInfo) -> PreviewMode {
     }
 }
 
+/// The byte route a file is served on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `download`: always an attachment, with the raw route's type.
+    Download,
+    /// `content`: inline, with the raw route's type.
+    Content,
+    /// `preview`: inline by the preview rule, or an attachment when not previewable.
+    Preview,
+}
+
+/// How a file's bytes go out on a route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presentation {
+    pub content_type: String,
+    /// Inline (`Content-Disposition: inline`), else an attachment.
+    pub inline: bool,
+}
+
+impl Presentation {
+    /// A PDF shown inline: the one answer without `sandbox` (see `http::safe_headers`).
+    pub fn pdf_inline(&self) -> bool {
+        self.inline && self.content_type == "application/pdf"
+    }
+}
+
+/// The type and disposition of a stored file (`stored_mime` as decided at upload) on the
+/// byte route `mode` (SPEC §5): the same rule for the owner's routes and public shares.
+pub fn presentation(name: &str, stored_mime: Option<&str>, mode: Mode) -> Presentation {
+    let info = describe(name, stored_mime);
+    let raw = raw_content_type(&info);
+    let (content_type, inline) = match (mode, preview_mode(&info)) {
+        (Mode::Download, _) | (Mode::Preview, PreviewMode::Download) => (raw, false),
+        (Mode::Content, _) => (raw, true),
+        (Mode::Preview, PreviewMode::Inline { content_type }) => (content_type, true),
+        (Mode::Preview, PreviewMode::PlainText) => (PLAIN_UTF8.to_owned(), true),
+    };
+    Presentation {
+        content_type,
+        inline,
+    }
+}
+
 /// `preview-info.can_preview`: false only when the preview route would download.
 pub fn can_preview(info: &MediaInfo) -> bool {
     preview_mode(info) != PreviewMode::Download

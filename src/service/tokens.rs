@@ -102,6 +102,12 @@ pub fn new_jti() -> String {
     crate::secret::random_secret(16)
 }
 
+/// A web session's double-submit CSRF token: 256 random bits, set as the readable
+/// `hoard_csrf` cookie and echoed by the UI in `X-CSRF-Token`.
+pub fn new_csrf_token() -> String {
+    crate::secret::random_secret(32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

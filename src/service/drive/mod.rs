@@ -1,6 +1,7 @@
 //! The drive: each user's tree of files and folders over the shared blob store, with
 //! quotas, the trash, and the durability rules of SPEC §9.
 
+mod batch;
 pub mod names;
 pub(crate) mod namespace;
 mod records;
@@ -10,6 +11,7 @@ pub mod tree;
 pub mod upload;
 
 pub use crate::db::entries::{EntryRecord, Listing, SortKey};
+pub use batch::UploadBatch;
 pub use thumbnails::Thumbnail;
 
 use std::sync::Arc;
@@ -113,6 +115,11 @@ impl Drive {
 
     pub fn store(&self) -> &BlobStore {
         &self.store
+    }
+
+    /// Where a file's bytes are on disk (a folder or an empty file names no real blob).
+    pub fn blob_path(&self, entry: &EntryRecord) -> std::path::PathBuf {
+        self.store.path(entry.sha256.as_deref().unwrap_or_default())
     }
 
     /// Deletes the files of blobs that lost their last reference. Runs after the commit

@@ -84,21 +84,37 @@ impl Shares {
         Ok(open)
     }
 
-    /// Checks the password once and returns the share with the value of an unlock cookie
-    /// (None when the share has no password).
+    /// Checks the password once and returns the share, its shared entry and the value of
+    /// an unlock cookie (None when the share has no password).
     pub async fn unlock(
         &self,
         token: &str,
         password: &str,
         ip: &str,
-    ) -> ShareResult<(OpenShare, Option<String>)> {
+    ) -> ShareResult<(OpenShare, Target, Option<String>)> {
         let open = self.find(token).await?;
-        let Some(hash) = open.share.password_hash.clone() else {
-            return Ok((open, None));
+        let cookie = match open.share.password_hash.clone() {
+            None => None,
+            Some(hash) => {
+                self.verify(open.share.id, &hash, password, ip).await?;
+                Some(self.cookie(&open.share, now() + UNLOCK_TTL_S))
+            }
         };
-        self.verify(open.share.id, &hash, password, ip).await?;
-        let cookie = self.cookie(&open.share, now() + UNLOCK_TTL_S);
-        Ok((open, Some(cookie)))
+        let target = self.target(&open, None).await?;
+        Ok((open, target, cookie))
+    }
+
+    /// [`Shares::open`] then [`Shares::target`]: the share a request may use and the entry
+    /// at `path` inside it.
+    pub async fn resolve(
+        &self,
+        token: &str,
+        proof: &Proof,
+        path: Option<&str>,
+    ) -> ShareResult<(OpenShare, Target)> {
+        let open = self.open(token, proof).await?;
+        let target = self.target(&open, path).await?;
+        Ok((open, target))
     }
 
     /// The entry at `path` inside the share: the shared entry itself for no path (or `/`),

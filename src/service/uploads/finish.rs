@@ -26,38 +26,7 @@ impl Uploads {
         if !record.status.is_open() {
             return Ok(record);
         }
-        let size = record.size as u64;
-        let hashed = guard
-            .hashed
-            .take()
-            .filter(|(n, _)| *n == size)
-            .map(|(_, hasher)| hasher);
-        let path = self.path(id);
-        let (sha256, head) = blocking(move || {
-            let sha256 = match hashed {
-                Some(hasher) => hex(&hasher.finalize()),
-                None => {
-                    let (sha256, len) = crate::store::hash_file(&path)?;
-                    if len != size {
-                        return Err(std::io::Error::other("upload file has the wrong length"));
-                    }
-                    sha256
-                }
-            };
-            Ok((sha256, partial::head(&path)?))
-        })
-        .await?;
-        let name = FileName::parse(&record.name)?;
-        let mime_type = crate::service::media::identify(name.as_str(), &head).mime_type;
-        let blob = self
-            .drive
-            .store()
-            .link_in(&self.path(id), sha256, size, head)?;
-        let file = PendingFile {
-            name,
-            blob,
-            mime_type,
-        };
+        let file = self.pending_file(&record, guard.hashed.take()).await?;
         let committed = self
             .drive
             .commit_upload_then(
@@ -87,6 +56,46 @@ impl Uploads {
             }
             Err(error) => Err(UploadError::Drive(error)),
         }
+    }
+}
+
+impl Uploads {
+    /// The received bytes as a staged file: hashed (the running hash when it covers the
+    /// whole upload, else the file re-read), typed from its first bytes, and hard-linked
+    /// into the store's staging so the commit places it like any other upload.
+    async fn pending_file(
+        &self,
+        record: &UploadRecord,
+        hashed: Option<(u64, sha2::Sha256)>,
+    ) -> UploadResult<PendingFile> {
+        let size = record.size as u64;
+        let hashed = hashed.filter(|(n, _)| *n == size).map(|(_, hasher)| hasher);
+        let path = self.path(record.id);
+        let (sha256, head) = blocking(move || {
+            let sha256 = match hashed {
+                Some(hasher) => hex(&hasher.finalize()),
+                None => {
+                    let (sha256, len) = crate::store::hash_file(&path)?;
+                    if len != size {
+                        return Err(std::io::Error::other("upload file has the wrong length"));
+                    }
+                    sha256
+                }
+            };
+            Ok((sha256, partial::head(&path)?))
+        })
+        .await?;
+        let name = FileName::parse(&record.name)?;
+        let mime_type = crate::service::media::identify(name.as_str(), &head).mime_type;
+        let blob = self
+            .drive
+            .store()
+            .link_in(&self.path(record.id), sha256, size, head)?;
+        Ok(PendingFile {
+            name,
+            blob,
+            mime_type,
+        })
     }
 }
 

@@ -157,6 +157,28 @@ impl Uploads {
         self.record(owner, id).await
     }
 
+    /// tus creation, with the request's bytes when it carries some (creation-with-upload,
+    /// appended from offset 0). The upload exists once created: a body that breaks off or
+    /// fails its checksum leaves it at the offset it reached, for the client to resume.
+    pub async fn create_with_body<R: AsyncRead + Unpin>(
+        &self,
+        owner: i64,
+        declared: Declared,
+        body: Option<(Option<Checksum>, &mut R)>,
+    ) -> UploadResult<UploadRecord> {
+        let created = self.create(owner, declared).await?;
+        let Some((checksum, reader)) = body else {
+            return Ok(created);
+        };
+        match self.append(owner, created.id, 0, checksum, reader).await {
+            Ok(record) => Ok(record),
+            Err(
+                UploadError::ChecksumMismatch | UploadError::Drive(DriveError::BodyInterrupted(_)),
+            ) => self.get(owner, created.id).await,
+            Err(error) => Err(error),
+        }
+    }
+
     /// The folder must exist and, for `fail`, the name must be free; returns the size of
     /// the file an `overwrite` would replace (charged only the difference).
     async fn check_target(&self, owner: i64, declared: &Declared) -> UploadResult<u64> {
