@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use hoard::http::safe_headers::safe_headers;
+use hoard::ids::BlobId;
 use hoard::service::media::{self, *};
 use hoard::store::thumbs::{remove_thumbnails, thumbnail, ThumbnailError};
 use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
@@ -276,6 +277,11 @@ fn media_thumbnail_size_bounds() {
 const SHA: &str = "ab34567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef";
 const SHA2: &str = "ab00000000000000000000000000000000000000000000000000000000000000";
 
+/// A blob id of the store: the only way a name reaches the thumbnail cache's paths.
+fn id(sha: &str) -> BlobId {
+    BlobId::parse(sha).expect("a blob id")
+}
+
 fn png_bytes(w: u32, h: u32) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
     let mut out = std::io::Cursor::new(Vec::new());
@@ -301,7 +307,7 @@ fn media_thumbnail_generated_once_and_cached() {
     let blob = tmp.path().join("blob");
     std::fs::write(&blob, png_bytes(2000, 1000)).unwrap();
     let thumbs = tmp.path().join("thumbs");
-    let path = thumbnail(&thumbs, &blob, SHA, 256).unwrap();
+    let path = thumbnail(&thumbs, &blob, &id(SHA), 256).unwrap();
     assert_eq!(path, thumbs.join("ab").join(format!("{SHA}-256.jpg")));
     let bytes = std::fs::read(&path).unwrap();
     assert_eq!(image::guess_format(&bytes).unwrap(), ImageFormat::Jpeg);
@@ -310,7 +316,7 @@ fn media_thumbnail_generated_once_and_cached() {
     let before = std::fs::metadata(&path).unwrap();
     // Even with the blob gone the cached file is served: it is not regenerated.
     std::fs::remove_file(&blob).unwrap();
-    let again = thumbnail(&thumbs, &blob, SHA, 256).unwrap();
+    let again = thumbnail(&thumbs, &blob, &id(SHA), 256).unwrap();
     let after = std::fs::metadata(&again).unwrap();
     assert_eq!(again, path);
     assert_eq!(
@@ -327,10 +333,10 @@ fn media_thumbnail_small_and_transparent_images() {
     // Smaller than the box: not enlarged. Transparent: flattened onto white.
     let img = RgbaImage::from_pixel(100, 40, Rgba([0, 0, 0, 0]));
     img.save_with_format(&blob, ImageFormat::Png).unwrap();
-    let path = thumbnail(tmp.path(), &blob, SHA, 64).unwrap();
+    let path = thumbnail(tmp.path(), &blob, &id(SHA), 64).unwrap();
     let out = image::open(&path).unwrap().to_rgb8();
     assert_eq!(out.dimensions(), (64, 26));
-    let small = thumbnail(tmp.path(), &blob, SHA, 512).unwrap();
+    let small = thumbnail(tmp.path(), &blob, &id(SHA), 512).unwrap();
     let out = image::open(&small).unwrap().to_rgb8();
     assert_eq!(out.dimensions(), (100, 40));
     assert!(out.get_pixel(50, 20).0.iter().all(|c| *c > 240));
@@ -344,7 +350,7 @@ fn media_thumbnail_refuses_non_images() {
     std::fs::write(&fake, b"<html><script>alert(1)</script></html>").unwrap();
     assert!(is_thumbnailable(&identify("fake.png", b"")));
     assert!(matches!(
-        thumbnail(&thumbs, &fake, SHA, 256),
+        thumbnail(&thumbs, &fake, &id(SHA), 256),
         Err(ThumbnailError::NotAnImage)
     ));
 
@@ -353,7 +359,7 @@ fn media_thumbnail_refuses_non_images() {
     let cut = tmp.path().join("cut.png");
     std::fs::write(&cut, &png).unwrap();
     assert!(matches!(
-        thumbnail(&thumbs, &cut, SHA, 256),
+        thumbnail(&thumbs, &cut, &id(SHA), 256),
         Err(ThumbnailError::NotAnImage)
     ));
     // Nothing cached, no temp file left behind.
@@ -363,17 +369,16 @@ fn media_thumbnail_refuses_non_images() {
     std::fs::write(&svg, b"<svg xmlns='http://www.w3.org/2000/svg'/>").unwrap();
     assert!(!is_thumbnailable(&identify("a.svg", b"")));
     assert!(matches!(
-        thumbnail(&thumbs, &svg, SHA, 256),
+        thumbnail(&thumbs, &svg, &id(SHA), 256),
         Err(ThumbnailError::NotAnImage)
     ));
     let missing = tmp.path().join("missing");
     assert!(matches!(
-        thumbnail(&thumbs, &missing, SHA, 256),
+        thumbnail(&thumbs, &missing, &id(SHA), 256),
         Err(ThumbnailError::Io(_))
     ));
-    // A hash that is not 64 hex digits never becomes a path.
-    let bad = thumbnail(&thumbs, &cut, "../../etc/passwd", 256);
-    assert!(matches!(bad, Err(ThumbnailError::Io(_))));
+    // A hash that is not 64 hex digits never becomes a path: it is not a `BlobId`.
+    assert_eq!(BlobId::parse("../../etc/passwd"), None);
 }
 
 #[test]
@@ -389,7 +394,7 @@ fn media_thumbnail_refuses_huge_dimensions() {
     std::fs::write(&blob, &png).unwrap();
     let started = std::time::Instant::now();
     assert!(matches!(
-        thumbnail(tmp.path(), &blob, SHA, 256),
+        thumbnail(tmp.path(), &blob, &id(SHA), 256),
         Err(ThumbnailError::NotAnImage)
     ));
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
@@ -417,19 +422,20 @@ fn media_remove_thumbnails_all_sizes() {
     std::fs::write(&blob, png_bytes(300, 300)).unwrap();
     let thumbs = tmp.path().join("thumbs");
     for size in [64, 256, 1024] {
-        thumbnail(&thumbs, &blob, SHA, size).unwrap();
+        thumbnail(&thumbs, &blob, &id(SHA), size).unwrap();
     }
-    thumbnail(&thumbs, &blob, SHA2, 128).unwrap();
+    thumbnail(&thumbs, &blob, &id(SHA2), 128).unwrap();
     std::fs::write(thumbs.join("ab").join(format!(".{SHA}-64.00ff.tmp")), b"x").unwrap();
     assert_eq!(files_in(&thumbs.join("ab")).len(), 5);
-    remove_thumbnails(&thumbs, SHA).unwrap();
+    remove_thumbnails(&thumbs, &id(SHA)).unwrap();
     assert_eq!(
         files_in(&thumbs.join("ab")),
         vec![format!("{SHA2}-128.jpg")]
     );
-    remove_thumbnails(&thumbs, SHA).unwrap();
-    remove_thumbnails(&tmp.path().join("nowhere"), SHA).unwrap();
-    assert!(remove_thumbnails(&thumbs, "zz").is_err());
+    remove_thumbnails(&thumbs, &id(SHA)).unwrap();
+    remove_thumbnails(&tmp.path().join("nowhere"), &id(SHA)).unwrap();
+    // A name that is not a blob id never becomes a thumbnail path: it is not a `BlobId`.
+    assert_eq!(BlobId::parse("zz"), None);
 }
 
 #[test]
@@ -441,7 +447,7 @@ fn media_concurrent_thumbnails_are_whole() {
     std::thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(|| {
-                let p = thumbnail(&thumbs, &blob, SHA, 300).unwrap();
+                let p = thumbnail(&thumbs, &blob, &id(SHA), 300).unwrap();
                 let img = image::open(&p).unwrap();
                 assert_eq!((img.width(), img.height()), (300, 180));
             });

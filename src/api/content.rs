@@ -323,9 +323,13 @@ pub(crate) async fn serve_entry(
         false => DispositionKind::Attachment,
     };
     let resource = Resource {
-        path: drive.blob_path(entry),
+        path: drive.blob_path(entry).unwrap_or_default(),
         size: entry.size as u64,
-        sha256: entry.sha256.clone().unwrap_or_default(),
+        sha256: entry
+            .sha256
+            .as_ref()
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         modified: entry.updated_at,
         content_type: shown.content_type,
         disposition: Some(byte_serving::content_disposition(kind, &entry.name)),

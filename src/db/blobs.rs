@@ -3,9 +3,10 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::DbResult;
+use crate::ids::BlobId;
 
 /// Counts one more entry using this content, creating the row on first use.
-pub fn acquire(conn: &Connection, sha256: &str, size: i64, now: i64) -> DbResult<()> {
+pub fn acquire(conn: &Connection, sha256: &BlobId, size: i64, now: i64) -> DbResult<()> {
     conn.prepare_cached(
         "INSERT INTO blobs (sha256, size, refs, created_at) VALUES (?1, ?2, 1, ?3)
          ON CONFLICT (sha256) DO UPDATE SET refs = refs + 1",
@@ -16,7 +17,7 @@ pub fn acquire(conn: &Connection, sha256: &str, size: i64, now: i64) -> DbResult
 
 /// Counts one entry fewer; deletes the row at zero and returns true then (the caller
 /// removes the file after commit).
-pub fn release(conn: &Connection, sha256: &str) -> DbResult<bool> {
+pub fn release(conn: &Connection, sha256: &BlobId) -> DbResult<bool> {
     conn.prepare_cached("UPDATE blobs SET refs = refs - 1 WHERE sha256 = ?1")?
         .execute([sha256])?;
     let removed = conn
@@ -25,7 +26,7 @@ pub fn release(conn: &Connection, sha256: &str) -> DbResult<bool> {
     Ok(removed > 0)
 }
 
-pub fn exists(conn: &Connection, sha256: &str) -> DbResult<bool> {
+pub fn exists(conn: &Connection, sha256: &BlobId) -> DbResult<bool> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?
         .query_row([sha256], |_| Ok(()))
@@ -34,7 +35,7 @@ pub fn exists(conn: &Connection, sha256: &str) -> DbResult<bool> {
 }
 
 /// Every blob row as (sha256, size, refs) — for `hoard check`.
-pub fn all(conn: &Connection) -> DbResult<Vec<(String, i64, i64)>> {
+pub fn all(conn: &Connection) -> DbResult<Vec<(BlobId, i64, i64)>> {
     let rows = conn
         .prepare("SELECT sha256, size, refs FROM blobs ORDER BY sha256")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -48,7 +49,7 @@ pub fn stored_bytes(conn: &Connection) -> DbResult<i64> {
 }
 
 /// How many entries really use each hash, to check `refs` against.
-pub fn actual_refs(conn: &Connection) -> DbResult<Vec<(String, i64)>> {
+pub fn actual_refs(conn: &Connection) -> DbResult<Vec<(BlobId, i64)>> {
     let rows = conn
         .prepare("SELECT sha256, COUNT(*) FROM entries WHERE sha256 IS NOT NULL GROUP BY sha256")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -58,7 +59,7 @@ pub fn actual_refs(conn: &Connection) -> DbResult<Vec<(String, i64)>> {
 
 /// Sets a blob's `refs` to the number of entries that really use it, deleting the row
 /// when none does (`hoard check --repair`; run inside a write transaction).
-pub fn recount(conn: &Connection, sha256: &str) -> DbResult<()> {
+pub fn recount(conn: &Connection, sha256: &BlobId) -> DbResult<()> {
     let actual: i64 = conn.query_row(
         "SELECT COUNT(*) FROM entries WHERE sha256 = ?1",
         [sha256],
@@ -72,7 +73,7 @@ pub fn recount(conn: &Connection, sha256: &str) -> DbResult<()> {
     }
 }
 
-pub fn set_refs(conn: &Connection, sha256: &str, refs: i64) -> DbResult<()> {
+pub fn set_refs(conn: &Connection, sha256: &BlobId, refs: i64) -> DbResult<()> {
     conn.execute(
         "UPDATE blobs SET refs = ?2 WHERE sha256 = ?1",
         params![sha256, refs],

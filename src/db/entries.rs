@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::DbResult;
+use crate::ids::BlobId;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryRecord {
@@ -12,7 +13,7 @@ pub struct EntryRecord {
     pub name: String,
     pub is_folder: bool,
     pub size: i64,
-    pub sha256: Option<String>,
+    pub sha256: Option<BlobId>,
     pub mime_type: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -47,7 +48,7 @@ fn from_row(row: &Row) -> rusqlite::Result<EntryRecord> {
 /// A new file's content.
 pub struct FileContent<'a> {
     pub size: i64,
-    pub sha256: &'a str,
+    pub sha256: &'a BlobId,
     pub mime_type: &'a str,
 }
 
@@ -306,7 +307,7 @@ pub struct ArchiveRow {
     pub path: String,
     pub is_folder: bool,
     pub size: i64,
-    pub sha256: Option<String>,
+    pub sha256: Option<BlobId>,
     pub updated_at: i64,
 }
 
@@ -441,7 +442,7 @@ pub fn expired_trash(conn: &Connection, before: i64) -> DbResult<Vec<(i64, i64)>
 }
 
 /// Deletes every row of a trashed subtree; returns the blob hashes its files used (with repeats).
-pub fn purge(conn: &Connection, root: i64) -> DbResult<Vec<String>> {
+pub fn purge(conn: &Connection, root: i64) -> DbResult<Vec<BlobId>> {
     let hashes = conn
         .prepare_cached("SELECT sha256 FROM entries WHERE trash_root = ?1 AND sha256 IS NOT NULL")?
         .query_map([root], |r| r.get(0))?
@@ -452,7 +453,7 @@ pub fn purge(conn: &Connection, root: i64) -> DbResult<Vec<String>> {
 }
 
 /// Every blob hash an owner's entries use (with repeats), for deleting the owner.
-pub fn owner_hashes(conn: &Connection, owner: i64) -> DbResult<Vec<String>> {
+pub fn owner_hashes(conn: &Connection, owner: i64) -> DbResult<Vec<BlobId>> {
     let rows = conn
         .prepare_cached("SELECT sha256 FROM entries WHERE owner_id = ?1 AND sha256 IS NOT NULL")?
         .query_map([owner], |r| r.get(0))?

@@ -127,7 +127,7 @@ impl Accounts {
     pub async fn delete(&self, id: i64) -> AccountResult<()> {
         let freed = self
             .db
-            .write(move |tx| -> AccountResult<Vec<String>> {
+            .write(move |tx| -> AccountResult<Vec<crate::store::BlobId>> {
                 let current = load(tx, id)?;
                 if current.is_admin() && current.is_active {
                     ensure_other_admin(tx, id)?;

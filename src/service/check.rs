@@ -13,7 +13,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::db::{self, Db, DbError};
 use crate::store::data_dir::DataDir;
-use crate::store::{hash_file, BlobStore};
+use crate::store::{hash_file, BlobId, BlobStore};
 
 /// Orphans younger than this may belong to an upload between its rename and its commit.
 const GRACE: Duration = Duration::from_secs(3600);
@@ -22,19 +22,19 @@ const GRACE: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// A blob row whose file is gone: its files cannot be read (not repairable).
-    MissingBlob { sha256: String },
+    MissingBlob { sha256: BlobId },
     /// A blob file of the wrong size or content (repair: move it to `quarantine/`).
-    CorruptBlob { sha256: String, detail: String },
+    CorruptBlob { sha256: BlobId, detail: String },
     /// A blob row whose damaged file was moved to `quarantine/` (not repairable: its files
     /// must be deleted or uploaded again).
-    QuarantinedBlob { sha256: String },
+    QuarantinedBlob { sha256: BlobId },
     /// A blob file no row refers to, older than the grace period (repair: delete it).
     /// Younger ones may be uploads about to commit, or what a crash left between placing a
     /// blob and committing its row: no problem yet.
-    OrphanBlob { sha256: String },
+    OrphanBlob { sha256: BlobId },
     /// A blob row whose reference count is wrong (repair: set it).
     WrongRefs {
-        sha256: String,
+        sha256: BlobId,
         recorded: i64,
         actual: i64,
     },
@@ -129,12 +129,12 @@ fn blob_problems(
 ) -> Result<Vec<Problem>, CheckError> {
     let conn = db.connection()?;
     let rows = db::blobs::all(&conn)?;
-    let on_disk: HashMap<String, u64> = store.list()?.into_iter().collect();
+    let on_disk: HashMap<BlobId, u64> = store.list()?.into_iter().collect();
     let mut problems = Vec::new();
     for (sha256, size, _) in &rows {
         let Some(disk_size) = on_disk.get(sha256) else {
             let sha256 = sha256.clone();
-            problems.push(if quarantine.join(&sha256).exists() {
+            problems.push(if quarantine.join(sha256.as_str()).exists() {
                 Problem::QuarantinedBlob { sha256 }
             } else {
                 Problem::MissingBlob { sha256 }
@@ -161,7 +161,7 @@ fn blob_problems(
             }),
         }
     }
-    let known: std::collections::HashSet<&String> = rows.iter().map(|(sha, _, _)| sha).collect();
+    let known: std::collections::HashSet<&BlobId> = rows.iter().map(|(sha, _, _)| sha).collect();
     let mut orphans: Vec<Problem> = on_disk
         .keys()
         .filter(|sha| !known.contains(sha) && older_than_grace(&store.path(sha)))
@@ -179,7 +179,7 @@ fn counter_problems(db: &Db) -> Result<Vec<Problem>, CheckError> {
     // One read transaction: counters and rows from the same snapshot, whatever the server
     // commits meanwhile.
     let conn = pooled.unchecked_transaction().map_err(DbError::from)?;
-    let actual: HashMap<String, i64> = db::blobs::actual_refs(&conn)?.into_iter().collect();
+    let actual: HashMap<BlobId, i64> = db::blobs::actual_refs(&conn)?.into_iter().collect();
     let mut problems = Vec::new();
     for (sha256, _, recorded) in db::blobs::all(&conn)? {
         let actual = actual.get(&sha256).copied().unwrap_or(0);
@@ -233,9 +233,9 @@ fn fix(
 
 /// Moves a damaged blob file to `quarantine/<sha256>` (`<sha256>.N` when an earlier copy is
 /// there), durably: both directories are fsync'd.
-fn quarantine(store: &BlobStore, dir: &Path, sha256: &str) -> Result<(), CheckError> {
+fn quarantine(store: &BlobStore, dir: &Path, sha256: &BlobId) -> Result<(), CheckError> {
     std::fs::create_dir_all(dir)?;
-    let mut target = dir.join(sha256);
+    let mut target = dir.join(sha256.as_str());
     for n in 1.. {
         if !target.exists() {
             break;
@@ -331,9 +331,9 @@ mod tests {
             "INSERT INTO users (username, email, password_hash, display_name, created_at,
                                 updated_at, storage_used)
              VALUES ('a', 'a@example.com', 'x', 'a', 0, 0, 1);
-             INSERT INTO blobs (sha256, size, refs, created_at) VALUES ('aa', 10, 9, 0);
+             INSERT INTO blobs (sha256, size, refs, created_at) VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 10, 9, 0);
              INSERT INTO entries (owner_id, name, kind, size, sha256, created_at, updated_at)
-             VALUES (1, 'one', 'file', 10, 'aa', 0, 0), (1, 'two', 'file', 10, 'aa', 0, 0);",
+             VALUES (1, 'one', 'file', 10, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0, 0), (1, 'two', 'file', 10, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0, 0);",
         )
         .unwrap();
         // Values found by a scan that ran before the second entry was committed.
@@ -344,7 +344,7 @@ mod tests {
                 actual: 10,
             },
             Problem::WrongRefs {
-                sha256: "aa".into(),
+                sha256: BlobId::parse(&"a".repeat(64)).unwrap(),
                 recorded: 9,
                 actual: 1,
             },

@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub use crate::ids::BlobId;
+
 pub mod data_dir;
 pub mod direct;
 mod pump;
@@ -55,7 +57,7 @@ impl From<io::Error> for StoreError {
 /// the temp file unless it was placed.
 #[derive(Debug)]
 pub struct StagedBlob {
-    pub sha256: String,
+    pub sha256: BlobId,
     pub size: u64,
     /// The first bytes (up to 8 KiB), for sniffing the type.
     pub head: Vec<u8>,
@@ -95,22 +97,19 @@ impl BlobStore {
 
     /// The cached JPEG thumbnail of a blob, made on first use ([`thumbs::thumbnail`]).
     /// Blocking: run it off the runtime.
-    pub fn thumbnail(&self, sha256: &str, size: u32) -> Result<PathBuf, thumbs::ThumbnailError> {
+    pub fn thumbnail(&self, sha256: &BlobId, size: u32) -> Result<PathBuf, thumbs::ThumbnailError> {
         thumbs::thumbnail(&self.thumbs, &self.path(sha256), sha256, size)
     }
 
     /// Removes every cached thumbnail of a blob.
-    pub fn remove_thumbnails(&self, sha256: &str) -> io::Result<()> {
+    pub fn remove_thumbnails(&self, sha256: &BlobId) -> io::Result<()> {
         thumbs::remove_thumbnails(&self.thumbs, sha256)
     }
 
     /// Where a blob lives.
-    pub fn path(&self, sha256: &str) -> PathBuf {
-        let (a, b) = (
-            sha256.get(0..2).unwrap_or("00"),
-            sha256.get(2..4).unwrap_or("00"),
-        );
-        self.blobs.join(a).join(b).join(sha256)
+    pub fn path(&self, sha256: &BlobId) -> PathBuf {
+        let id = sha256.as_str();
+        self.blobs.join(&id[0..2]).join(&id[2..4]).join(id)
     }
 
     /// Streams `reader` into a temp file while hashing; fails as soon as more than `limit`
@@ -125,7 +124,7 @@ impl BlobStore {
             .join(format!("{}.part", crate::secret::random_secret(16)));
         let file = DirectFile::create(&temp)?;
         let mut staged = StagedBlob {
-            sha256: String::new(),
+            sha256: BlobId::from_digest(&[0; 32]),
             size: 0,
             head: Vec::new(),
             temp: Some(temp),
@@ -138,7 +137,7 @@ impl BlobStore {
         tokio::task::spawn_blocking(move || file.finish())
             .await
             .map_err(io::Error::other)??;
-        staged.sha256 = hex(&digests.finalize());
+        staged.sha256 = BlobId::from_digest(&digests.finalize().into());
         staged.size = pumped.bytes;
         staged.head = pumped.head;
         Ok(staged)
@@ -150,7 +149,7 @@ impl BlobStore {
     pub fn link_in(
         &self,
         source: &Path,
-        sha256: String,
+        sha256: BlobId,
         size: u64,
         head: Vec<u8>,
     ) -> Result<StagedBlob, StoreError> {
@@ -167,7 +166,7 @@ impl BlobStore {
     }
 
     /// Locks the stripes of these hashes (in a fixed order, so two callers cannot deadlock).
-    pub async fn lock<'a>(&self, hashes: impl IntoIterator<Item = &'a str>) -> StripeGuard {
+    pub async fn lock<'a>(&self, hashes: impl IntoIterator<Item = &'a BlobId>) -> StripeGuard {
         let mut indices: Vec<usize> = hashes.into_iter().map(stripe_of).collect();
         indices.sort_unstable();
         indices.dedup();
@@ -208,7 +207,7 @@ impl BlobStore {
     }
 
     /// Deletes a blob file (hold its stripe, and check first that no row refers to it).
-    pub fn remove(&self, sha256: &str) -> io::Result<()> {
+    pub fn remove(&self, sha256: &BlobId) -> io::Result<()> {
         match fs::remove_file(self.path(sha256)) {
             Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
             _ => Ok(()),
@@ -228,17 +227,17 @@ impl BlobStore {
         Ok(removed)
     }
 
-    /// Every blob file on disk, as (sha256, size) — for `hoard check`.
-    pub fn list(&self) -> io::Result<Vec<(String, u64)>> {
+    /// Every blob file on disk, as (id, size) — for `hoard check`. Files whose name is not
+    /// a blob id are not blobs and are left out (nothing of Hoard's writes them).
+    pub fn list(&self) -> io::Result<Vec<(BlobId, u64)>> {
         let mut found = Vec::new();
         for shard in read_dirs(&self.blobs)? {
             for sub in read_dirs(&shard)? {
                 for entry in fs::read_dir(&sub)? {
                     let entry = entry?;
-                    found.push((
-                        entry.file_name().to_string_lossy().into_owned(),
-                        entry.metadata()?.len(),
-                    ));
+                    if let Some(id) = BlobId::parse(&entry.file_name().to_string_lossy()) {
+                        found.push((id, entry.metadata()?.len()));
+                    }
                 }
             }
         }
@@ -257,24 +256,20 @@ fn read_dirs(path: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
-fn stripe_of(sha256: &str) -> usize {
-    usize::from_str_radix(sha256.get(0..2).unwrap_or("0"), 16).unwrap_or(0) % STRIPES
+fn stripe_of(sha256: &BlobId) -> usize {
+    usize::from_str_radix(&sha256.as_str()[0..2], 16).unwrap_or(0) % STRIPES
 }
 
 fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Hashes a whole file (for `hoard check`).
-pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
+pub fn hash_file(path: &Path) -> io::Result<(BlobId, u64)> {
     let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
     let size = io::copy(&mut file, &mut hasher)?;
-    Ok((hex(&hasher.finalize()), size))
+    Ok((BlobId::from_digest(&hasher.finalize().into()), size))
 }
 
 #[cfg(test)]
@@ -302,7 +297,10 @@ mod tests {
         let data = vec![7u8; 3 * CHUNK + 5];
         let mut first = store.stage(&data[..], None).await?;
         assert_eq!(first.size, data.len() as u64);
-        assert_eq!(first.sha256, hex(&Sha256::digest(&data)));
+        assert_eq!(
+            first.sha256,
+            BlobId::from_digest(&Sha256::digest(&data).into())
+        );
         assert!(store.place(&mut first)?, "new blob");
         let mut second = store.stage(&data[..], None).await?;
         assert!(!store.place(&mut second)?, "same content is stored once");

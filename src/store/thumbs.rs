@@ -5,6 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
+use crate::ids::BlobId;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 const THUMB_FORMATS: &[ImageFormat] = &[
@@ -30,21 +31,6 @@ pub enum ThumbnailError {
 const MAX_SIDE: u32 = 16384;
 const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 const JPEG_QUALITY: u8 = 80;
-
-fn check_sha(sha256: &str) -> io::Result<()> {
-    if sha256.len() == 64
-        && sha256
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "sha256 must be 64 lower-case hex digits",
-        ))
-    }
-}
 
 /// Decode failures are `NotAnImage`, except real read errors of the blob.
 fn decode_err(e: image::ImageError) -> ThumbnailError {
@@ -134,10 +120,10 @@ fn write_atomically(
 pub fn thumbnail(
     thumbs_dir: &Path,
     blob_path: &Path,
-    sha256: &str,
+    sha256: &BlobId,
     size: u32,
 ) -> Result<PathBuf, ThumbnailError> {
-    check_sha(sha256)?;
+    let sha256 = sha256.as_str();
     if !(THUMB_MIN..=THUMB_MAX).contains(&size) {
         return Err(
             io::Error::new(io::ErrorKind::InvalidInput, "thumbnail size out of range").into(),
@@ -156,8 +142,8 @@ pub fn thumbnail(
 }
 
 /// Removes every cached thumbnail of a blob (all sizes, and stray temp files).
-pub fn remove_thumbnails(thumbs_dir: &Path, sha256: &str) -> io::Result<()> {
-    check_sha(sha256)?;
+pub fn remove_thumbnails(thumbs_dir: &Path, sha256: &BlobId) -> io::Result<()> {
+    let sha256 = sha256.as_str();
     let entries = match fs::read_dir(thumbs_dir.join(&sha256[..2])) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),

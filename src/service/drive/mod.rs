@@ -17,7 +17,7 @@ pub use thumbnails::Thumbnail;
 use std::sync::Arc;
 
 use crate::db::{self, Db, DbError};
-use crate::store::{BlobStore, StoreError};
+use crate::store::{BlobId, BlobStore, StoreError};
 
 /// Everything that can go wrong in the drive.
 #[derive(Debug, thiserror::Error)]
@@ -118,18 +118,18 @@ impl Drive {
     }
 
     /// Where a file's bytes are on disk (a folder or an empty file names no real blob).
-    pub fn blob_path(&self, entry: &EntryRecord) -> std::path::PathBuf {
-        self.store.path(entry.sha256.as_deref().unwrap_or_default())
+    pub fn blob_path(&self, entry: &EntryRecord) -> Option<std::path::PathBuf> {
+        entry.sha256.as_ref().map(|id| self.store.path(id))
     }
 
     /// Deletes the files of blobs that lost their last reference. Runs after the commit
     /// that released them, under their stripe locks, and re-checks the database: an upload
     /// of the same content may have claimed the hash again in between.
-    pub async fn reap(&self, hashes: Vec<String>) {
+    pub async fn reap(&self, hashes: Vec<BlobId>) {
         if hashes.is_empty() {
             return;
         }
-        let _guard = self.store.lock(hashes.iter().map(String::as_str)).await;
+        let _guard = self.store.lock(&hashes).await;
         for hash in hashes {
             let key = hash.clone();
             match self.db.run(move |conn| db::blobs::exists(conn, &key)).await {
@@ -148,7 +148,7 @@ impl Drive {
     /// Inside a transaction deleting a user: deletes their entries, releases every blob
     /// those used and returns the blobs now unreferenced (reap them after commit). The rows
     /// go first: a blob row cannot be deleted while an entry still refers to it.
-    pub fn release_owner(conn: &rusqlite::Connection, owner: i64) -> Result<Vec<String>, DbError> {
+    pub fn release_owner(conn: &rusqlite::Connection, owner: i64) -> Result<Vec<BlobId>, DbError> {
         let hashes = db::entries::owner_hashes(conn, owner)?;
         db::entries::delete_owner(conn, owner)?;
         release_all(conn, hashes)
@@ -158,8 +158,8 @@ impl Drive {
 /// Releases one reference per hash; returns the hashes whose blob is now unreferenced.
 pub(crate) fn release_all(
     conn: &rusqlite::Connection,
-    hashes: Vec<String>,
-) -> Result<Vec<String>, DbError> {
+    hashes: Vec<BlobId>,
+) -> Result<Vec<BlobId>, DbError> {
     let mut freed = Vec::new();
     for hash in hashes {
         if db::blobs::release(conn, &hash)? {

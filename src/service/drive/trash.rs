@@ -8,6 +8,7 @@ use super::namespace::free_name;
 use super::{release_all, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord};
 use crate::db::{self, now};
+use crate::store::BlobId;
 
 impl Drive {
     /// The owner's trashed items (top entries), newest first.
@@ -50,7 +51,7 @@ impl Drive {
     pub async fn purge(&self, owner: i64, id: i64) -> DriveResult<()> {
         let freed = self
             .db
-            .write(move |tx| -> DriveResult<Vec<String>> {
+            .write(move |tx| -> DriveResult<Vec<BlobId>> {
                 entries::trash_item(tx, owner, id)?.ok_or(DriveError::NotFound)?;
                 purge_item(tx, owner, id)
             })
@@ -63,7 +64,7 @@ impl Drive {
     pub async fn empty_trash(&self, owner: i64) -> DriveResult<()> {
         let freed = self
             .db
-            .write(move |tx| -> DriveResult<Vec<String>> {
+            .write(move |tx| -> DriveResult<Vec<BlobId>> {
                 let (items, _) = entries::trash_items(tx, owner, i64::MAX, 0)?;
                 let mut freed = Vec::new();
                 for item in items {
@@ -93,7 +94,7 @@ impl Drive {
 
 /// Deletes a trashed subtree's rows, gives its bytes back to the owner, and releases its
 /// blobs; returns the hashes now unreferenced.
-fn purge_item(tx: &Connection, owner: i64, id: i64) -> DriveResult<Vec<String>> {
+fn purge_item(tx: &Connection, owner: i64, id: i64) -> DriveResult<Vec<BlobId>> {
     let size: i64 = entries::subtree(tx, id)?.iter().map(|e| e.size).sum();
     let hashes = entries::purge(tx, id)?;
     db::users::add_usage(tx, owner, -size)?;

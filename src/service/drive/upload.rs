@@ -12,7 +12,7 @@ use super::namespace::{
 use super::{join_path, release_all, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, FileContent};
 use crate::db::{self, now};
-use crate::store::{StagedBlob, StoreError};
+use crate::store::{BlobId, StagedBlob, StoreError};
 
 /// What to do when a name is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -247,12 +247,12 @@ impl Drive {
     async fn commit_with<T, F>(&self, mut files: Vec<PendingFile>, work: F) -> DriveResult<Vec<T>>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, Vec<FileMeta>) -> DriveResult<(Vec<T>, Vec<String>)>
+        F: FnOnce(&Connection, Vec<FileMeta>) -> DriveResult<(Vec<T>, Vec<BlobId>)>
             + Send
             + 'static,
     {
-        let hashes: Vec<String> = files.iter().map(|f| f.blob.sha256.clone()).collect();
-        let guard = self.store.lock(hashes.iter().map(String::as_str)).await;
+        let hashes: Vec<BlobId> = files.iter().map(|f| f.blob.sha256.clone()).collect();
+        let guard = self.store.lock(&hashes).await;
         let store = self.store.clone();
         let (files, created) = tokio::task::spawn_blocking(move || -> DriveResult<_> {
             let mut created = Vec::new();
@@ -291,7 +291,7 @@ impl Drive {
 /// A placed file's facts, as the transaction needs them.
 pub struct FileMeta {
     name: FileName,
-    sha256: String,
+    sha256: BlobId,
     size: i64,
     mime_type: String,
 }
@@ -316,7 +316,7 @@ fn put_file(
     parent_path: &str,
     file: FileMeta,
     policy: OnConflict,
-) -> DriveResult<((Entry, Outcome), Vec<String>)> {
+) -> DriveResult<((Entry, Outcome), Vec<BlobId>)> {
     let now = now();
     let content = FileContent {
         size: file.size,

@@ -6,10 +6,10 @@ use sha2::Digest;
 use super::{blocking, partial, CursorGuard, UploadError, UploadResult, Uploads};
 use crate::db::now;
 use crate::db::uploads::{self as rows, UploadRecord};
-use crate::secret::hex;
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::{OnConflict, PendingFile};
 use crate::service::drive::DriveError;
+use crate::store::BlobId;
 
 impl Uploads {
     /// Commits a fully received upload. Errors that retrying cannot fix (the name is taken,
@@ -73,7 +73,7 @@ impl Uploads {
         let path = self.path(record.id);
         let (sha256, head) = blocking(move || {
             let sha256 = match hashed {
-                Some(hasher) => hex(&hasher.finalize()),
+                Some(hasher) => BlobId::from_digest(&hasher.finalize().into()),
                 None => {
                     let (sha256, len) = crate::store::hash_file(&path)?;
                     if len != size {
