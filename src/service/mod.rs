@@ -73,6 +73,20 @@ pub enum AccountError {
 
 pub type AccountResult<T> = Result<T, AccountError>;
 
+impl From<throttle::RateLimited> for AccountError {
+    fn from(limited: throttle::RateLimited) -> Self {
+        AccountError::RateLimited {
+            retry_after: limited.retry_after,
+        }
+    }
+}
+
+impl From<passwords::HashError> for AccountError {
+    fn from(error: passwords::HashError) -> Self {
+        AccountError::Internal(error.to_string())
+    }
+}
+
 impl AccountError {
     /// A validation failure on one field.
     pub fn field(name: &str, problem: impl Into<String>) -> Self {

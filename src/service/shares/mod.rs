@@ -21,9 +21,8 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::passwords::Passwords;
-use super::throttle::Throttle;
-use super::AccountError;
+use super::passwords::{HashError, Passwords};
+use super::throttle::{RateLimited, Throttle};
 use crate::config::AuthConfig;
 use crate::db::shares::{self, ShareSettings};
 pub use crate::db::shares::{OwnedShare, SharedItem};
@@ -59,13 +58,17 @@ pub enum ShareError {
     Internal(String),
 }
 
-impl From<AccountError> for ShareError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::RateLimited { retry_after } => ShareError::RateLimited { retry_after },
-            AccountError::Db(db) => ShareError::Db(db),
-            other => ShareError::Internal(other.to_string()),
+impl From<RateLimited> for ShareError {
+    fn from(limited: RateLimited) -> Self {
+        ShareError::RateLimited {
+            retry_after: limited.retry_after,
         }
+    }
+}
+
+impl From<HashError> for ShareError {
+    fn from(error: HashError) -> Self {
+        ShareError::Internal(error.to_string())
     }
 }
 
