@@ -20,7 +20,7 @@ use crate::service::drive::DriveError;
 use crate::service::tokens::{Claims, TokenCodec, TokenType, ISSUER};
 use crate::service::uploads::partial::Checksum;
 use crate::service::validate::{display_name, Username};
-use crate::service::AccountError;
+use crate::service::AuthError;
 
 /// The fixed secret the `jwt` target signs and verifies with.
 pub const JWT_KEY: &[u8] = b"fuzzing-key-0123456789abcdef0123";
@@ -242,7 +242,7 @@ pub fn jwt(data: &[u8]) {
     let now = chrono::Utc::now().timestamp();
     let claims = match codec.verify(&token, expected) {
         Ok(claims) => claims,
-        Err(AccountError::InvalidToken | AccountError::TokenExpired) => return,
+        Err(AuthError::InvalidToken | AuthError::TokenExpired) => return,
         Err(e) => panic!("{token:?}: refused with {e:?}"),
     };
     let alg = jsonwebtoken::decode_header(&token).map(|h| h.alg);

@@ -26,7 +26,7 @@ use crate::service::drive::Drive;
 use crate::service::drive::EntryRecord;
 use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
 use crate::service::media::{self, PreviewMode};
-use crate::service::AccountError;
+use crate::service::{AccountError, AuthError};
 
 /// A streamed file body (or a 206/304/416 about it).
 pub struct FileBody(pub(crate) Response);
@@ -284,7 +284,7 @@ impl ContentApi {
         match access {
             FileAccess::Caller(principal) => Ok(self.drive.record(principal.id(), id).await?),
             FileAccess::Link { sig } => {
-                let exp = exp.ok_or(AccountError::InvalidToken)?;
+                let exp = exp.ok_or(AuthError::InvalidToken)?;
                 self.links.verify(id, exp, &sig, crate::service::now())?;
                 Ok(self.drive.get_any(id).await?)
             }

@@ -6,7 +6,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::AccountError;
+use super::AuthError;
 
 /// Longest lifetime of a link (7 days).
 pub const MAX_TTL_S: i64 = 604_800;
@@ -39,15 +39,15 @@ impl LinkSigner {
         expires_at: i64,
         sig: &str,
         now: i64,
-    ) -> Result<(), AccountError> {
+    ) -> Result<(), AuthError> {
         let presented = URL_SAFE_NO_PAD
             .decode(sig)
-            .map_err(|_| AccountError::InvalidToken)?;
+            .map_err(|_| AuthError::InvalidToken)?;
         self.mac(file_id, expires_at)
             .verify_slice(&presented)
-            .map_err(|_| AccountError::InvalidToken)?;
+            .map_err(|_| AuthError::InvalidToken)?;
         if expires_at <= now {
-            return Err(AccountError::TokenExpired);
+            return Err(AuthError::TokenExpired);
         }
         Ok(())
     }
@@ -70,24 +70,24 @@ mod tests {
         assert!(signer.verify(7, 1000, &sig, 999).is_ok());
         assert!(matches!(
             signer.verify(8, 1000, &sig, 999),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
         assert!(matches!(
             signer.verify(7, 1001, &sig, 999),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
         assert!(matches!(
             signer.verify(7, 1000, &sig, 1000),
-            Err(AccountError::TokenExpired)
+            Err(AuthError::TokenExpired)
         ));
         assert!(matches!(
             signer.verify(7, 1000, "!!", 999),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
         let other = LinkSigner::new(b"fedcba9876543210fedcba9876543210");
         assert!(matches!(
             other.verify(7, 1000, &sig, 999),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
     }
 }
