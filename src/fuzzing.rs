@@ -15,6 +15,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::api::tus::{parse_checksum, parse_metadata};
 use crate::http::byte_serving::{plan_ranges, resolve, Ranges};
 use crate::http::multipart::testing::parse_form;
+use crate::secret::ServerSecret;
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::DriveError;
 use crate::service::tokens::{Claims, TokenCodec, TokenType, ISSUER};
@@ -238,7 +239,7 @@ pub fn jwt(data: &[u8]) {
         0 => String::from_utf8_lossy(rest).into_owned(),
         _ => signed(rest),
     };
-    let codec = TokenCodec::new(JWT_KEY);
+    let codec = TokenCodec::new(&ServerSecret::new(JWT_KEY));
     let now = chrono::Utc::now().timestamp();
     let claims = match codec.verify(&token, expected) {
         Ok(claims) => claims,

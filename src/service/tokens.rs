@@ -5,6 +5,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::AuthError;
+use crate::secret::ServerSecret;
 
 pub const ISSUER: &str = "hoard";
 /// Prefix of personal API tokens, so they are recognisable (and scannable) in the wild.
@@ -50,15 +51,15 @@ pub struct TokenCodec {
 }
 
 impl TokenCodec {
-    pub fn new(secret: &[u8]) -> Self {
+    pub fn new(secret: &ServerSecret) -> Self {
         // Only HS256 is accepted: a token naming any other algorithm (or `none`) fails.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
         validation.leeway = LEEWAY_S;
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            encoding: EncodingKey::from_secret(secret.expose()),
+            decoding: DecodingKey::from_secret(secret.expose()),
             validation,
             verified: moka::sync::Cache::builder()
                 .max_capacity(10_000)
@@ -121,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_signed_token_verifies_with_its_type_only() {
-        let codec = TokenCodec::new(b"0123456789abcdef0123456789abcdef");
+        let codec = TokenCodec::new(&ServerSecret::new(*b"0123456789abcdef0123456789abcdef"));
         let token = codec.sign(&claims(TokenType::Access, 60)).unwrap();
         assert_eq!(codec.verify(&token, TokenType::Access).unwrap().sub, "7");
         assert!(matches!(
@@ -132,8 +133,8 @@ mod tests {
 
     #[test]
     fn expired_and_foreign_tokens_are_rejected() {
-        let codec = TokenCodec::new(b"0123456789abcdef0123456789abcdef");
-        let other = TokenCodec::new(b"fedcba9876543210fedcba9876543210");
+        let codec = TokenCodec::new(&ServerSecret::new(*b"0123456789abcdef0123456789abcdef"));
+        let other = TokenCodec::new(&ServerSecret::new(*b"fedcba9876543210fedcba9876543210"));
         let expired = codec.sign(&claims(TokenType::Access, -120)).unwrap();
         assert!(matches!(
             codec.verify(&expired, TokenType::Access),

@@ -27,7 +27,7 @@ use crate::config::AuthConfig;
 use crate::db::shares::{self, ShareSettings};
 pub use crate::db::shares::{OwnedShare, SharedItem};
 use crate::db::{entries, now, Db, DbError};
-use crate::secret::random_secret;
+use crate::secret::{random_secret, ServerSecret};
 use crate::service::drive::{Drive, DriveError};
 
 /// Random bytes of a share token: 192 bits, 32 base64url characters.
@@ -108,12 +108,12 @@ impl Shares {
         db: Db,
         drive: Arc<Drive>,
         passwords: Passwords,
-        secret: &[u8],
+        secret: &ServerSecret,
         config: &AuthConfig,
     ) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(b"hoard share unlock\0");
-        hasher.update(secret);
+        hasher.update(secret.expose());
         let unlock_key = <Hmac<Sha256> as Mac>::new_from_slice(&hasher.finalize())
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         let window = Duration::from_secs(config.login_window_s);
