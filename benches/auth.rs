@@ -11,6 +11,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use hoard::app::AppState;
 use hoard::config::Config;
+use hoard::secret::ServerSecret;
 use hoard::service::accounts::NewAccount;
 use hoard::service::auth::ClientInfo;
 use hoard::service::tokens::{Claims, TokenCodec, TokenType, ISSUER};
@@ -52,7 +53,7 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("auth");
     // The JWT alone: signature, issuer, expiry, claims decode.
-    let codec = TokenCodec::new(&[7u8; 32]);
+    let codec = TokenCodec::new(&ServerSecret::new([7u8; 32]));
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         sub: "1".into(),

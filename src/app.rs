@@ -20,7 +20,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let redoc = api.redoc();
-    let trust = ProxyTrust(state.config.trusted_proxy_addrs().unwrap_or_default());
+    let trust = ProxyTrust(state.config.server.trusted_proxies.clone());
     let json_limit = state.config.limits.json_body_bytes;
     let shed = middleware::Shed::new(&state.config.limits);
     let lane = Arc::new(api::fast_lane::FastLane {
@@ -52,7 +52,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
 
 /// Serves until Ctrl-C or SIGTERM, then drains for up to 10 s.
 pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
-    let bind = state.config.bind_addr().map_err(std::io::Error::other)?;
+    let bind = state.config.server.bind;
     // Only the server may do this: other commands run beside a live server.
     let removed = state.drive.store().clean_tmp()?;
     if removed > 0 {

@@ -133,13 +133,9 @@ async fn run(command: Command, config: Config) -> Result<(), CliError> {
             return Ok(());
         }
         Command::Config => {
-            let mut shown = config;
-            if !shown.auth.jwt_secret.is_empty() {
-                shown.auth.jwt_secret = "<redacted>".into();
-            }
             print!(
                 "{}",
-                toml::to_string(&shown).map_err(std::io::Error::other)?
+                toml::to_string(&config.redacted()).map_err(std::io::Error::other)?
             );
             return Ok(());
         }

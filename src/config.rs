@@ -1,11 +1,15 @@
 //! Layered configuration: defaults in code < TOML file < `HOARD_<SECTION>_<KEY>` env < CLI flags.
 
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+
+/// What a configured `auth.jwt_secret` is shown as (`hoard config`, `Debug`).
+pub const REDACTED: &str = "<redacted>";
 
 /// Sections that environment variables may address; anything else under `HOARD_` is ignored.
 const SECTIONS: [&str; 5] = ["server", "storage", "auth", "limits", "log"];
@@ -30,9 +34,9 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Socket address to listen on.
-    pub bind: String,
+    pub bind: SocketAddr,
     /// Peers (IP addresses) whose `X-Forwarded-For` header is believed.
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,7 +50,7 @@ pub struct StorageConfig {
     pub upload_expiry_s: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// Whether anyone may register; the first account can always be created with `hoard user add`.
@@ -90,7 +94,7 @@ pub struct LogConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            bind: "127.0.0.1:8080".into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             trusted_proxies: Vec::new(),
         }
     }
@@ -118,6 +122,37 @@ impl Default for AuthConfig {
             login_window_s: 900,
             registrations_per_ip_per_hour: 10,
         }
+    }
+}
+
+/// By hand, so that the secret never reaches a log: it shows as [`REDACTED`], as in
+/// `hoard config` (destructured, so a new field cannot be left out).
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let AuthConfig {
+            registration,
+            jwt_secret,
+            access_ttl_s,
+            refresh_ttl_s,
+            login_failures_per_account,
+            login_failures_per_ip,
+            login_window_s,
+            registrations_per_ip_per_hour,
+        } = self;
+        let jwt_secret = if jwt_secret.is_empty() { "" } else { REDACTED };
+        f.debug_struct("AuthConfig")
+            .field("registration", registration)
+            .field("jwt_secret", &jwt_secret)
+            .field("access_ttl_s", access_ttl_s)
+            .field("refresh_ttl_s", refresh_ttl_s)
+            .field("login_failures_per_account", login_failures_per_account)
+            .field("login_failures_per_ip", login_failures_per_ip)
+            .field("login_window_s", login_window_s)
+            .field(
+                "registrations_per_ip_per_hour",
+                registrations_per_ip_per_hour,
+            )
+            .finish()
     }
 }
 
@@ -179,24 +214,29 @@ impl Config {
         if let Some(dir) = &overrides.data_dir {
             figment = figment.merge(Serialized::default("storage.data_dir", dir));
         }
-        let config: Config = figment.extract().map_err(describe_figment_error)?;
-        config.validate()?;
-        Ok(config)
+        let layers: Layers = figment.extract().map_err(describe_figment_error)?;
+        layers.parse()
     }
 
     /// Parses a TOML document on its own (used to check `config.example.toml`).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+        let layers: Layers = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::string(text))
             .extract()
             .map_err(describe_figment_error)?;
-        config.validate()?;
-        Ok(config)
+        layers.parse()
+    }
+
+    /// The configuration as it is shown: a configured `auth.jwt_secret` is [`REDACTED`].
+    pub fn redacted(&self) -> Self {
+        let mut shown = self.clone();
+        if !shown.auth.jwt_secret.is_empty() {
+            shown.auth.jwt_secret = REDACTED.into();
+        }
+        shown
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        self.bind_addr()?;
-        self.trusted_proxy_addrs()?;
         if self.storage.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::key("storage.data_dir", "must not be empty"));
         }
@@ -232,23 +272,44 @@ impl Config {
             .map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())
     }
+}
 
-    /// The listening address (validated at load).
-    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.server.bind.parse().map_err(|_| {
+/// The layers as written, before the addresses in `server` are parsed: a bad one is then
+/// reported naming its key and what was expected.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layers {
+    server: ServerText,
+    storage: StorageConfig,
+    auth: AuthConfig,
+    limits: LimitsConfig,
+    log: LogConfig,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerText {
+    bind: String,
+    trusted_proxies: Vec<String>,
+}
+
+impl Layers {
+    /// Parses the addresses once, then checks the other values.
+    fn parse(self) -> Result<Config, ConfigError> {
+        let Layers {
+            server,
+            storage,
+            auth,
+            limits,
+            log,
+        } = self;
+        let bind = server.bind.parse().map_err(|_| {
             ConfigError::key(
                 "server.bind",
-                format!(
-                    "{:?} is not an address like 127.0.0.1:8080",
-                    self.server.bind
-                ),
+                format!("{:?} is not an address like 127.0.0.1:8080", server.bind),
             )
-        })
-    }
-
-    /// The trusted proxy addresses (validated at load).
-    pub fn trusted_proxy_addrs(&self) -> Result<Vec<IpAddr>, ConfigError> {
-        self.server
+        })?;
+        let trusted_proxies = server
             .trusted_proxies
             .iter()
             .map(|text| {
@@ -259,7 +320,19 @@ impl Config {
                     )
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        let config = Config {
+            server: ServerConfig {
+                bind,
+                trusted_proxies,
+            },
+            storage,
+            auth,
+            limits,
+            log,
+        };
+        config.validate()?;
+        Ok(config)
     }
 }
 
@@ -297,5 +370,40 @@ fn describe_figment_error(error: figment::Error) -> ConfigError {
         ConfigError(format!("{reason}{place}"))
     } else {
         ConfigError(format!("`{key}`: {reason}{place}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_parsed_once_at_load() {
+        let text = "[server]\nbind = \"[::1]:9000\"\ntrusted_proxies = [\"10.0.0.1\", \"::1\"]\n";
+        let config = Config::from_toml(text).unwrap();
+        assert_eq!(config.server.bind, "[::1]:9000".parse().unwrap());
+        assert_eq!(config.server.trusted_proxies.len(), 2);
+        let bad = Config::from_toml("[server]\nbind = \"nowhere\"\n").unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            "invalid configuration: `server.bind`: \"nowhere\" is not an address like 127.0.0.1:8080"
+        );
+        let bad = Config::from_toml("[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\n").unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            "invalid configuration: `server.trusted_proxies`: \"10.0.0.0/8\" is not an IP address"
+        );
+    }
+
+    #[test]
+    fn the_jwt_secret_never_shows_in_debug_or_the_shown_config() {
+        let mut config = Config::default();
+        config.auth.jwt_secret = "top-secret-top-secret-top-secret-42".into();
+        for shown in [format!("{config:?}"), format!("{config:#?}")] {
+            assert!(!shown.contains("top-secret"), "{shown}");
+            assert!(shown.contains(REDACTED), "{shown}");
+        }
+        assert_eq!(config.redacted().auth.jwt_secret, REDACTED);
+        assert!(format!("{:?}", Config::default()).contains("jwt_secret: \"\""));
     }
 }

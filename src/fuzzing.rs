@@ -15,12 +15,13 @@ use unicode_normalization::UnicodeNormalization;
 use crate::api::tus::{parse_checksum, parse_metadata};
 use crate::http::byte_serving::{plan_ranges, resolve, Ranges};
 use crate::http::multipart::testing::parse_form;
+use crate::secret::ServerSecret;
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::DriveError;
 use crate::service::tokens::{Claims, TokenCodec, TokenType, ISSUER};
 use crate::service::uploads::partial::Checksum;
 use crate::service::validate::{display_name, Username};
-use crate::service::AccountError;
+use crate::service::AuthError;
 
 /// The fixed secret the `jwt` target signs and verifies with.
 pub const JWT_KEY: &[u8] = b"fuzzing-key-0123456789abcdef0123";
@@ -238,11 +239,11 @@ pub fn jwt(data: &[u8]) {
         0 => String::from_utf8_lossy(rest).into_owned(),
         _ => signed(rest),
     };
-    let codec = TokenCodec::new(JWT_KEY);
+    let codec = TokenCodec::new(&ServerSecret::new(JWT_KEY));
     let now = chrono::Utc::now().timestamp();
     let claims = match codec.verify(&token, expected) {
         Ok(claims) => claims,
-        Err(AccountError::InvalidToken | AccountError::TokenExpired) => return,
+        Err(AuthError::InvalidToken | AuthError::TokenExpired) => return,
         Err(e) => panic!("{token:?}: refused with {e:?}"),
     };
     let alg = jsonwebtoken::decode_header(&token).map(|h| h.alg);

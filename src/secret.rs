@@ -1,9 +1,32 @@
-//! Random secrets and hex: the small helpers every layer needs, depending on nothing of ours.
+//! Random secrets, the server's signing secret, and hex: the small helpers every layer
+//! needs, depending on nothing of ours.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+/// The instance's signing secret: the key of its JWTs, and the root the signed-link and
+/// share-unlock keys are derived from. Its `Debug` shows none of it, so a struct holding it
+/// can be logged.
+pub struct ServerSecret(Vec<u8>);
+
+impl ServerSecret {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+
+    /// The key bytes, for the code that signs with them.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecret(***)")
+    }
+}
 
 /// `n` random bytes from the OS-seeded CSPRNG, URL-safe base64 without padding.
 pub fn random_secret(n: usize) -> String {
@@ -40,5 +63,15 @@ mod tests {
             sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn the_server_secret_never_shows_in_debug() {
+        let secret = ServerSecret::new("s3cr3t-key-0123456789abcdef-XYZW");
+        let shown = format!("{secret:?} {secret:#?}");
+        assert_eq!(format!("{secret:?}"), "ServerSecret(***)");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(!shown.contains("115"), "no byte values either: {shown}");
+        assert_eq!(secret.expose(), b"s3cr3t-key-0123456789abcdef-XYZW");
     }
 }

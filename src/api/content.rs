@@ -27,7 +27,7 @@ use crate::service::drive::EntryRecord;
 use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
 pub(crate) use crate::service::media::Mode;
 use crate::service::media::{self};
-use crate::service::AccountError;
+use crate::service::{AccountError, AuthError};
 
 /// A streamed file body (or a 206/304/416 about it).
 pub struct FileBody(pub(crate) Response);
@@ -278,7 +278,7 @@ impl ContentApi {
         match access {
             FileAccess::Caller(principal) => Ok(self.drive.record(principal.id(), id).await?),
             FileAccess::Link { sig } => {
-                let exp = exp.ok_or(AccountError::InvalidToken)?;
+                let exp = exp.ok_or(AuthError::InvalidToken)?;
                 self.links.verify(id, exp, &sig, crate::service::now())?;
                 Ok(self.drive.get_any(id).await?)
             }

@@ -22,7 +22,7 @@ use super::ApiTags;
 use crate::service::accounts::Accounts;
 use crate::service::auth::{Auth, IssuedTokens};
 use crate::service::tokens::new_csrf_token;
-use crate::service::AccountError;
+use crate::service::AuthError;
 
 /// The signed-in user, with the session cookies set.
 pub struct WebSession(Response);
@@ -85,7 +85,7 @@ impl WebSessionApi {
     )]
     async fn refresh(&self, req: &Request) -> ApiResult<WebSession, WebSessionErrors> {
         cookies::check_csrf(req)?;
-        let refresh = cookies::get(req, REFRESH).ok_or(AccountError::Unauthorized)?;
+        let refresh = cookies::get(req, REFRESH).ok_or(AuthError::Unauthorized)?;
         let tokens = self.auth.refresh(refresh).await?;
         let principal = self.auth.authenticate(&tokens.access_token).await?;
         let user = self.accounts.get(principal.id()).await?;

@@ -7,7 +7,7 @@ use crate::db::{self, now, DbError};
 
 use super::accounts::Accounts;
 use super::tokens::API_TOKEN_PREFIX;
-use super::{AccountError, AccountResult, Credential, Principal};
+use super::{AccountError, AccountResult, AuthError, AuthResult, Credential, Principal};
 use crate::secret::{random_secret, sha256_hex};
 
 /// How often `last_used_at` is written for a busy token.
@@ -75,7 +75,7 @@ impl Accounts {
     }
 
     /// Resolves a `hoard_pat_…` bearer to its owner.
-    pub async fn authenticate_api_token(&self, secret: &str) -> AccountResult<Principal> {
+    pub async fn authenticate_api_token(&self, secret: &str) -> AuthResult<Principal> {
         let hash = sha256_hex(secret);
         let db = self.db.clone();
         let key = hash.clone();
@@ -89,21 +89,21 @@ impl Accounts {
                 Ok::<_, DbError>(record.map(Arc::new))
             })
             .await?
-            .ok_or(AccountError::InvalidToken)?;
+            .ok_or(AuthError::InvalidToken)?;
         let now = now();
         if token.revoked_at.is_some() {
-            return Err(AccountError::TokenRevoked);
+            return Err(AuthError::TokenRevoked);
         }
         if token.expires_at.is_some_and(|exp| exp <= now) {
-            return Err(AccountError::TokenExpired);
+            return Err(AuthError::TokenExpired);
         }
-        let owner = token.user_id.ok_or(AccountError::TokenRevoked)?;
+        let owner = token.user_id.ok_or(AuthError::TokenRevoked)?;
         let user = self
             .cached_user(owner)
             .await?
-            .ok_or(AccountError::TokenRevoked)?;
+            .ok_or(AuthError::TokenRevoked)?;
         if !user.is_active {
-            return Err(AccountError::TokenRevoked);
+            return Err(AuthError::TokenRevoked);
         }
         if token
             .last_used_at
@@ -111,7 +111,7 @@ impl Accounts {
         {
             let id = token.id;
             self.db
-                .write(move |tx| -> AccountResult<()> { Ok(db::api_tokens::touch(tx, id, now)?) })
+                .write(move |tx| -> AuthResult<()> { Ok(db::api_tokens::touch(tx, id, now)?) })
                 .await?;
             self.caches.api_tokens.invalidate(&hash);
         }

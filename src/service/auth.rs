@@ -14,7 +14,7 @@ use super::cache::Caches;
 use super::passwords::{check_strength, Passwords};
 use super::throttle::Throttle;
 use super::tokens::{new_jti, Claims, TokenCodec, TokenType, ISSUER};
-use super::{AccountError, AccountResult, Credential, Principal};
+use super::{AccountError, AuthError, AuthResult, Credential, Principal};
 
 const MAX_LOGIN_KEY: usize = 320;
 
@@ -88,9 +88,9 @@ impl Auth {
         &self,
         account: NewAccount,
         client: &ClientInfo,
-    ) -> AccountResult<(UserRecord, IssuedTokens)> {
+    ) -> AuthResult<(UserRecord, IssuedTokens)> {
         if !self.registration_open {
-            return Err(AccountError::RegistrationClosed);
+            return Err(AuthError::RegistrationClosed);
         }
         self.registrations.hit(&client.ip)?;
         let user = self.accounts.register(account).await?;
@@ -107,7 +107,7 @@ impl Auth {
         login: &str,
         password: &str,
         client: &ClientInfo,
-    ) -> AccountResult<(UserRecord, IssuedTokens)> {
+    ) -> AuthResult<(UserRecord, IssuedTokens)> {
         // Bounded key: no real username or email is longer, and a huge login must not
         // become a huge cache key.
         let login_key: String = login.to_lowercase().chars().take(MAX_LOGIN_KEY).collect();
@@ -126,11 +126,11 @@ impl Auth {
             _ => {
                 self.login_per_account.record(&account_key);
                 self.login_per_ip.record(&client.ip);
-                return Err(AccountError::InvalidCredentials);
+                return Err(AuthError::InvalidCredentials);
             }
         };
         if !user.is_active {
-            return Err(AccountError::AccountDisabled);
+            return Err(AuthError::AccountDisabled);
         }
         self.login_per_account.reset(&account_key);
         let user_id = user.id;
@@ -144,47 +144,45 @@ impl Auth {
 
     /// Rotates a refresh token. Presenting one that was already rotated revokes its whole
     /// family; of many concurrent presentations of one token exactly one wins.
-    pub async fn refresh(&self, refresh_token: &str) -> AccountResult<IssuedTokens> {
+    pub async fn refresh(&self, refresh_token: &str) -> AuthResult<IssuedTokens> {
         let claims = self.codec.verify(refresh_token, TokenType::Refresh)?;
         let user_id = claims.user_id()?;
         let (codec, access_ttl, refresh_ttl) =
             (self.codec.clone(), self.access_ttl, self.refresh_ttl);
         let outcome = self
             .db
-            .write(
-                move |tx| -> AccountResult<Result<IssuedTokens, AccountError>> {
-                    let now = now();
-                    match db::sessions::use_refresh(tx, &claims.jti, now)? {
-                        Rotation::Rotated {
-                            session_id,
-                            user_id: owner,
-                        } if owner == user_id => {
-                            let active = db::users::by_id(tx, owner)?.is_some_and(|u| u.is_active);
-                            if !active {
-                                db::sessions::revoke(tx, session_id, now)?;
-                                return Ok(Err(AccountError::TokenRevoked));
-                            }
-                            Ok(Ok(issue(
-                                tx,
-                                &codec,
-                                owner,
-                                session_id,
-                                now,
-                                access_ttl,
-                                refresh_ttl,
-                            )?))
-                        }
-                        Rotation::Rotated { .. } | Rotation::Unknown => {
-                            Ok(Err(AccountError::TokenRevoked))
-                        }
-                        Rotation::Reused { session_id } => {
-                            tracing::warn!(session_id, "refresh token reused; revoking its family");
+            .write(move |tx| -> AuthResult<Result<IssuedTokens, AuthError>> {
+                let now = now();
+                match db::sessions::use_refresh(tx, &claims.jti, now)? {
+                    Rotation::Rotated {
+                        session_id,
+                        user_id: owner,
+                    } if owner == user_id => {
+                        let active = db::users::by_id(tx, owner)?.is_some_and(|u| u.is_active);
+                        if !active {
                             db::sessions::revoke(tx, session_id, now)?;
-                            Ok(Err(AccountError::TokenRevoked))
+                            return Ok(Err(AuthError::TokenRevoked));
                         }
+                        Ok(Ok(issue(
+                            tx,
+                            &codec,
+                            owner,
+                            session_id,
+                            now,
+                            access_ttl,
+                            refresh_ttl,
+                        )?))
                     }
-                },
-            )
+                    Rotation::Rotated { .. } | Rotation::Unknown => {
+                        Ok(Err(AuthError::TokenRevoked))
+                    }
+                    Rotation::Reused { session_id } => {
+                        tracing::warn!(session_id, "refresh token reused; revoking its family");
+                        db::sessions::revoke(tx, session_id, now)?;
+                        Ok(Err(AuthError::TokenRevoked))
+                    }
+                }
+            })
             .await?;
         if outcome.is_err() {
             self.caches.sessions.invalidate(&claims.sid);
@@ -198,7 +196,7 @@ impl Auth {
         &self,
         principal: &Principal,
         refresh_token: Option<&str>,
-    ) -> AccountResult<()> {
+    ) -> AuthResult<()> {
         let Credential::Session {
             session_id,
             jti,
@@ -208,7 +206,8 @@ impl Auth {
             return Err(AccountError::field(
                 "authorization",
                 "API tokens are revoked with DELETE /auth/tokens/{id}",
-            ));
+            )
+            .into());
         };
         let extra = refresh_token
             .and_then(|token| self.codec.verify(token, TokenType::Refresh).ok())
@@ -216,7 +215,7 @@ impl Auth {
             .map(|claims| claims.sid);
         let jti_for_tx = jti.clone();
         self.db
-            .write(move |tx| -> AccountResult<()> {
+            .write(move |tx| -> AuthResult<()> {
                 let now = now();
                 db::revoked::insert(tx, &jti_for_tx, expires_at)?;
                 db::sessions::revoke(tx, session_id, now)?;
@@ -235,12 +234,12 @@ impl Auth {
     }
 
     /// Ends every session of the caller (API tokens keep working).
-    pub async fn logout_all(&self, principal: &Principal) -> AccountResult<()> {
+    pub async fn logout_all(&self, principal: &Principal) -> AuthResult<()> {
         let user_id = principal.id();
         let current = current_jti(principal);
         let ids = self
             .db
-            .write(move |tx| -> AccountResult<Vec<i64>> {
+            .write(move |tx| -> AuthResult<Vec<i64>> {
                 if let Some((jti, exp)) = &current {
                     db::revoked::insert(tx, jti, *exp)?;
                 }
@@ -258,7 +257,7 @@ impl Auth {
         old_password: &str,
         new_password: &str,
         client: &ClientInfo,
-    ) -> AccountResult<IssuedTokens> {
+    ) -> AuthResult<IssuedTokens> {
         let user = &principal.user;
         let throttle_key = format!("change-password|{}|{}", user.id, client.ip);
         self.login_per_account.check(&throttle_key)?;
@@ -268,7 +267,7 @@ impl Auth {
             .await?
         {
             self.login_per_account.record(&throttle_key);
-            return Err(AccountError::InvalidCredentials);
+            return Err(AuthError::InvalidCredentials);
         }
         check_strength(new_password, &user.username, &user.email)?;
         let hash = self.passwords.hash(new_password).await?;
@@ -277,7 +276,7 @@ impl Auth {
         let revoked = current.clone();
         let ids = self
             .db
-            .write(move |tx| -> AccountResult<Vec<i64>> {
+            .write(move |tx| -> AuthResult<Vec<i64>> {
                 let now = now();
                 db::users::set_password_hash(tx, user_id, &hash, now)?;
                 if let Some((jti, exp)) = &revoked {
@@ -293,7 +292,7 @@ impl Auth {
     }
 
     /// The caller's live sessions, newest first.
-    pub async fn sessions(&self, principal: &Principal) -> AccountResult<Vec<SessionRecord>> {
+    pub async fn sessions(&self, principal: &Principal) -> AuthResult<Vec<SessionRecord>> {
         let user_id = principal.id();
         Ok(self
             .db
@@ -302,15 +301,11 @@ impl Auth {
     }
 
     /// Revokes one of the caller's sessions; someone else's is `NotFound`.
-    pub async fn revoke_session(
-        &self,
-        principal: &Principal,
-        session_id: i64,
-    ) -> AccountResult<()> {
+    pub async fn revoke_session(&self, principal: &Principal, session_id: i64) -> AuthResult<()> {
         let user_id = principal.id();
         let revoked = self
             .db
-            .write(move |tx| -> AccountResult<bool> {
+            .write(move |tx| -> AuthResult<bool> {
                 let owned = db::sessions::by_id(tx, session_id)?
                     .is_some_and(|s| s.user_id == user_id && s.is_live(now()));
                 Ok(owned && db::sessions::revoke(tx, session_id, now())?)
@@ -320,15 +315,15 @@ impl Auth {
         if revoked {
             Ok(())
         } else {
-            Err(AccountError::NotFound)
+            Err(AuthError::NotFound)
         }
     }
 
     /// Deletes blacklist entries, refresh tokens and sessions that can no longer matter.
-    pub async fn purge_expired(&self) -> AccountResult<usize> {
+    pub async fn purge_expired(&self) -> AuthResult<usize> {
         let grace = 24 * 3600;
         self.db
-            .write(move |tx| -> AccountResult<usize> {
+            .write(move |tx| -> AuthResult<usize> {
                 let now = now();
                 Ok(db::revoked::purge(tx, now - 60)?
                     + db::sessions::purge(tx, now, now - grace)?
@@ -342,13 +337,13 @@ impl Auth {
         user_id: i64,
         client: &ClientInfo,
         kind: SessionKind,
-    ) -> AccountResult<IssuedTokens> {
+    ) -> AuthResult<IssuedTokens> {
         let (codec, access_ttl, refresh_ttl) =
             (self.codec.clone(), self.access_ttl, self.refresh_ttl);
         let client = client.clone();
         let (session_id, tokens) = self
             .db
-            .write(move |tx| -> AccountResult<(i64, IssuedTokens)> {
+            .write(move |tx| -> AuthResult<(i64, IssuedTokens)> {
                 let now = now();
                 if kind == SessionKind::Login {
                     db::users::set_last_login(tx, user_id, now)?;
@@ -406,7 +401,7 @@ fn issue(
     now: i64,
     access_ttl: i64,
     refresh_ttl: i64,
-) -> AccountResult<IssuedTokens> {
+) -> AuthResult<IssuedTokens> {
     let claims = |typ, ttl| Claims {
         sub: user_id.to_string(),
         jti: new_jti(),

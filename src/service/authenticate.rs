@@ -4,31 +4,31 @@ use crate::db::{self, now};
 
 use super::auth::Auth;
 use super::tokens::{TokenType, API_TOKEN_PREFIX};
-use super::{AccountError, AccountResult, Credential, Principal};
+use super::{AuthError, AuthResult, Credential, Principal};
 
 impl Auth {
     /// Decides who a bearer credential belongs to. Every rule that can end a token
     /// (blacklist, revoked session, deactivated or deleted user) is checked here, against
     /// caches that every write path invalidates.
-    pub async fn authenticate(&self, bearer: &str) -> AccountResult<Principal> {
+    pub async fn authenticate(&self, bearer: &str) -> AuthResult<Principal> {
         if bearer.starts_with(API_TOKEN_PREFIX) {
             return self.accounts.authenticate_api_token(bearer).await;
         }
         let claims = self.codec.verify(bearer, TokenType::Access)?;
         let user_id = claims.user_id()?;
         if self.is_blacklisted(&claims.jti).await? {
-            return Err(AccountError::TokenRevoked);
+            return Err(AuthError::TokenRevoked);
         }
         if self.session_owner(claims.sid).await? != Some(user_id) {
-            return Err(AccountError::TokenRevoked);
+            return Err(AuthError::TokenRevoked);
         }
         let user = self
             .accounts
             .cached_user(user_id)
             .await?
-            .ok_or(AccountError::TokenRevoked)?;
+            .ok_or(AuthError::TokenRevoked)?;
         if !user.is_active {
-            return Err(AccountError::TokenRevoked);
+            return Err(AuthError::TokenRevoked);
         }
         let credential = Credential::Session {
             session_id: claims.sid,
@@ -38,7 +38,7 @@ impl Auth {
         Ok(Principal { user, credential })
     }
 
-    async fn is_blacklisted(&self, jti: &str) -> AccountResult<bool> {
+    async fn is_blacklisted(&self, jti: &str) -> AuthResult<bool> {
         let db = self.db.clone();
         let key = jti.to_owned();
         self.caches
@@ -47,10 +47,10 @@ impl Auth {
                 db.run(move |conn| db::revoked::contains(conn, &key)).await
             })
             .await
-            .map_err(AccountError::from)
+            .map_err(AuthError::from)
     }
 
-    async fn session_owner(&self, session_id: i64) -> AccountResult<Option<i64>> {
+    async fn session_owner(&self, session_id: i64) -> AuthResult<Option<i64>> {
         let db = self.db.clone();
         self.caches
             .sessions
@@ -62,6 +62,6 @@ impl Auth {
                 .await
             })
             .await
-            .map_err(AccountError::from)
+            .map_err(AuthError::from)
     }
 }

@@ -6,7 +6,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::AccountError;
+use super::AuthError;
+use crate::secret::ServerSecret;
 
 /// Longest lifetime of a link (7 days).
 pub const MAX_TTL_S: i64 = 604_800;
@@ -18,10 +19,10 @@ pub struct LinkSigner {
 
 impl LinkSigner {
     /// Derives the link key from the instance secret, so links and JWTs never share a key.
-    pub fn new(secret: &[u8]) -> Self {
+    pub fn new(secret: &ServerSecret) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(b"hoard signed links\0");
-        hasher.update(secret);
+        hasher.update(secret.expose());
         let keyed = <Hmac<Sha256> as Mac>::new_from_slice(&hasher.finalize())
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         Self { keyed }
@@ -39,15 +40,15 @@ impl LinkSigner {
         expires_at: i64,
         sig: &str,
         now: i64,
-    ) -> Result<(), AccountError> {
+    ) -> Result<(), AuthError> {
         let presented = URL_SAFE_NO_PAD
             .decode(sig)
-            .map_err(|_| AccountError::InvalidToken)?;
+            .map_err(|_| AuthError::InvalidToken)?;
         self.mac(file_id, expires_at)
             .verify_slice(&presented)
-            .map_err(|_| AccountError::InvalidToken)?;
+            .map_err(|_| AuthError::InvalidToken)?;
         if expires_at <= now {
-            return Err(AccountError::TokenExpired);
+            return Err(AuthError::TokenExpired);
         }
         Ok(())
     }
@@ -65,29 +66,29 @@ mod tests {
 
     #[test]
     fn a_link_verifies_for_its_file_and_expiry_only() {
-        let signer = LinkSigner::new(b"0123456789abcdef0123456789abcdef");
+        let signer = LinkSigner::new(&ServerSecret::new(*b"0123456789abcdef0123456789abcdef"));
         let sig = signer.sign(7, 1000);
         assert!(signer.verify(7, 1000, &sig, 999).is_ok());
         assert!(matches!(
             signer.verify(8, 1000, &sig, 999),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
         assert!(matches!(
             signer.verify(7, 1001, &sig, 999),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
         assert!(matches!(
             signer.verify(7, 1000, &sig, 1000),
-            Err(AccountError::TokenExpired)
+            Err(AuthError::TokenExpired)
         ));
         assert!(matches!(
             signer.verify(7, 1000, "!!", 999),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
-        let other = LinkSigner::new(b"fedcba9876543210fedcba9876543210");
+        let other = LinkSigner::new(&ServerSecret::new(*b"fedcba9876543210fedcba9876543210"));
         assert!(matches!(
             other.verify(7, 1000, &sig, 999),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
     }
 }

@@ -9,6 +9,7 @@ pub mod avatars;
 pub mod cache;
 pub mod check;
 pub mod drive;
+mod errors;
 pub mod health;
 pub mod links;
 pub mod media;
@@ -20,65 +21,13 @@ pub mod tokens;
 pub mod uploads;
 pub mod validate;
 
+pub use errors::{AccountError, AccountResult, AuthError, AuthResult};
 pub use services::{Services, StartupError};
 // The rows the services hand out are the domain's records: callers above see them here.
 pub use crate::db::users::UserRecord;
 pub use crate::db::{now, DbError};
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// Everything that can go wrong in accounts and authentication.
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("some fields are invalid")]
-    Validation(BTreeMap<String, String>),
-    #[error("password is too weak")]
-    WeakPassword(BTreeMap<String, String>),
-    #[error("{0}")]
-    InvalidImage(String),
-    #[error("the last active admin cannot be demoted, deactivated or deleted")]
-    LastAdmin,
-    #[error("username is already taken")]
-    UsernameTaken,
-    #[error("email is already registered")]
-    EmailTaken,
-    #[error("wrong username or password")]
-    InvalidCredentials,
-    #[error("authentication required")]
-    Unauthorized,
-    #[error("invalid token")]
-    InvalidToken,
-    #[error("token has expired")]
-    TokenExpired,
-    #[error("token has been revoked")]
-    TokenRevoked,
-    #[error("account is disabled")]
-    AccountDisabled,
-    #[error("registration is closed")]
-    RegistrationClosed,
-    #[error("admin role required")]
-    Forbidden,
-    #[error("not found")]
-    NotFound,
-    #[error("{0}")]
-    TooLarge(String),
-    #[error("too many attempts, retry in {retry_after} s")]
-    RateLimited { retry_after: u64 },
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("{0}")]
-    Internal(String),
-}
-
-pub type AccountResult<T> = Result<T, AccountError>;
-
-impl AccountError {
-    /// A validation failure on one field.
-    pub fn field(name: &str, problem: impl Into<String>) -> Self {
-        AccountError::Validation(BTreeMap::from([(name.to_string(), problem.into())]))
-    }
-}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -105,11 +54,11 @@ impl Principal {
         self.user.id
     }
 
-    pub fn require_admin(&self) -> AccountResult<()> {
+    pub fn require_admin(&self) -> AuthResult<()> {
         if self.user.is_admin() {
             Ok(())
         } else {
-            Err(AccountError::Forbidden)
+            Err(AuthError::Forbidden)
         }
     }
 

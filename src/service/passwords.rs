@@ -10,6 +10,11 @@ use tokio::sync::Semaphore;
 
 use super::{AccountError, AccountResult};
 
+/// The hasher itself failed (argon2, or its blocking task): never the user's fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HashError(String);
+
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 128;
 
@@ -33,14 +38,14 @@ impl Default for Passwords {
 }
 
 impl Passwords {
-    pub async fn hash(&self, password: &str) -> AccountResult<String> {
+    pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = password.to_owned();
         self.blocking(move || hash_now(&password)).await?
     }
 
     /// Checks `password` against `hash`; with no hash (unknown user) a dummy hash is
     /// verified instead so both cases cost the same time.
-    pub async fn verify(&self, password: &str, hash: Option<&str>) -> AccountResult<bool> {
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, HashError> {
         let password = password.to_owned();
         let hash = hash.map(str::to_owned);
         let verifications = self.verifications.clone();
@@ -65,24 +70,24 @@ impl Passwords {
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> AccountResult<T> {
+    ) -> Result<T, HashError> {
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|e| AccountError::Internal(e.to_string()))?;
+            .map_err(|e| HashError(e.to_string()))?;
         tokio::task::spawn_blocking(work)
             .await
-            .map_err(|e| AccountError::Internal(e.to_string()))
+            .map_err(|e| HashError(e.to_string()))
     }
 }
 
 /// Synchronous hashing for the CLI.
-pub fn hash_now(password: &str) -> AccountResult<String> {
+pub fn hash_now(password: &str) -> Result<String, HashError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())
-        .map_err(|e| AccountError::Internal(format!("argon2: {e}")))
+        .map_err(|e| HashError(format!("argon2: {e}")))
 }
 
 fn dummy_hash() -> &'static str {

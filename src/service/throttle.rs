@@ -5,7 +5,12 @@ use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
 
-use super::AccountError;
+/// A key that has used up its window: retry in `retry_after` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many attempts, retry in {retry_after} s")]
+pub struct RateLimited {
+    pub retry_after: u64,
+}
 
 #[derive(Clone, Copy)]
 struct Window {
@@ -33,7 +38,7 @@ impl Throttle {
     }
 
     /// `Err(RateLimited)` while the key has used up its window.
-    pub fn check(&self, key: &str) -> Result<(), AccountError> {
+    pub fn check(&self, key: &str) -> Result<(), RateLimited> {
         match self.counts.get(key) {
             Some(window) if window.count >= self.limit => Err(self.limited(window)),
             _ => Ok(()),
@@ -61,7 +66,7 @@ impl Throttle {
     }
 
     /// Counts one event and refuses it if the key was already at its limit.
-    pub fn hit(&self, key: &str) -> Result<(), AccountError> {
+    pub fn hit(&self, key: &str) -> Result<(), RateLimited> {
         self.check(key)?;
         self.record(key);
         Ok(())
@@ -71,9 +76,9 @@ impl Throttle {
         self.counts.invalidate(key);
     }
 
-    fn limited(&self, window: Window) -> AccountError {
+    fn limited(&self, window: Window) -> RateLimited {
         let left = self.window.saturating_sub(window.started.elapsed());
-        AccountError::RateLimited {
+        RateLimited {
             retry_after: left.as_secs().max(1),
         }
     }
@@ -90,7 +95,7 @@ mod tests {
             throttle.hit("k").unwrap();
         }
         match throttle.check("k") {
-            Err(AccountError::RateLimited { retry_after }) => {
+            Err(RateLimited { retry_after }) => {
                 assert!((1..=60).contains(&retry_after))
             }
             other => panic!("expected RateLimited, got {other:?}"),

@@ -4,7 +4,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::AccountError;
+use super::AuthError;
+use crate::secret::ServerSecret;
 
 pub const ISSUER: &str = "hoard";
 /// Prefix of personal API tokens, so they are recognisable (and scannable) in the wild.
@@ -30,8 +31,8 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn user_id(&self) -> Result<i64, AccountError> {
-        self.sub.parse().map_err(|_| AccountError::InvalidToken)
+    pub fn user_id(&self) -> Result<i64, AuthError> {
+        self.sub.parse().map_err(|_| AuthError::InvalidToken)
     }
 }
 
@@ -50,15 +51,15 @@ pub struct TokenCodec {
 }
 
 impl TokenCodec {
-    pub fn new(secret: &[u8]) -> Self {
+    pub fn new(secret: &ServerSecret) -> Self {
         // Only HS256 is accepted: a token naming any other algorithm (or `none`) fails.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
         validation.leeway = LEEWAY_S;
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            encoding: EncodingKey::from_secret(secret.expose()),
+            decoding: DecodingKey::from_secret(secret.expose()),
             validation,
             verified: moka::sync::Cache::builder()
                 .max_capacity(10_000)
@@ -67,31 +68,31 @@ impl TokenCodec {
         }
     }
 
-    pub fn sign(&self, claims: &Claims) -> Result<String, AccountError> {
+    pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|e| AccountError::Internal(format!("jwt encode: {e}")))
+            .map_err(|e| AuthError::Internal(format!("jwt encode: {e}")))
     }
 
     /// Verifies the signature, issuer and expiry, and that the token is of type `expected`.
-    pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, AccountError> {
+    pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, AuthError> {
         let claims = match self.verified.get(token) {
             // The same expiry rule as jsonwebtoken's: expired once `exp + leeway` is past.
             Some(claims) if claims.exp + (LEEWAY_S as i64) < crate::db::now() => {
-                return Err(AccountError::TokenExpired)
+                return Err(AuthError::TokenExpired)
             }
             Some(claims) => claims,
             None => {
                 let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
                     .map_err(|e| match e.kind() {
-                        ErrorKind::ExpiredSignature => AccountError::TokenExpired,
-                        _ => AccountError::InvalidToken,
+                        ErrorKind::ExpiredSignature => AuthError::TokenExpired,
+                        _ => AuthError::InvalidToken,
                     })?;
                 self.verified.insert(token.into(), data.claims.clone());
                 data.claims
             }
         };
         if claims.typ != expected {
-            return Err(AccountError::InvalidToken);
+            return Err(AuthError::InvalidToken);
         }
         Ok(claims)
     }
@@ -127,28 +128,28 @@ mod tests {
 
     #[test]
     fn a_signed_token_verifies_with_its_type_only() {
-        let codec = TokenCodec::new(b"0123456789abcdef0123456789abcdef");
+        let codec = TokenCodec::new(&ServerSecret::new(*b"0123456789abcdef0123456789abcdef"));
         let token = codec.sign(&claims(TokenType::Access, 60)).unwrap();
         assert_eq!(codec.verify(&token, TokenType::Access).unwrap().sub, "7");
         assert!(matches!(
             codec.verify(&token, TokenType::Refresh),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
     }
 
     #[test]
     fn expired_and_foreign_tokens_are_rejected() {
-        let codec = TokenCodec::new(b"0123456789abcdef0123456789abcdef");
-        let other = TokenCodec::new(b"fedcba9876543210fedcba9876543210");
+        let codec = TokenCodec::new(&ServerSecret::new(*b"0123456789abcdef0123456789abcdef"));
+        let other = TokenCodec::new(&ServerSecret::new(*b"fedcba9876543210fedcba9876543210"));
         let expired = codec.sign(&claims(TokenType::Access, -120)).unwrap();
         assert!(matches!(
             codec.verify(&expired, TokenType::Access),
-            Err(AccountError::TokenExpired)
+            Err(AuthError::TokenExpired)
         ));
         let foreign = other.sign(&claims(TokenType::Access, 60)).unwrap();
         assert!(matches!(
             codec.verify(&foreign, TokenType::Access),
-            Err(AccountError::InvalidToken)
+            Err(AuthError::InvalidToken)
         ));
     }
 }

@@ -7,6 +7,8 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::secret::ServerSecret;
+
 /// Paths inside the data directory.
 #[derive(Debug, Clone)]
 pub struct DataDir {
@@ -62,13 +64,13 @@ impl DataDir {
     }
 
     /// The configured secret, or the one in `jwt.secret`, generating it (0600) on first start.
-    pub fn load_or_create_secret(&self, configured: &str) -> io::Result<Vec<u8>> {
+    pub fn load_or_create_secret(&self, configured: &str) -> io::Result<ServerSecret> {
         if !configured.is_empty() {
-            return Ok(configured.as_bytes().to_vec());
+            return Ok(ServerSecret::new(configured));
         }
         let path = self.jwt_secret();
         match fs::read_to_string(&path) {
-            Ok(text) if text.trim().len() >= 32 => return Ok(text.trim().as_bytes().to_vec()),
+            Ok(text) if text.trim().len() >= 32 => return Ok(ServerSecret::new(text.trim())),
             Ok(_) => {
                 return Err(io::Error::other(format!(
                     "{} is shorter than 32 bytes",
@@ -87,7 +89,7 @@ impl DataDir {
         file.write_all(secret.as_bytes())?;
         file.sync_all()?;
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
-        Ok(secret.into_bytes())
+        Ok(ServerSecret::new(secret))
     }
 
     /// Proves the data directory is writable: creates and removes a probe file in `tmp/`,

@@ -84,7 +84,11 @@ fn flags_beat_environment_which_beats_the_file() {
     assert!(output.status.success(), "{}", stderr(&output));
     let config: Config =
         toml::from_str(&String::from_utf8_lossy(&output.stdout)).expect("prints TOML");
-    assert_eq!(config.server.bind, "127.0.0.1:1111", "file over default");
+    assert_eq!(
+        config.server.bind.to_string(),
+        "127.0.0.1:1111",
+        "file over default"
+    );
     assert_eq!(config.storage.trash_days, 7);
     assert_eq!(config.auth.access_ttl_s, 120, "env over file");
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Tests: signed file links — `POST /files/{id}/link` and `?sig=&exp=` on `content` and
 //! `download` (SPEC §5).
 
+use hoard::secret::ServerSecret;
 use hoard::service::links::LinkSigner;
 use poem::http::Method;
 use serde_json::{json, Value};
@@ -171,7 +172,7 @@ async fn an_expired_link_is_token_expired() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
     let entry = upload(&app, &alice.access, "a.txt", b"bytes").await;
-    let signer = LinkSigner::new(&app.jwt_secret());
+    let signer = LinkSigner::new(&ServerSecret::new(app.jwt_secret()));
     let past = chrono::Utc::now().timestamp() - 10;
     let sig = signer.sign(id(&entry), past);
     for route in ["content", "download"] {

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::http::middleware::LoggedUser;
 use crate::service::auth::{Auth, ClientInfo};
 use crate::service::tokens::API_TOKEN_PREFIX;
-use crate::service::{AccountError, Principal};
+use crate::service::{AuthError, Principal};
 
 const SCHEME: &str = "bearer";
 
@@ -88,14 +88,14 @@ pub(crate) fn credential(req: &Request) -> Result<&str, ApiError> {
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
-            .ok_or(ApiError::from(AccountError::InvalidToken)),
-        (Some(_), Some(_)) => Err(AccountError::Unauthorized.into()),
+            .ok_or(ApiError::from(AuthError::InvalidToken)),
+        (Some(_), Some(_)) => Err(AuthError::Unauthorized.into()),
         (None, _) => {
             let token = cookies::get(req, cookies::ACCESS)
-                .ok_or(ApiError::from(AccountError::Unauthorized))?;
+                .ok_or(ApiError::from(AuthError::Unauthorized))?;
             // The cookie carries a web UI session; a personal API token is a bearer only.
             if token.starts_with(API_TOKEN_PREFIX) {
-                return Err(AccountError::InvalidToken.into());
+                return Err(AuthError::InvalidToken.into());
             }
             cookies::check_csrf(req)?;
             Ok(token)
@@ -124,7 +124,7 @@ macro_rules! security_extractor {
                 _options: ExtractParamOptions<Self::ParamType>,
             ) -> poem::Result<Self> {
                 let principal = authenticate(req).await?;
-                let check: fn(&Principal) -> Result<(), AccountError> = $check;
+                let check: fn(&Principal) -> Result<(), AuthError> = $check;
                 check(&principal).map_err(ApiError::from)?;
                 Ok($ty(principal))
             }
@@ -222,7 +222,7 @@ impl<'a> ApiExtractor<'a> for FileAccess {
             .into_iter()
             .flat_map(|q| q.split('&'))
             .find_map(|pair| pair.strip_prefix("sig="))
-            .ok_or(ApiError::from(AccountError::Unauthorized))?;
+            .ok_or(ApiError::from(AuthError::Unauthorized))?;
         Ok(FileAccess::Link {
             sig: sig.to_owned(),
         })

@@ -8,8 +8,8 @@ use poem::http::StatusCode;
 use crate::error::ApiError;
 use crate::service::drive::DriveError;
 use crate::service::uploads::UploadError;
-use crate::service::AccountError;
 use crate::service::DbError;
+use crate::service::{AccountError, AuthError};
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
@@ -30,31 +30,51 @@ impl From<DbError> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         use AccountError as E;
-        let (status, code) = match &error {
-            E::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            E::WeakPassword(_) => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
-            E::InvalidImage(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
-            E::LastAdmin => (StatusCode::UNPROCESSABLE_ENTITY, "last_admin"),
-            E::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
-            E::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
-            E::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            E::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            E::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
-            E::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired"),
-            E::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
-            E::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
-            E::RegistrationClosed => (StatusCode::FORBIDDEN, "registration_closed"),
-            E::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            E::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            E::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            E::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            E::Db(_) | E::Internal(_) => return from_internal(error),
+        let status = match &error {
+            E::Validation(_) | E::WeakPassword(_) | E::InvalidImage(_) | E::LastAdmin => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            E::UsernameTaken | E::EmailTaken => StatusCode::CONFLICT,
+            E::NotFound => StatusCode::NOT_FOUND,
+            E::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            E::Db(_) | E::Internal(_) => {
+                return match error {
+                    E::Db(db) => ApiError::from(db),
+                    other => ApiError::internal(&other),
+                }
+            }
         };
-        let mut api = ApiError::new(status, code, error.to_string());
+        let api = ApiError::new(status, error.code(), error.to_string());
         match error {
-            E::Validation(fields) | E::WeakPassword(fields) => api.fields = Some(fields),
-            E::RateLimited { retry_after } => api.retry_after = Some(retry_after),
-            _ => {}
+            E::Validation(fields) | E::WeakPassword(fields) => api.with_fields(fields),
+            _ => api,
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        use AuthError as E;
+        let status = match &error {
+            E::InvalidCredentials
+            | E::Unauthorized
+            | E::InvalidToken
+            | E::TokenExpired
+            | E::TokenRevoked => StatusCode::UNAUTHORIZED,
+            E::AccountDisabled | E::RegistrationClosed | E::Forbidden => StatusCode::FORBIDDEN,
+            E::NotFound => StatusCode::NOT_FOUND,
+            E::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            E::Account(_) | E::Db(_) | E::Internal(_) => {
+                return match error {
+                    E::Account(account) => ApiError::from(account),
+                    E::Db(db) => ApiError::from(db),
+                    other => ApiError::internal(&other),
+                }
+            }
+        };
+        let mut api = ApiError::new(status, error.code(), error.to_string());
+        if let E::RateLimited(limited) = error {
+            api.retry_after = Some(limited.retry_after);
         }
         api
     }
@@ -135,12 +155,5 @@ impl From<crate::service::shares::ShareError> for ApiError {
             E::Internal(_) => return ApiError::internal(&error),
         };
         ApiError::new(status, code, error.to_string())
-    }
-}
-
-fn from_internal(error: AccountError) -> ApiError {
-    match error {
-        AccountError::Db(db) => ApiError::from(db),
-        other => ApiError::internal(&other),
     }
 }

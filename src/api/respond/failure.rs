@@ -12,7 +12,7 @@ use poem_openapi::types::Type;
 use poem_openapi::ApiResponse;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::service::AccountError;
+use crate::service::{AccountError, AuthError};
 
 /// The statuses an operation can fail with.
 pub trait ErrorSet: Send + Sync + 'static {
@@ -43,6 +43,12 @@ impl<S> From<ApiError> for Failure<S> {
 
 impl<S> From<AccountError> for Failure<S> {
     fn from(error: AccountError) -> Self {
+        Failure(error.into(), PhantomData)
+    }
+}
+
+impl<S> From<AuthError> for Failure<S> {
+    fn from(error: AuthError) -> Self {
         Failure(error.into(), PhantomData)
     }
 }

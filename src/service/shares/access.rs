@@ -274,7 +274,7 @@ mod tests {
             db,
             drive,
             Passwords::default(),
-            b"secret",
+            &crate::secret::ServerSecret::new(*b"secret"),
             &config.auth,
         ))
     }

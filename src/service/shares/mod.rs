@@ -21,14 +21,13 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::passwords::Passwords;
-use super::throttle::Throttle;
-use super::AccountError;
+use super::passwords::{HashError, Passwords};
+use super::throttle::{RateLimited, Throttle};
 use crate::config::AuthConfig;
 use crate::db::shares::{self, ShareSettings};
 pub use crate::db::shares::{OwnedShare, SharedItem};
 use crate::db::{entries, now, Db, DbError};
-use crate::secret::random_secret;
+use crate::secret::{random_secret, ServerSecret};
 use crate::service::drive::{Drive, DriveError};
 
 /// Random bytes of a share token: 192 bits, 32 base64url characters.
@@ -59,13 +58,17 @@ pub enum ShareError {
     Internal(String),
 }
 
-impl From<AccountError> for ShareError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::RateLimited { retry_after } => ShareError::RateLimited { retry_after },
-            AccountError::Db(db) => ShareError::Db(db),
-            other => ShareError::Internal(other.to_string()),
+impl From<RateLimited> for ShareError {
+    fn from(limited: RateLimited) -> Self {
+        ShareError::RateLimited {
+            retry_after: limited.retry_after,
         }
+    }
+}
+
+impl From<HashError> for ShareError {
+    fn from(error: HashError) -> Self {
+        ShareError::Internal(error.to_string())
     }
 }
 
@@ -105,12 +108,12 @@ impl Shares {
         db: Db,
         drive: Arc<Drive>,
         passwords: Passwords,
-        secret: &[u8],
+        secret: &ServerSecret,
         config: &AuthConfig,
     ) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(b"hoard share unlock\0");
-        hasher.update(secret);
+        hasher.update(secret.expose());
         let unlock_key = <Hmac<Sha256> as Mac>::new_from_slice(&hasher.finalize())
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         let window = Duration::from_secs(config.login_window_s);
