@@ -112,7 +112,6 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         },
         web_session::WebSessionApi {
             auth: state.auth.clone(),
-            accounts: state.accounts.clone(),
             access_ttl: state.config.auth.access_ttl_s,
             refresh_ttl: state.config.auth.refresh_ttl_s,
         },

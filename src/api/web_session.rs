@@ -19,7 +19,6 @@ use super::extract::security::{client_info, Caller};
 use super::respond::failure::{ApiResult, LoginErrors, WebSessionErrors};
 use super::respond::models::User;
 use super::ApiTags;
-use crate::service::accounts::Accounts;
 use crate::service::auth::{Auth, IssuedTokens};
 use crate::service::tokens::new_csrf_token;
 use crate::service::AuthError;
@@ -56,7 +55,6 @@ impl ApiResponse for WebSession {
 
 pub struct WebSessionApi {
     pub auth: Arc<Auth>,
-    pub accounts: Arc<Accounts>,
     pub access_ttl: u64,
     pub refresh_ttl: u64,
 }
@@ -86,9 +84,7 @@ impl WebSessionApi {
     async fn refresh(&self, req: &Request) -> ApiResult<WebSession, WebSessionErrors> {
         cookies::check_csrf(req)?;
         let refresh = cookies::get(req, REFRESH).ok_or(AuthError::Unauthorized)?;
-        let tokens = self.auth.refresh(refresh).await?;
-        let principal = self.auth.authenticate(&tokens.access_token).await?;
-        let user = self.accounts.get(principal.id()).await?;
+        let (user, tokens) = self.auth.refresh_session(refresh).await?;
         Ok(self.session(req, &User::from(&user), Some(tokens)))
     }
 

@@ -190,6 +190,18 @@ impl Auth {
         outcome
     }
 
+    /// The web UI's refresh: rotates the session's tokens and returns its user as the new
+    /// access token sees them (checked like any request's).
+    pub async fn refresh_session(
+        &self,
+        refresh_token: &str,
+    ) -> AuthResult<(UserRecord, IssuedTokens)> {
+        let tokens = self.refresh(refresh_token).await?;
+        let principal = self.authenticate(&tokens.access_token).await?;
+        let user = self.accounts.get(principal.id()).await?;
+        Ok((user, tokens))
+    }
+
     /// Ends the caller's session: its access token is blacklisted and its refresh family
     /// revoked (plus the family of `refresh_token`, if it is another of the caller's).
     pub async fn logout(
