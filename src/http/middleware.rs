@@ -71,7 +71,7 @@ impl RequestLog {
             let micros = self.started.elapsed().as_micros();
             let user = Loggable(Some(self.user.0.load(Ordering::Relaxed)).filter(|id| *id != 0));
             // Every part is free of control characters (see `begin`), so the line skips
-            // the subscriber's escaping (src/logsink.rs).
+            // the subscriber's escaping (src/http/logsink.rs).
             crate::http::logsink::info_line(
                 format_args!("request{{id={}}}", self.id),
                 module_path!(),

@@ -1,4 +1,4 @@
-//! Load shedding (`limits.max_in_flight`, src/middleware.rs): with two slots, one upload
+//! Load shedding (`limits.max_in_flight`, src/http/middleware.rs): with two slots, one upload
 //! holding the only slot uploads may take makes the next upload wait 1 s and get 503
 //! `unavailable` with `Retry-After`, while listings and /health still answer; once the
 //! slow upload is gone, uploads succeed again.
