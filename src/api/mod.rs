@@ -8,7 +8,6 @@ pub mod fast_lane;
 pub mod file_uploads;
 pub mod files;
 pub mod health;
-pub mod listing_cache;
 pub mod meta;
 pub mod profile;
 pub mod public_shares;
@@ -98,7 +97,6 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         },
         files::FilesApi {
             drive: state.drive.clone(),
-            listings: Default::default(),
         },
         file_uploads::UploadsApi {
             drive: state.drive.clone(),

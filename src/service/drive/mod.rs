@@ -1,6 +1,7 @@
 //! The drive: each user's tree of files and folders over the shared blob store, with
 //! quotas, the trash, and the durability rules of SPEC §9.
 
+mod listings;
 pub mod names;
 pub(crate) mod namespace;
 mod records;
@@ -15,6 +16,7 @@ pub use thumbnails::Thumbnail;
 use std::sync::Arc;
 
 use crate::db::{self, Db, DbError};
+use crate::service::cache::CacheRegistry;
 use crate::store::{BlobStore, StoreError};
 
 /// Everything that can go wrong in the drive.
@@ -97,17 +99,26 @@ pub struct Drive {
     /// Per-upload byte limit (`limits.max_upload_bytes`; None: unlimited).
     pub(crate) max_upload: Option<u64>,
     pub(crate) trash_days: u32,
-    pub(crate) records: records::RecordCache,
+    pub(crate) records: Arc<records::RecordCache>,
+    pub(crate) listings: Arc<listings::ListingCache>,
 }
 
 impl Drive {
-    pub fn new(db: Db, store: Arc<BlobStore>, max_upload: Option<u64>, trash_days: u32) -> Self {
+    /// The drive's caches (entry records, folder listings) register with `caches`.
+    pub fn new(
+        db: Db,
+        store: Arc<BlobStore>,
+        max_upload: Option<u64>,
+        trash_days: u32,
+        caches: &CacheRegistry,
+    ) -> Self {
         Self {
             db,
             store,
             max_upload,
             trash_days,
-            records: records::RecordCache::default(),
+            records: caches.register(records::RecordCache::default()),
+            listings: caches.register(listings::ListingCache::default()),
         }
     }
 
