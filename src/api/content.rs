@@ -17,6 +17,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::extract::security::{Caller, FileAccess};
 use super::respond::failure::{ApiResult, ContentErrors, DriveWriteErrors};
 use super::respond::models::time;
+use super::routes::Mode;
 use super::ApiTags;
 use crate::error::ApiError;
 use crate::http::byte_serving::{self, DispositionKind, Resource};
@@ -118,13 +119,6 @@ pub struct SignedLink {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    Download,
-    Content,
-    Preview,
-}
-
 pub struct ContentApi {
     pub drive: Arc<Drive>,
     pub links: Arc<LinkSigner>,
@@ -135,6 +129,7 @@ impl ContentApi {
     /// Download as an attachment (RFC 6266 `filename*` for any name); Range and
     /// conditional requests are honoured. A folder downloads as a zip streamed as it is
     /// written (files stored uncompressed, so its Content-Length is exact).
+    // Also answered, when it qualifies, by the fast lane (routes::FAST_LANE).
     #[oai(
         path = "/files/:id/download",
         method = "get",
@@ -156,6 +151,7 @@ impl ContentApi {
 
     /// The raw bytes, inline. Types a browser could run as a page (HTML, SVG, XML, …) are
     /// served as `text/plain`.
+    // Also answered, when it qualifies, by the fast lane (routes::FAST_LANE).
     #[oai(
         path = "/files/:id/content",
         method = "get",

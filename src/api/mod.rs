@@ -13,6 +13,7 @@ pub mod profile;
 pub mod public_shares;
 pub mod respond;
 pub mod resumable;
+pub mod routes;
 pub mod sessions;
 pub mod shares;
 pub mod trash;
@@ -126,7 +127,7 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
     );
     OpenApiService::new(apis, "Hoard", env!("CARGO_PKG_VERSION"))
         .description(DESCRIPTION)
-        .server("/api/v1")
+        .server(routes::BASE)
 }
 
 const DESCRIPTION: &str = "\
