@@ -422,51 +422,6 @@ async fn cache_counters_grow_with_authenticated_requests_and_flush() {
     check!(app.get(ME, Some(a)), 401, "token_revoked");
 }
 
-/// The caches `GET /admin/cache` sums and `DELETE /admin/cache` empties, in the order they
-/// register: the auth caches and the diagnostic namespace, then the drive's.
-const REGISTERED: [&str; 7] = [
-    "users",
-    "sessions",
-    "revoked",
-    "api_tokens",
-    "kv",
-    "records",
-    "listings",
-];
-
-#[tokio::test]
-async fn the_cache_routes_see_and_flush_every_registered_cache() {
-    use crate::drive_helpers::{file_url, id, list, upload};
-    let app = TestApp::new();
-    let (admin, alice) = app.admin_and_user().await;
-    let t = admin.access.as_str();
-    let pat = new_api_token(&app, &alice.access).await;
-    // The first use records it was used (and forgets the token); the second caches it.
-    check!(app.get(ME, Some(&pat)), 200);
-    check!(app.get(ME, Some(&pat)), 200);
-    check!(app.put(&kv("k"), Some(t), json!({"value": 1})), 200);
-    let file = upload(&app, &alice.access, "a.txt", b"x").await;
-    let download = format!("{}/download", file_url(id(&file)));
-    check!(app.get(&download, Some(&alice.access)), 200);
-    list(&app, &alice.access, "").await;
-
-    let reports = app.state.caches.registry().reports();
-    let names: Vec<&str> = reports.iter().map(|(name, _)| *name).collect();
-    assert_eq!(names, REGISTERED);
-    for (name, report) in &reports {
-        assert!(report.entries > 0, "{name} holds nothing: {report:?}");
-    }
-    let reported = get_ok(&app, CACHE, t).await;
-    let sums = app.state.caches.report();
-    let want = json!({"entries": sums.entries, "hits": sums.hits, "misses": sums.misses});
-    assert_eq!(reported, want, "the route sums every registered cache");
-
-    check!(app.delete(CACHE, Some(t)), 204);
-    for (name, report) in app.state.caches.registry().reports() {
-        assert_eq!(report.entries, 0, "{name} kept entries after a flush");
-    }
-}
-
 #[tokio::test]
 async fn the_diagnostic_kv_namespace_stores_reads_and_deletes_values() {
     let app = TestApp::new();
