@@ -8,6 +8,7 @@ use poem::{get, Endpoint, EndpointExt, Route};
 
 use crate::api;
 use crate::api::extract::security::ProxyTrust;
+use crate::api::routes;
 use crate::http::{middleware, spa};
 use crate::service::Services;
 
@@ -22,16 +23,16 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
     let redoc = api.redoc();
     let trust = ProxyTrust(state.config.server.trusted_proxies.clone());
     let json_limit = state.config.limits.json_body_bytes;
-    let shed = middleware::Shed::new(&state.config.limits);
+    let shed = middleware::Shed::new(&state.config.limits, routes::weigh);
     let lane = Arc::new(api::fast_lane::FastLane {
         auth: state.auth.clone(),
         drive: state.drive.clone(),
         shed: shed.clone(),
     });
     Route::new()
-        .nest("/api/v1", api)
+        .nest(routes::BASE, api)
         .nest("/api", middleware::api_not_found)
-        .at("/health", get(api::health::health))
+        .at(routes::HEALTH, get(api::health::health))
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/redoc", redoc)
@@ -43,7 +44,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         .data(state)
         .around(move |ep, req| middleware::limit_json(ep, req, json_limit))
         .around(api::tus::headers)
-        .around(middleware::log_and_shape)
+        .around(|ep, req| middleware::log_and_shape(ep, req, routes::LOG_REDACT))
         .around(move |full, req| {
             let lane = lane.clone();
             async move { lane.serve(full, req).await }

@@ -17,6 +17,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::extract::security::{Caller, FileAccess};
 use super::respond::failure::{ApiResult, ContentErrors, DriveWriteErrors};
 use super::respond::models::time;
+use super::routes::Mode;
 use super::ApiTags;
 use crate::error::ApiError;
 use crate::http::byte_serving::{self, DispositionKind, Resource};
@@ -25,7 +26,6 @@ use crate::http::zipstream::{stream_zip, ZipItem};
 use crate::service::drive::Drive;
 use crate::service::drive::EntryRecord;
 use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
-pub(crate) use crate::service::media::Mode;
 use crate::service::media::{self};
 use crate::service::{AccountError, AuthError};
 
@@ -129,6 +129,7 @@ impl ContentApi {
     /// Download as an attachment (RFC 6266 `filename*` for any name); Range and
     /// conditional requests are honoured. A folder downloads as a zip streamed as it is
     /// written (files stored uncompressed, so its Content-Length is exact).
+    // Also answered, when it qualifies, by the fast lane (routes::FAST_LANE).
     #[oai(
         path = "/files/:id/download",
         method = "get",
@@ -150,6 +151,7 @@ impl ContentApi {
 
     /// The raw bytes, inline. Types a browser could run as a page (HTML, SVG, XML, …) are
     /// served as `text/plain`.
+    // Also answered, when it qualifies, by the fast lane (routes::FAST_LANE).
     #[oai(
         path = "/files/:id/content",
         method = "get",

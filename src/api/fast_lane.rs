@@ -1,5 +1,6 @@
 //! The fast lane of the two hottest routes: `GET /api/v1/files/{id}/download` and
-//! `/content` with one `Authorization: Bearer` credential and no query.
+//! `/content` (declared in [`routes::FAST_LANE`]) with one `Authorization: Bearer`
+//! credential and no query.
 //!
 //! Through the whole stack (router, nested routers, load shedding, data, JSON limit, tus
 //! headers, the OpenAPI operation and its extractors) a 64 KiB download spent more user
@@ -17,8 +18,9 @@ use poem::http::{header, Method};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
 
-use super::content::{serve_entry, Mode};
+use super::content::serve_entry;
 use super::extract::security::credential;
+use super::routes::{self, Mode};
 use crate::http::middleware::{RequestLog, Shed};
 use crate::service::auth::Auth;
 use crate::service::drive::Drive;
@@ -35,7 +37,7 @@ impl FastLane {
     pub async fn serve<E: Endpoint>(&self, full: Arc<E>, req: Request) -> poem::Result<Response> {
         if let Some(ticket) = qualifies(&req) {
             if let Some(admitted) = self.shed.try_admit_light() {
-                let log = RequestLog::begin(&req);
+                let log = RequestLog::begin(&req, routes::LOG_REDACT);
                 let served = self.answer(&req, ticket, &log).instrument(log.span.clone());
                 if let Some(response) = served.await {
                     drop(admitted);
@@ -81,13 +83,9 @@ fn qualifies(req: &Request) -> Option<Ticket<'_>> {
     let (id, route) = req
         .uri()
         .path()
-        .strip_prefix("/api/v1/files/")?
+        .strip_prefix(routes::FILES)?
         .split_once('/')?;
-    let mode = match route {
-        "download" => Mode::Download,
-        "content" => Mode::Content,
-        _ => return None,
-    };
+    let (_, mode) = routes::FAST_LANE.iter().find(|(tail, _)| *tail == route)?;
     // Digits only: anything else (signs, spaces) is for the full path to refuse.
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -98,5 +96,9 @@ fn qualifies(req: &Request) -> Option<Ticket<'_>> {
         return None;
     }
     let token = credential(req).ok()?;
-    Some(Ticket { id, mode, token })
+    Some(Ticket {
+        id,
+        mode: *mode,
+        token,
+    })
 }

@@ -12,7 +12,6 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use super::extract::pagination::Page;
 use super::extract::security::Caller;
 use super::extract::text::Text;
-use super::listing_cache::{ListingCache, PageKey};
 use super::respond::failure::{ApiResult, DriveErrors, DriveWriteErrors};
 use super::respond::json_bytes::{rfc3339, JsonBytes};
 use super::respond::models::{list_type, time};
@@ -152,7 +151,6 @@ pub enum EntryCreated {
 
 pub struct FilesApi {
     pub drive: Arc<Drive>,
-    pub listings: Arc<ListingCache>,
 }
 
 #[OpenApi(tag = "ApiTags::Files")]
@@ -271,27 +269,20 @@ impl FilesApi {
     }
 }
 
-/// Absent → no change; null → the root; a value → that folder.
 impl FilesApi {
-    /// A folder page from the listing cache, or queried (and then cached).
+    /// A folder page from the drive's listing cache, or listed and serialized here.
     async fn folder_page(
         &self,
         owner: i64,
         parent: Option<i64>,
         listing: Listing,
     ) -> Result<JsonBytes<EntryList>, ApiError> {
-        let key = PageKey {
-            owner,
-            parent,
-            listing,
-        };
-        let version = self.drive.tree_version(owner).await?;
-        if let Some(body) = self.listings.get(&key, version) {
-            return Ok(JsonBytes::from_bytes(body));
-        }
-        let page = self.page(owner, parent, None, listing).await?;
-        self.listings.put(key, version, page.bytes());
-        Ok(page)
+        let render = |entries, total| encode(entries, total, listing).map(|page| page.bytes());
+        let body = self
+            .drive
+            .folder_page(owner, parent, listing, render)
+            .await?;
+        Ok(JsonBytes::from_bytes(body))
     }
 
     async fn page(
@@ -302,15 +293,24 @@ impl FilesApi {
         listing: Listing,
     ) -> Result<JsonBytes<EntryList>, ApiError> {
         let (entries, total) = self.drive.list(owner, parent, query, listing).await?;
-        JsonBytes::encode(&EntryList {
-            items: entries.into_iter().map(EntryView::from).collect(),
-            total,
-            limit: listing.limit,
-            offset: listing.offset,
-        })
+        encode(entries, total, listing)
     }
 }
 
+fn encode(
+    entries: Vec<DriveEntry>,
+    total: i64,
+    listing: Listing,
+) -> Result<JsonBytes<EntryList>, ApiError> {
+    JsonBytes::encode(&EntryList {
+        items: entries.into_iter().map(EntryView::from).collect(),
+        total,
+        limit: listing.limit,
+        offset: listing.offset,
+    })
+}
+
+/// Absent → no change; null → the root; a value → that folder.
 fn maybe(value: MaybeUndefined<i64>) -> Option<Option<i64>> {
     match value {
         MaybeUndefined::Undefined => None,

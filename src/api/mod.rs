@@ -8,12 +8,12 @@ pub mod fast_lane;
 pub mod file_uploads;
 pub mod files;
 pub mod health;
-pub mod listing_cache;
 pub mod meta;
 pub mod profile;
 pub mod public_shares;
 pub mod respond;
 pub mod resumable;
+pub mod routes;
 pub mod sessions;
 pub mod shares;
 pub mod trash;
@@ -98,7 +98,6 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         },
         files::FilesApi {
             drive: state.drive.clone(),
-            listings: Default::default(),
         },
         file_uploads::UploadsApi {
             drive: state.drive.clone(),
@@ -127,7 +126,7 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
     );
     OpenApiService::new(apis, "Hoard", env!("CARGO_PKG_VERSION"))
         .description(DESCRIPTION)
-        .server("/api/v1")
+        .server(routes::BASE)
 }
 
 const DESCRIPTION: &str = "\

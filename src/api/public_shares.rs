@@ -15,13 +15,14 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::content::{self, FileBody, Mode};
+use super::content::{self, FileBody};
 use super::extract::cookies;
 use super::extract::security::client_info;
 use super::extract::text::Text;
 use super::files::Kind;
 use super::respond::failure::{ApiResult, PublicShareErrors, ShareUnlockErrors};
 use super::respond::models::time;
+use super::routes::Mode;
 use super::ApiTags;
 use crate::http::completion::{before_last_bytes, Step};
 use crate::service::drive::EntryRecord;

@@ -78,7 +78,7 @@ impl From<OwnedShare> for ShareView {
         };
         Self {
             id: share.id,
-            url: format!("/s/{}", share.token),
+            url: format!("{}{}", super::routes::SHARE_PAGE, share.token),
             token: share.token.clone(),
             file_id: share.entry_id,
             name: owned.name,

@@ -98,7 +98,7 @@ pub use crate::http::byte_serving::http_date;
 /// Adds `Tus-Resumable` to every answer under `/uploads` (errors included) and
 /// `Tus-Version` to a 412, as the protocol requires.
 pub async fn headers<E: Endpoint>(ep: std::sync::Arc<E>, req: Request) -> poem::Result<Response> {
-    let is_tus = req.uri().path().starts_with("/api/v1/uploads");
+    let is_tus = req.uri().path().starts_with(super::routes::UPLOADS);
     let result = ep.call(req).await.map(IntoResponse::into_response);
     if !is_tus {
         return result;

@@ -1,5 +1,6 @@
-//! SQLite access: the connection pool, PRAGMAs, embedded migrations, and the one bridge
-//! (`Db::run` / `Db::write`) that runs database work on blocking threads.
+//! SQLite access: the connection pools, PRAGMAs, embedded migrations, and the one bridge
+//! (`Db::run` / `Db::write`) that runs database work on blocking threads, beside the
+//! inline read path (`Db::read_now`) of the hot routes, which can only read.
 
 pub mod api_tokens;
 pub mod avatars;
@@ -18,11 +19,19 @@ use std::time::Duration;
 
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 
 /// How long a connection waits on SQLite's write lock before giving up with `Busy`.
 const BUSY_TIMEOUT_MS: u32 = 5000;
+
+/// Read-write connections, for `run` and `write`.
+const CONNECTIONS: u32 = 8;
+
+/// Read-only connections, for `read_now`. An inline read holds one for a few
+/// microseconds on a runtime thread; when none is free the read waits for one off the
+/// runtime, so a handful serves any number of requests.
+const READERS: u32 = 4;
 
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_accounts.sql")),
@@ -91,6 +100,9 @@ impl MaybeBusy for DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<SqliteConnectionManager>,
+    /// Opened `SQLITE_OPEN_READ_ONLY`: work handed to `read_now` cannot write, so it can
+    /// never change the database behind `write`'s transaction and the generation counter.
+    readers: Pool<SqliteConnectionManager>,
     /// Bumped after every piece of work that may have written (see [`Db::generation`]).
     generation: Arc<AtomicU64>,
 }
@@ -99,17 +111,22 @@ impl Db {
     /// Opens (creating if needed) the database file, applies PRAGMAs and migrations.
     pub fn open(path: &Path) -> DbResult<Self> {
         let manager = SqliteConnectionManager::file(path).with_init(apply_pragmas);
-        let pool = Pool::builder()
-            .max_size(8)
-            // r2d2 would run `SELECT 1` (parsed anew) on every checkout; a local SQLite file
-            // connection does not go stale, and a broken one fails its query anyway.
-            .test_on_check_out(false)
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)?;
+        let pool = pool(manager, CONNECTIONS)?;
         let mut conn = pool.get()?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        // Only now: a read-only connection can neither create the file nor switch it to
+        // WAL. The mode is stored in the file, so these read in WAL mode too, and each
+        // statement sees every transaction committed before it began.
+        let readers = SqliteConnectionManager::file(path)
+            .with_flags(
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .with_init(apply_reader_pragmas);
         Ok(Self {
             pool,
+            readers: self::pool(readers, READERS)?,
             generation: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -145,15 +162,16 @@ impl Db {
 
     /// A short indexed read on the caller's own thread. A hop to the blocking pool costs
     /// far more than such a query (~100 µs of thread hand-offs against a few µs), so hot
-    /// paths (byte routes) read inline — but never wait: when no pooled connection is free,
-    /// or SQLite is momentarily locked, the read goes to `run` instead.
+    /// paths (byte routes) read inline — but never wait: when no reader is free, or SQLite
+    /// is momentarily locked, the read waits off the runtime instead. Either way it runs
+    /// on a read-only connection: a write attempted here fails, and the generation stays.
     pub async fn read_now<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + MaybeBusy + Send + 'static,
         F: Fn(&Connection) -> Result<T, E> + Send + 'static,
     {
-        if let Some(conn) = self.pool.try_get() {
+        if let Some(conn) = self.readers.try_get() {
             if conn.busy_timeout(Duration::ZERO).is_ok() {
                 let out = work(&conn);
                 // sqlite3_busy_timeout cannot fail on an open connection.
@@ -163,7 +181,26 @@ impl Db {
                 }
             }
         }
-        self.run(work).await
+        self.read_waiting(work).await
+    }
+
+    /// `read_now` when it cannot read at once: on a blocking thread, waiting for a reader
+    /// and for SQLite's lock as `run` would.
+    async fn read_waiting<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let span = tracing::Span::current();
+        let joined = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let conn = readers.get().map_err(DbError::from)?;
+            work(&conn)
+        })
+        .await;
+        joined.map_err(|e| E::from(DbError::from(e)))?
     }
 
     /// Runs work inside one `BEGIN IMMEDIATE` transaction: committed when `work` returns
@@ -205,6 +242,24 @@ impl Db {
     pub fn connection(&self) -> DbResult<r2d2::PooledConnection<SqliteConnectionManager>> {
         Ok(self.pool.get()?)
     }
+}
+
+/// A pool that opens all its `size` connections now, never per request.
+fn pool(manager: SqliteConnectionManager, size: u32) -> DbResult<Pool<SqliteConnectionManager>> {
+    Ok(Pool::builder()
+        .max_size(size)
+        // r2d2 would run `SELECT 1` (parsed anew) on every checkout; a local SQLite file
+        // connection does not go stale, and a broken one fails its query anyway.
+        .test_on_check_out(false)
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)?)
+}
+
+/// The read path's connections: the statement cache and lock wait of the others; the
+/// rest (WAL, synchronous, foreign keys) only matters to writers.
+fn apply_reader_pragmas(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.set_prepared_statement_cache_capacity(256);
+    conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS.into()))
 }
 
 fn apply_pragmas(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -308,6 +363,35 @@ mod tests {
         let db = Db::open(&path)?;
         let conn = db.connection()?;
         assert_eq!(users::count(&conn)?, 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_inline_read_path_cannot_write() -> TestResult {
+        let (_dir, db) = open()?;
+        let generation = db.generation();
+        let outcome: DbResult<()> = db.read_now(|c| revoked::insert(c, "a", 10)).await;
+        let refused = matches!(
+            &outcome,
+            Err(DbError::Sqlite(e)) if e.sqlite_error_code() == Some(ErrorCode::ReadOnly)
+        );
+        assert!(refused, "{outcome:?}");
+        assert_eq!(db.run(revoked::count).await?, 0);
+        // The fallback off the runtime is read-only too.
+        let waited: DbResult<()> = db.read_waiting(|c| revoked::insert(c, "b", 10)).await;
+        assert!(waited.is_err(), "{waited:?}");
+        assert_eq!(db.generation(), generation + 1, "only `run` moved it");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_inline_read_path_sees_every_committed_write() -> TestResult {
+        let (_dir, db) = open()?;
+        for jti in ["a", "b", "c"] {
+            assert!(!db.read_now(move |c| revoked::contains(c, jti)).await?);
+            db.write(move |tx| revoked::insert(tx, jti, 10)).await?;
+            assert!(db.read_now(move |c| revoked::contains(c, jti)).await?);
+        }
         Ok(())
     }
 

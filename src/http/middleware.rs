@@ -1,5 +1,9 @@
 //! Cross-cutting HTTP concerns: the per-request log line with a request id, mapping every
 //! error onto the SPEC's JSON shape, the JSON body limit, and load shedding.
+//!
+//! What a particular route needs (which paths hide a secret in the log, which requests
+//! weigh more for shedding) is not known here: the API declares it and hands it in as
+//! values ([`Redact`], [`Shed::new`]'s `weigh`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,8 +30,12 @@ pub struct LoggedUser(pub Arc<std::sync::atomic::AtomicI64>);
 
 /// Logs one line per request (method, path without query, status, bytes, duration, user)
 /// and turns every error into the JSON error shape, inside the request's span.
-pub async fn log_and_shape<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
-    let log = RequestLog::begin(&req);
+pub async fn log_and_shape<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    redact: Redact,
+) -> poem::Result<Response> {
+    let log = RequestLog::begin(&req, redact);
     req.extensions_mut().insert(log.user.clone());
     let result = ep.call(req).instrument(log.span.clone()).await;
     let response = log.span.in_scope(|| match result {
@@ -48,13 +56,13 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    pub fn begin(req: &Request) -> Self {
+    pub fn begin(req: &Request, redact: Redact) -> Self {
         let id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
         Self {
             id,
             method: req.method().clone(),
             // The query is left out: it can carry signed-link signatures.
-            path: loggable_path(req.uri().path()),
+            path: redact.loggable(req.uri().path()),
             user: LoggedUser::default(),
             span: tracing::info_span!("request", id),
             started: Instant::now(),
@@ -102,30 +110,32 @@ impl<T: std::fmt::Display> std::fmt::Display for Loggable<T> {
     }
 }
 
-/// The path as the log line shows it: share tokens cut short, and anything but printable
-/// ASCII escaped (URIs hold none, but the line is written without further escaping).
-fn loggable_path(path: &str) -> String {
-    let path = redact_share_token(path);
-    if path.chars().all(|c| c.is_ascii_graphic() || c == '…') {
-        path
-    } else {
-        path.escape_default().to_string()
-    }
-}
+/// Path prefixes whose next segment is a secret (a share's token is its password
+/// equivalent): the log line keeps only the segment's first 4 characters.
+#[derive(Clone, Copy)]
+pub struct Redact(pub &'static [&'static str]);
 
-/// A share's token is its password-equivalent: the log keeps only its first 4 characters
-/// (`/s/{token}` pages and `/api/v1/public/shares/{token}/…`).
-fn redact_share_token(path: &str) -> String {
-    let prefix = ["/api/v1/public/shares/", "/s/"]
-        .into_iter()
-        .find(|prefix| path.starts_with(prefix));
-    let Some(prefix) = prefix else {
-        return path.to_owned();
-    };
-    let rest = &path[prefix.len()..];
-    let (token, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let kept: String = token.chars().take(4).collect();
-    format!("{prefix}{kept}…{tail}")
+impl Redact {
+    /// The path as the log line shows it: secrets cut short, and anything but printable
+    /// ASCII escaped (URIs hold none, but the line is written without further escaping).
+    pub fn loggable(self, path: &str) -> String {
+        let path = self.redacted(path);
+        if path.chars().all(|c| c.is_ascii_graphic() || c == '…') {
+            path
+        } else {
+            path.escape_default().to_string()
+        }
+    }
+
+    fn redacted(self, path: &str) -> String {
+        let Some(prefix) = self.0.iter().find(|prefix| path.starts_with(*prefix)) else {
+            return path.to_owned();
+        };
+        let rest = &path[prefix.len()..];
+        let (secret, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let kept: String = secret.chars().take(4).collect();
+        format!("{prefix}{kept}…{tail}")
+    }
 }
 
 /// Caps JSON bodies at `limit` bytes (413 `too_large`), whether or not they declare a
@@ -177,9 +187,24 @@ const SHED_RETRY_AFTER_S: u64 = 1;
 /// password checks hold one for their whole run but may take at most half of them, so
 /// they never starve cheap requests. A request that finds no slot within [`QUEUE_WAIT`]
 /// gets 503 `unavailable` (its body is read and discarded first, as for any refused
-/// upload). `/health` is never limited.
+/// upload). Which requests are exempt (the health probe) or heavy (password checks) the
+/// API says, through `weigh`; a request streaming a non-JSON body in is heavy anyway.
 #[derive(Clone)]
-pub struct Shed(Option<Slots>);
+pub struct Shed {
+    slots: Option<Slots>,
+    weigh: fn(&Request) -> Weight,
+}
+
+/// How a request counts against the shedding slots, by its route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// Never limited.
+    Exempt,
+    /// Holds a slot until its response head is ready.
+    Light,
+    /// Also holds one of the heavy slots (at most half of them) for its whole run.
+    Heavy,
+}
 
 /// A light request's admission (holds its slot until dropped; nothing when unlimited).
 pub struct Admitted {
@@ -193,18 +218,19 @@ struct Slots {
 }
 
 impl Shed {
-    pub fn new(limits: &LimitsConfig) -> Self {
+    pub fn new(limits: &LimitsConfig, weigh: fn(&Request) -> Weight) -> Self {
         let max = limits.max_in_flight as usize;
-        Self((max > 0).then(|| Slots {
+        let slots = (max > 0).then(|| Slots {
             all: Arc::new(Semaphore::new(max)),
             heavy: Arc::new(Semaphore::new(max.div_ceil(2))),
-        }))
+        });
+        Self { slots, weigh }
     }
 
     /// A slot for a light request if one is free right now; `None` sends the request
     /// down the full path, which waits for one or sheds.
     pub fn try_admit_light(&self) -> Option<Admitted> {
-        match &self.0 {
+        match &self.slots {
             None => Some(Admitted { _slot: None }),
             Some(slots) => {
                 let permit = slots.all.clone().try_acquire_owned().ok()?;
@@ -222,25 +248,27 @@ impl<E: Endpoint> Middleware<E> for Shed {
     fn transform(&self, inner: E) -> Self::Output {
         ShedEndpoint {
             inner,
-            slots: self.0.clone(),
+            shed: self.clone(),
         }
     }
 }
 
 pub struct ShedEndpoint<E> {
     inner: E,
-    slots: Option<Slots>,
+    shed: Shed,
 }
 
 impl<E: Endpoint> Endpoint for ShedEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        let slots = match &self.slots {
-            Some(slots) if req.uri().path() != "/health" => slots,
+        let weight = (self.shed.weigh)(&req);
+        let slots = match &self.shed.slots {
+            Some(slots) if weight != Weight::Exempt => slots,
             _ => return self.inner.call(req).await.map(IntoResponse::into_response),
         };
-        let Some(_held) = admit(slots, &req).await else {
+        let heavy = weight == Weight::Heavy || uploading(&req);
+        let Some(_held) = admit(slots, heavy).await else {
             if has_body(&req) {
                 let mut body = req.take_body().into_async_read();
                 linger(tokio::io::copy(&mut body, &mut tokio::io::sink())).await;
@@ -252,10 +280,10 @@ impl<E: Endpoint> Endpoint for ShedEndpoint<E> {
 }
 
 /// The slots this request needs, or `None` when they are not free within [`QUEUE_WAIT`].
-async fn admit(slots: &Slots, req: &Request) -> Option<Vec<OwnedSemaphorePermit>> {
+async fn admit(slots: &Slots, heavy: bool) -> Option<Vec<OwnedSemaphorePermit>> {
     let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
     let mut held = Vec::with_capacity(2);
-    if is_heavy(req) {
+    if heavy {
         held.push(slot(&slots.heavy, deadline).await?);
     }
     held.push(slot(&slots.all, deadline).await?);
@@ -270,21 +298,9 @@ async fn slot(
     tokio::time::timeout_at(deadline, acquire).await.ok()?.ok()
 }
 
-/// Requests that hold their slot long whatever the server does: a file body streaming in,
-/// or an argon2 password check (which has its own small pool and queues behind it).
-fn is_heavy(req: &Request) -> bool {
-    let uploading = has_body(req) && !req.content_type().is_some_and(|ct| ct.contains("json"));
-    let path = req.uri().path();
-    let password = [
-        "/auth/login",
-        "/auth/web/login",
-        "/auth/register",
-        "/auth/change-password",
-        "/unlock",
-    ]
-    .iter()
-    .any(|tail| path.ends_with(tail));
-    uploading || (password && *req.method() == Method::POST)
+/// A file body streaming in holds its slot long whatever the server does.
+fn uploading(req: &Request) -> bool {
+    has_body(req) && !req.content_type().is_some_and(|ct| ct.contains("json"))
 }
 
 /// The body size when it is known up front (buffered bodies and declared lengths);
@@ -311,15 +327,18 @@ pub fn api_not_found() -> poem::Result<Response> {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_share_token;
+    use super::Redact;
 
     #[test]
-    fn share_tokens_are_cut_to_four_characters_in_the_log() {
+    fn secrets_after_a_listed_prefix_are_cut_to_four_characters() {
+        let redact = Redact(&["/secret/", "/k/"]);
         assert_eq!(
-            redact_share_token("/api/v1/public/shares/AbCdEfGhIj/download"),
-            "/api/v1/public/shares/AbCd…/download"
+            redact.loggable("/secret/AbCdEfGhIj/download"),
+            "/secret/AbCd…/download"
         );
-        assert_eq!(redact_share_token("/s/AbCdEfGhIj"), "/s/AbCd…");
-        assert_eq!(redact_share_token("/api/v1/files/3"), "/api/v1/files/3");
+        assert_eq!(redact.loggable("/k/AbCdEfGhIj"), "/k/AbCd…");
+        assert_eq!(redact.loggable("/k/Ab"), "/k/Ab…");
+        assert_eq!(redact.loggable("/other/AbCdEfGhIj"), "/other/AbCdEfGhIj");
+        assert_eq!(Redact(&[]).loggable("/k/AbCdEfGhIj"), "/k/AbCdEfGhIj");
     }
 }

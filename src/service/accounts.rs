@@ -128,7 +128,7 @@ impl Accounts {
         let loaded = self
             .caches
             .users
-            .get_or_load(&self.caches.stats, id, || async move {
+            .get_or_load(id, || async move {
                 let user = db.run(move |conn| db::users::by_id(conn, id)).await?;
                 Ok::<_, DbError>(user.map(Arc::new))
             })

@@ -82,7 +82,7 @@ impl Accounts {
         let token = self
             .caches
             .api_tokens
-            .get_or_load(&self.caches.stats, hash.clone(), || async move {
+            .get_or_load(hash.clone(), || async move {
                 let record = db
                     .run(move |conn| db::api_tokens::by_hash(conn, &key))
                     .await?;

@@ -43,7 +43,7 @@ impl Auth {
         let key = jti.to_owned();
         self.caches
             .revoked
-            .get_or_load(&self.caches.stats, key.clone(), || async move {
+            .get_or_load(key.clone(), || async move {
                 db.run(move |conn| db::revoked::contains(conn, &key)).await
             })
             .await
@@ -54,7 +54,7 @@ impl Auth {
         let db = self.db.clone();
         self.caches
             .sessions
-            .get_or_load(&self.caches.stats, session_id, || async move {
+            .get_or_load(session_id, || async move {
                 db.run(move |conn| -> db::DbResult<Option<i64>> {
                     let session = db::sessions::by_id(conn, session_id)?;
                     Ok(session.filter(|s| s.is_live(now())).map(|s| s.user_id))

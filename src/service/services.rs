@@ -61,6 +61,7 @@ impl Services {
             store,
             max_upload,
             config.storage.trash_days,
+            caches.registry(),
         ));
         let accounts = Arc::new(Accounts::new(db.clone(), caches.clone(), drive.clone()));
         let uploads = Arc::new(Uploads::new(

@@ -116,6 +116,13 @@ impl TestApp {
         self.state.data_dir.root.clone()
     }
 
+    /// One registered cache's figures (src/service/cache/registry.rs), by its name.
+    pub fn cache(&self, name: &str) -> hoard::service::cache::CacheReport {
+        let reports = self.state.caches.registry().reports();
+        let found = reports.into_iter().find(|(n, _)| *n == name);
+        found.unwrap_or_else(|| panic!("no cache named {name}")).1
+    }
+
     /// A separate connection to the app's database file, for assertions.
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.state.data_dir.database()).expect("open db")

@@ -1,4 +1,4 @@
-//! Tests: folder listings come from a cache of serialized pages (src/api/listing_cache.rs):
+//! Tests: folder listings come from a cache of serialized pages (src/service/drive/listings.rs):
 //! they must equal the entries read one by one, and follow every change at once — including
 //! a change made by another SQLite connection, as `hoard check --repair` would.
 
@@ -111,4 +111,28 @@ async fn pages_and_orders_are_cached_apart_and_owners_never_share_one() {
     let theirs: Value = list(&app, &bob.access, "").await;
     assert_eq!(theirs["total"], 0);
     assert_eq!(names(&theirs), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_flush_empties_the_listing_cache_and_the_page_is_listed_again() {
+    let app = TestApp::new();
+    let (admin, alice) = app.admin_and_user().await;
+    let t = &alice.access;
+    upload(&app, t, "a.txt", b"x").await;
+    let first = list(&app, t, "").await;
+    assert_eq!(list(&app, t, "").await, first);
+    let cached = app.cache("listings");
+    assert_eq!((cached.entries, cached.hits, cached.misses), (1, 1, 1));
+
+    app.delete("/api/v1/admin/cache", Some(&admin.access))
+        .await
+        .assert_status(204);
+    assert_eq!(app.cache("listings").entries, 0);
+    assert_eq!(list(&app, t, "").await, first);
+    let listed = app.cache("listings");
+    assert_eq!(
+        (listed.entries, listed.hits, listed.misses),
+        (1, cached.hits, cached.misses + 1),
+        "listed again, not served from the flushed page"
+    );
 }

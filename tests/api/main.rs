@@ -11,6 +11,7 @@ mod support;
 
 mod admin;
 mod auth;
+mod cache_registry;
 mod cli;
 mod content;
 mod content_links;

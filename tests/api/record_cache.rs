@@ -123,3 +123,31 @@ async fn a_deleted_owner_takes_the_remembered_records_along() {
         String::from_utf8_lossy(&reply.body)
     );
 }
+
+#[tokio::test]
+async fn a_flush_empties_the_record_cache_and_the_record_is_read_again() {
+    let app = TestApp::new();
+    let (admin, alice) = app.admin_and_user().await;
+    let file = upload(&app, &alice.access, "a.txt", b"bytes").await;
+    download_twice(&app, &alice.access, id(&file))
+        .await
+        .assert_status(200);
+    let remembered = app.cache("records");
+    assert_eq!(remembered.entries, 1);
+    assert!(remembered.hits > 0, "{remembered:?}");
+
+    app.delete("/api/v1/admin/cache", Some(&admin.access))
+        .await
+        .assert_status(204);
+    assert_eq!(app.cache("records").entries, 0);
+    let url = format!("{}/download", file_url(id(&file)));
+    let reply = app.get(&url, Some(&alice.access)).await;
+    reply.assert_status(200);
+    assert_eq!(reply.body, b"bytes");
+    let read = app.cache("records");
+    assert_eq!(
+        (read.entries, read.hits, read.misses),
+        (1, remembered.hits, remembered.misses + 1),
+        "read again, not served from the flushed record"
+    );
+}

@@ -1,6 +1,6 @@
 //! `JsonBytes<T>`: a JSON response documented exactly like poem-openapi's `Json<T>`, but
 //! serialized straight from `T`'s serde `Serialize`, and kept as bytes so it can be cached
-//! (folder listings, src/api/listing_cache.rs). `Json<T>` first builds a
+//! (folder listings, src/service/drive/listings.rs). `Json<T>` first builds a
 //! `serde_json::Value` tree (a `BTreeMap` and a cloned `String` per field) and then
 //! serializes that; for a 100-entry listing the detour was about half the request's CPU.
 //! `T`'s serde form must equal its OpenAPI form: tests compare the two (tests/api/listing_cache.rs).

@@ -2,6 +2,7 @@
 //! quotas, the trash, and the durability rules of SPEC §9.
 
 mod batch;
+mod listings;
 pub mod names;
 pub(crate) mod namespace;
 mod records;
@@ -17,6 +18,7 @@ pub use thumbnails::Thumbnail;
 use std::sync::Arc;
 
 use crate::db::{self, Db, DbError};
+use crate::service::cache::CacheRegistry;
 use crate::store::{BlobId, BlobStore, StoreError};
 
 /// Everything that can go wrong in the drive.
@@ -99,17 +101,26 @@ pub struct Drive {
     /// Per-upload byte limit (`limits.max_upload_bytes`; None: unlimited).
     pub(crate) max_upload: Option<u64>,
     pub(crate) trash_days: u32,
-    pub(crate) records: records::RecordCache,
+    pub(crate) records: Arc<records::RecordCache>,
+    pub(crate) listings: Arc<listings::ListingCache>,
 }
 
 impl Drive {
-    pub fn new(db: Db, store: Arc<BlobStore>, max_upload: Option<u64>, trash_days: u32) -> Self {
+    /// The drive's caches (entry records, folder listings) register with `caches`.
+    pub fn new(
+        db: Db,
+        store: Arc<BlobStore>,
+        max_upload: Option<u64>,
+        trash_days: u32,
+        caches: &CacheRegistry,
+    ) -> Self {
         Self {
             db,
             store,
             max_upload,
             trash_days,
-            records: records::RecordCache::default(),
+            records: caches.register(records::RecordCache::default()),
+            listings: caches.register(listings::ListingCache::default()),
         }
     }
 

@@ -6,7 +6,7 @@
 //! ([`Db::generation`](crate::db::Db::generation)) has not moved since it was read: any
 //! write by this process, of anything, retires every record at once. Other processes (the
 //! CLI beside a live server) do not move the generation; their changes are seen within
-//! [`TTL`].
+//! [`TTL`]. Registered with the cache registry as `records`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use std::time::Duration;
 use moka::sync::Cache;
 
 use crate::db::entries::EntryRecord;
+use crate::service::cache::{Counters, Flushable};
 
 const TTL: Duration = Duration::from_secs(1);
 const CAPACITY: u64 = 10_000;
@@ -21,6 +22,7 @@ const CAPACITY: u64 = 10_000;
 /// `(owner, id)` → the record and the generation it was read at.
 pub struct RecordCache {
     records: Cache<(i64, i64), (u64, Arc<EntryRecord>)>,
+    counters: Counters,
 }
 
 impl Default for RecordCache {
@@ -30,6 +32,7 @@ impl Default for RecordCache {
                 .max_capacity(CAPACITY)
                 .time_to_live(TTL)
                 .build(),
+            counters: Counters::default(),
         }
     }
 }
@@ -37,13 +40,41 @@ impl Default for RecordCache {
 impl RecordCache {
     /// The record of `(owner, id)` if it was read while the generation was `generation`.
     pub fn get(&self, owner: i64, id: i64, generation: u64) -> Option<EntryRecord> {
-        let (seen, record) = self.records.get(&(owner, id))?;
-        (seen == generation).then(|| EntryRecord::clone(&record))
+        let found = self
+            .records
+            .get(&(owner, id))
+            .filter(|(seen, _)| *seen == generation);
+        self.counters
+            .count(found)
+            .map(|(_, record)| EntryRecord::clone(&record))
     }
 
     /// Remembers a record read after the generation was observed to be `generation`.
     pub fn put(&self, owner: i64, id: i64, generation: u64, record: &EntryRecord) {
         self.records
             .insert((owner, id), (generation, Arc::new(record.clone())));
+    }
+}
+
+impl Flushable for RecordCache {
+    fn name(&self) -> &'static str {
+        "records"
+    }
+
+    fn entries(&self) -> u64 {
+        self.records.run_pending_tasks();
+        self.records.entry_count()
+    }
+
+    fn hits(&self) -> u64 {
+        self.counters.hits()
+    }
+
+    fn misses(&self) -> u64 {
+        self.counters.misses()
+    }
+
+    fn flush(&self) {
+        self.records.invalidate_all();
     }
 }

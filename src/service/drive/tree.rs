@@ -1,9 +1,11 @@
 //! Folders and the shape of the tree: create, read, resolve paths, list and search,
 //! rename and move, copy.
 
+use bytes::Bytes;
 use rusqlite::Connection;
 use unicode_normalization::UnicodeNormalization;
 
+use super::listings::PageKey;
 use super::names::FileName;
 use super::namespace::{charge, folder_path, free_name, name_taken, require_folder, walk};
 use super::{join_path, Drive, DriveError, DriveResult, Entry};
@@ -125,6 +127,34 @@ impl Drive {
             .db
             .read_now(move |c| entries::tree_version(c, owner))
             .await?)
+    }
+
+    /// A page of a folder in its served form: from the listing cache while the owner's
+    /// tree stands still (`listings.rs`), else listed, rendered by `render` and cached.
+    pub async fn folder_page<E>(
+        &self,
+        owner: i64,
+        parent: Option<i64>,
+        listing: Listing,
+        render: impl FnOnce(Vec<Entry>, i64) -> Result<Bytes, E>,
+    ) -> Result<Bytes, E>
+    where
+        E: From<DriveError>,
+    {
+        let key = PageKey {
+            owner,
+            parent,
+            listing,
+        };
+        // Read before the page is: a page is never stored under a newer version than its own.
+        let version = self.tree_version(owner).await?;
+        if let Some(body) = self.listings.get(&key, version) {
+            return Ok(body);
+        }
+        let (entries, total) = self.list(owner, parent, None, listing).await?;
+        let body = render(entries, total)?;
+        self.listings.put(key, version, body.clone());
+        Ok(body)
     }
 
     /// A page of a folder, or with `query` a page of name matches below it.

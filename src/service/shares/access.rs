@@ -268,7 +268,7 @@ mod tests {
             dir.join("tmp"),
             dir.join("thumbs"),
         ));
-        let drive = Arc::new(Drive::new(db.clone(), store, None, 30));
+        let drive = Arc::new(Drive::new(db.clone(), store, None, 30, &Default::default()));
         let config = Config::default();
         Ok(Shares::new(
             db,

@@ -388,7 +388,7 @@ mod tests {
             dir.join("tmp"),
             dir.join("thumbs"),
         ));
-        let drive = Arc::new(Drive::new(db.clone(), store, None, 30));
+        let drive = Arc::new(Drive::new(db.clone(), store, None, 30, &Default::default()));
         Ok(Uploads::new(db, drive, dir.join("uploads"), 60))
     }
 

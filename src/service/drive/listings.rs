@@ -1,4 +1,6 @@
-//! Serialized folder listings, reused while their owner's tree stands still.
+//! Folder listings in their served form, reused while their owner's tree stands still.
+//! The pages are opaque bytes here: the API renders them ([`Drive::folder_page`]), the
+//! drive decides when a rendered page may be served again.
 //!
 //! A page is stored with the owner's tree version read *before* the page was queried, and
 //! served again only while the version is unchanged. Every insert, update and delete of an
@@ -7,11 +9,15 @@
 //! unreachable; the worst a race can do is store a page newer than its version, which the
 //! next request, reading the newer version, does not use. Checking the version is one
 //! primary-key read; serving the page is a pointer copy. Searches are never cached.
+//! Registered with the cache registry as `listings`.
+//!
+//! [`Drive::folder_page`]: super::Drive::folder_page
 
 use bytes::Bytes;
 use moka::sync::Cache;
 
-use crate::service::drive::Listing;
+use crate::db::entries::Listing;
+use crate::service::cache::{Counters, Flushable};
 
 /// Bytes of serialized pages kept at most (a 100-entry page is ~30 KiB).
 const CAPACITY_BYTES: u64 = 8 << 20;
@@ -26,6 +32,7 @@ pub struct PageKey {
 
 pub struct ListingCache {
     pages: Cache<PageKey, (i64, Bytes)>,
+    counters: Counters,
 }
 
 impl Default for ListingCache {
@@ -34,21 +41,45 @@ impl Default for ListingCache {
             .max_capacity(CAPACITY_BYTES)
             .weigher(|_, (_, body): &(i64, Bytes)| u32::try_from(body.len()).unwrap_or(u32::MAX))
             .build();
-        Self { pages }
+        Self {
+            pages,
+            counters: Counters::default(),
+        }
     }
 }
 
 impl ListingCache {
     /// The page, if it was stored at exactly `version`.
     pub fn get(&self, key: &PageKey, version: i64) -> Option<Bytes> {
-        self.pages
-            .get(key)
-            .filter(|(stored, _)| *stored == version)
-            .map(|(_, body)| body)
+        let found = self.pages.get(key).filter(|(stored, _)| *stored == version);
+        self.counters.count(found).map(|(_, body)| body)
     }
 
     /// Stores a page queried after `version` was read.
     pub fn put(&self, key: PageKey, version: i64, body: Bytes) {
         self.pages.insert(key, (version, body));
+    }
+}
+
+impl Flushable for ListingCache {
+    fn name(&self) -> &'static str {
+        "listings"
+    }
+
+    fn entries(&self) -> u64 {
+        self.pages.run_pending_tasks();
+        self.pages.entry_count()
+    }
+
+    fn hits(&self) -> u64 {
+        self.counters.hits()
+    }
+
+    fn misses(&self) -> u64 {
+        self.counters.misses()
+    }
+
+    fn flush(&self) {
+        self.pages.invalidate_all();
     }
 }

@@ -1,9 +1,13 @@
-//! The in-process TTL caches that front hot lookups (users by id, session liveness, revoked
-//! access tokens, API tokens), and the admin's diagnostic key/value namespace.
+//! The instance's caches: the registry every cache registers with ([`registry`]), the
+//! in-process TTL caches that front the auth path's lookups (users by id, session
+//! liveness, revoked access tokens, API tokens), and the admin's diagnostic key/value
+//! namespace.
 //!
 //! Every write path invalidates what it changed, so a revocation is seen on the very next
 //! request. A load that raced with an invalidation is not cached (epoch check), so an
 //! in-flight reader cannot put a stale "still valid" back.
+
+pub mod registry;
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,14 +19,17 @@ use moka::Expiry;
 
 use crate::db::api_tokens::ApiTokenRecord;
 use crate::db::users::UserRecord;
+pub use registry::{CacheRegistry, CacheReport, Counters, Flushable};
 
 const TTL: Duration = Duration::from_secs(60);
 const CAPACITY: u64 = 50_000;
 
 /// One cache with its own invalidation epoch.
 pub struct Cached<K, V> {
+    name: &'static str,
     entries: Cache<K, V>,
     epoch: AtomicU64,
+    counters: Counters,
 }
 
 impl<K, V> Cached<K, V>
@@ -30,27 +37,27 @@ where
     K: Hash + Eq + Send + Sync + Clone + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    fn new() -> Self {
+    fn new(name: &'static str) -> Self {
         Self {
+            name,
             entries: Cache::builder()
                 .max_capacity(CAPACITY)
                 .time_to_live(TTL)
                 .build(),
             epoch: AtomicU64::new(0),
+            counters: Counters::default(),
         }
     }
 
     /// Returns the cached value, or loads, caches and returns it.
-    pub async fn get_or_load<E, F, Fut>(&self, stats: &Stats, key: K, load: F) -> Result<V, E>
+    pub async fn get_or_load<E, F, Fut>(&self, key: K, load: F) -> Result<V, E>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<V, E>>,
     {
-        if let Some(value) = self.entries.get(&key) {
-            stats.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(value) = self.counters.count(self.entries.get(&key)) {
             return Ok(value);
         }
-        stats.misses.fetch_add(1, Ordering::Relaxed);
         let epoch = self.epoch.load(Ordering::Acquire);
         let value = load().await?;
         if self.epoch.load(Ordering::Acquire) == epoch {
@@ -67,22 +74,34 @@ where
     pub fn insert(&self, key: K, value: V) {
         self.entries.insert(key, value);
     }
+}
 
-    fn clear(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        self.entries.invalidate_all();
+impl<K, V> Flushable for Cached<K, V>
+where
+    K: Hash + Eq + Send + Sync + Clone + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn name(&self) -> &'static str {
+        self.name
     }
 
-    fn len(&self) -> u64 {
+    fn entries(&self) -> u64 {
         self.entries.run_pending_tasks();
         self.entries.entry_count()
     }
-}
 
-#[derive(Default)]
-pub struct Stats {
-    hits: AtomicU64,
-    misses: AtomicU64,
+    fn hits(&self) -> u64 {
+        self.counters.hits()
+    }
+
+    fn misses(&self) -> u64 {
+        self.counters.misses()
+    }
+
+    fn flush(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.entries.invalidate_all();
+    }
 }
 
 /// A diagnostic value with its own lifetime.
@@ -116,75 +135,91 @@ impl Expiry<String, KvEntry> for KvExpiry {
     }
 }
 
-/// A snapshot for `GET /admin/cache`.
-pub struct CacheReport {
-    pub entries: u64,
-    pub hits: u64,
-    pub misses: u64,
+/// The diagnostic namespace: values the admin stores, each with its own lifetime. Not a
+/// copy of the database, so its lookups count as neither hits nor misses.
+struct Kv(Cache<String, KvEntry>);
+
+impl Flushable for Kv {
+    fn name(&self) -> &'static str {
+        "kv"
+    }
+
+    fn entries(&self) -> u64 {
+        self.0.run_pending_tasks();
+        self.0.entry_count()
+    }
+
+    fn hits(&self) -> u64 {
+        0
+    }
+
+    fn misses(&self) -> u64 {
+        0
+    }
+
+    fn flush(&self) {
+        self.0.invalidate_all();
+    }
 }
 
 pub struct Caches {
-    pub stats: Stats,
+    /// Every cache of the instance, these and the ones built with [`Caches::registry`].
+    registry: CacheRegistry,
     /// Users by id (None: no such user).
-    pub users: Cached<i64, Option<Arc<UserRecord>>>,
+    pub users: Arc<Cached<i64, Option<Arc<UserRecord>>>>,
     /// Session id → the user it belongs to, while live (None: revoked, expired or gone).
-    pub sessions: Cached<i64, Option<i64>>,
+    pub sessions: Arc<Cached<i64, Option<i64>>>,
     /// Access-token jti → whether it is on the blacklist.
-    pub revoked: Cached<String, bool>,
+    pub revoked: Arc<Cached<String, bool>>,
     /// API-token hash → the token, when it exists.
-    pub api_tokens: Cached<String, Option<Arc<ApiTokenRecord>>>,
-    kv: Cache<String, KvEntry>,
+    pub api_tokens: Arc<Cached<String, Option<Arc<ApiTokenRecord>>>>,
+    kv: Arc<Kv>,
 }
 
 impl Default for Caches {
     fn default() -> Self {
+        let registry = CacheRegistry::default();
+        let kv = Cache::builder()
+            .max_capacity(10_000)
+            .expire_after(KvExpiry)
+            .build();
         Self {
-            stats: Stats::default(),
-            users: Cached::new(),
-            sessions: Cached::new(),
-            revoked: Cached::new(),
-            api_tokens: Cached::new(),
-            kv: Cache::builder()
-                .max_capacity(10_000)
-                .expire_after(KvExpiry)
-                .build(),
+            users: registry.register(Cached::new("users")),
+            sessions: registry.register(Cached::new("sessions")),
+            revoked: registry.register(Cached::new("revoked")),
+            api_tokens: registry.register(Cached::new("api_tokens")),
+            kv: registry.register(Kv(kv)),
+            registry,
         }
     }
 }
 
 impl Caches {
-    pub fn report(&self) -> CacheReport {
-        self.kv.run_pending_tasks();
-        CacheReport {
-            entries: self.users.len()
-                + self.sessions.len()
-                + self.revoked.len()
-                + self.api_tokens.len()
-                + self.kv.entry_count(),
-            hits: self.stats.hits.load(Ordering::Relaxed),
-            misses: self.stats.misses.load(Ordering::Relaxed),
-        }
+    /// Where the instance's other caches register when they are built.
+    pub fn registry(&self) -> &CacheRegistry {
+        &self.registry
     }
 
-    /// Empties every cache, the diagnostic namespace included. Safe at any time: the
-    /// caches only ever hold copies of what the database says.
+    /// The sums over every registered cache, wherever it lives.
+    pub fn report(&self) -> CacheReport {
+        self.registry.report()
+    }
+
+    /// Empties every registered cache, the diagnostic namespace included. Safe at any
+    /// time: the caches only ever hold copies of what the database says.
     pub fn flush(&self) {
-        self.users.clear();
-        self.sessions.clear();
-        self.revoked.clear();
-        self.api_tokens.clear();
-        self.kv.invalidate_all();
+        self.registry.flush();
     }
 
     pub fn kv_get(&self, key: &str) -> Option<KvEntry> {
-        self.kv.get(key)
+        self.kv.0.get(key)
     }
 
     pub fn kv_put(&self, key: String, entry: KvEntry) {
-        self.kv.insert(key, entry);
+        self.kv.0.insert(key, entry);
     }
 
     pub fn kv_delete(&self, key: &str) -> bool {
-        self.kv.remove(key).is_some()
+        self.kv.0.remove(key).is_some()
     }
 }
