@@ -1,4 +1,4 @@
-//! Identifiers that cross layers as parsed types, never as bare strings.
+//! Identifiers that cross layers as parsed types, never as bare strings or numbers.
 
 use std::fmt;
 
@@ -58,6 +58,47 @@ impl FromSql for BlobId {
     }
 }
 
+/// A user's id (`users.id`). A distinct type from [`EntryId`], so a service call cannot
+/// take one for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
+
+/// A file's or folder's id (`entries.id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryId(pub i64);
+
+macro_rules! row_id {
+    ($name:ident) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::Owned(rusqlite::types::Value::Integer(self.0)))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                value.as_i64().map(Self)
+            }
+        }
+    };
+}
+
+row_id!(UserId);
+row_id!(EntryId);
+
+impl EntryId {
+    /// The raw id of an optional folder (None: the root), as the db layer takes it.
+    pub fn raw(parent: Option<EntryId>) -> Option<i64> {
+        parent.map(|id| id.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +117,18 @@ mod tests {
             assert_eq!(BlobId::parse(bad), None, "{bad}");
         }
         assert_eq!(BlobId::from_digest(&[0xff; 32]).as_str(), "f".repeat(64));
+    }
+
+    #[test]
+    fn row_ids_print_and_bind_as_their_integer() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let (user, entry): (UserId, EntryId) = conn
+            .query_row("SELECT ?1, ?2", (UserId(7), EntryId(-3)), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((user, entry), (UserId(7), EntryId(-3)));
+        assert_eq!(format!("{user}/{entry}"), "7/-3");
+        assert_eq!(EntryId::raw(Some(EntryId(5))), Some(5));
     }
 }

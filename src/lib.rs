@@ -27,7 +27,7 @@ pub mod error;
 pub mod fuzzing;
 /// Transport: accept loop, middleware, bodies, byte serving, multipart, zip, the SPA.
 pub mod http;
-/// Identifiers that cross layers as parsed types (blob ids).
+/// Identifiers that cross layers as parsed types (blob, user and entry ids).
 pub mod ids;
 /// Random secrets and hex.
 pub mod secret;

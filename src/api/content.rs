@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::http::byte_serving::{self, DispositionKind, Resource};
 use crate::http::safe_headers::safe_headers;
 use crate::http::zipstream::{stream_zip, ZipItem};
+use crate::ids::{EntryId, UserId};
 use crate::service::drive::Drive;
 use crate::service::drive::EntryRecord;
 use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
@@ -142,7 +143,7 @@ impl ContentApi {
         id: Path<i64>,
         exp: Query<Option<i64>>,
     ) -> ApiResult<FileBody, ContentErrors> {
-        let entry = self.open(access, id.0, exp.0).await?;
+        let entry = self.open(access, EntryId(id.0), exp.0).await?;
         if entry.is_folder {
             return self.zip(&entry).await;
         }
@@ -164,7 +165,7 @@ impl ContentApi {
         id: Path<i64>,
         exp: Query<Option<i64>>,
     ) -> ApiResult<FileBody, ContentErrors> {
-        let entry = self.open(access, id.0, exp.0).await?;
+        let entry = self.open(access, EntryId(id.0), exp.0).await?;
         if entry.is_folder {
             return Err(ApiError::not_found().into());
         }
@@ -184,7 +185,7 @@ impl ContentApi {
         caller: Caller,
         id: Path<i64>,
     ) -> ApiResult<FileBody, ContentErrors> {
-        let entry = self.file(caller.0.id(), id.0).await?;
+        let entry = self.file(caller.0.id(), EntryId(id.0)).await?;
         self.serve(req, &entry, Mode::Preview).await
     }
 
@@ -199,7 +200,7 @@ impl ContentApi {
         caller: Caller,
         id: Path<i64>,
     ) -> ApiResult<Json<PreviewInfo>, ContentErrors> {
-        let entry = self.file(caller.0.id(), id.0).await?;
+        let entry = self.file(caller.0.id(), EntryId(id.0)).await?;
         let info = media::describe(&entry.name, entry.mime_type.as_deref());
         let base = format!("/api/v1/files/{}", entry.id);
         Ok(Json(PreviewInfo {
@@ -233,7 +234,7 @@ impl ContentApi {
         size: Query<Option<u32>>,
     ) -> ApiResult<FileBody, ContentErrors> {
         let size = thumbnail_size(size.0)?;
-        let entry = self.file(caller.0.id(), id.0).await?;
+        let entry = self.file(caller.0.id(), EntryId(id.0)).await?;
         Ok(thumbnail(req, &self.drive, &entry, size).await?)
     }
 
@@ -256,9 +257,9 @@ impl ContentApi {
                 AccountError::field("expires_in_s", format!("must be 1 to {MAX_TTL_S}")).into(),
             );
         }
-        let entry = self.file(caller.0.id(), id.0).await?;
+        let entry = self.file(caller.0.id(), EntryId(id.0)).await?;
         let expires_at = crate::service::now() + ttl;
-        let sig = self.links.sign(entry.id, expires_at);
+        let sig = self.links.sign(EntryId(entry.id), expires_at);
         Ok(Json(SignedLink {
             url: format!(
                 "/api/v1/files/{}/content?sig={sig}&exp={expires_at}",
@@ -274,7 +275,7 @@ impl ContentApi {
     async fn open(
         &self,
         access: FileAccess,
-        id: i64,
+        id: EntryId,
         exp: Option<i64>,
     ) -> Result<EntryRecord, ApiError> {
         match access {
@@ -288,7 +289,7 @@ impl ContentApi {
     }
 
     /// A live file of the owner (folders are only for `download`).
-    async fn file(&self, owner: i64, id: i64) -> Result<EntryRecord, ApiError> {
+    async fn file(&self, owner: UserId, id: EntryId) -> Result<EntryRecord, ApiError> {
         let entry = self.drive.record(owner, id).await?;
         if entry.is_folder {
             return Err(ApiError::not_found());
@@ -346,7 +347,9 @@ pub(crate) async fn serve_entry(
 /// A folder as a zip, streamed as it is written; entries are stored uncompressed, so the
 /// archive's exact length is known up front (Content-Length, but no Range).
 pub(crate) async fn zip_folder(drive: &Drive, folder: &EntryRecord) -> Result<FileBody, ApiError> {
-    let items = drive.archive_items(folder.owner_id, folder.id).await?;
+    let items = drive
+        .archive_items(UserId(folder.owner_id), EntryId(folder.id))
+        .await?;
     let name = format!("{}.zip", folder.name);
     let mut response = Response::builder()
         .content_type("application/zip")

@@ -22,6 +22,7 @@ use super::content::serve_entry;
 use super::extract::security::credential;
 use super::routes::{self, Mode};
 use crate::http::middleware::{RequestLog, Shed};
+use crate::ids::EntryId;
 use crate::service::auth::Auth;
 use crate::service::drive::Drive;
 
@@ -57,7 +58,7 @@ impl FastLane {
         let principal = self.auth.authenticate(ticket.token).await.ok()?;
         log.user
             .0
-            .store(principal.id(), std::sync::atomic::Ordering::Relaxed);
+            .store(principal.id().0, std::sync::atomic::Ordering::Relaxed);
         let entry = self.drive.record(principal.id(), ticket.id).await.ok()?;
         if entry.is_folder {
             return None;
@@ -71,7 +72,7 @@ impl FastLane {
 
 /// A request the lane may take: which file, which route, which token.
 struct Ticket<'a> {
-    id: i64,
+    id: EntryId,
     mode: Mode,
     token: &'a str,
 }
@@ -90,7 +91,7 @@ fn qualifies(req: &Request) -> Option<Ticket<'_>> {
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let id = id.parse().ok()?;
+    let id = EntryId(id.parse().ok()?);
     // The session cookie (with its CSRF rules) is the full path's business.
     if req.headers().contains_key(header::COOKIE) {
         return None;

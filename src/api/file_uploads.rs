@@ -19,6 +19,7 @@ use super::ApiTags;
 use crate::error::ApiError;
 use crate::http::multipart::{Field, Multipart};
 use crate::http::request_body::{declared_length, linger, Watched};
+use crate::ids::EntryId;
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::upload::{OnConflict, Outcome};
 use crate::service::drive::{Drive, UploadBatch};
@@ -74,7 +75,8 @@ impl UploadsApi {
         form: UploadForm,
     ) -> ApiResult<UploadCreated, DriveWriteErrors> {
         let policy = policy(on_conflict.0.unwrap_or_default());
-        let mut batch = self.drive.batch(caller.0.id(), parent_id.0, policy);
+        let parent = parent_id.0.map(EntryId);
+        let mut batch = self.drive.batch(caller.0.id(), parent, policy);
         let mut multipart = form.0;
         if let Err(error) = read_form(&mut multipart, &mut batch).await {
             linger(multipart.drain()).await;
@@ -135,7 +137,8 @@ async fn read_form(
             }
             Some("parent_id") => {
                 let text = small_text(field).await?;
-                batch.set_parent(Some(text.trim().parse().map_err(bad_parent)?));
+                let id = text.trim().parse().map_err(bad_parent)?;
+                batch.set_parent(Some(EntryId(id)));
             }
             _ => {}
         }

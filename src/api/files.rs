@@ -17,6 +17,7 @@ use super::respond::json_bytes::{rfc3339, JsonBytes};
 use super::respond::models::{list_type, time};
 use super::{ApiTags, NoContent};
 use crate::error::ApiError;
+use crate::ids::{EntryId, UserId};
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::tree::Change;
 use crate::service::drive::{Drive, Entry as DriveEntry};
@@ -180,10 +181,10 @@ impl FilesApi {
             limit: page.limit,
             offset: page.offset,
         };
-        let owner = caller.0.id();
+        let (owner, parent) = (caller.0.id(), parent_id.0.map(EntryId));
         match q.0.filter(|q| !q.is_empty()) {
-            Some(query) => Ok(self.page(owner, parent_id.0, Some(query), listing).await?),
-            None => Ok(self.folder_page(owner, parent_id.0, listing).await?),
+            Some(query) => Ok(self.page(owner, parent, Some(query), listing).await?),
+            None => Ok(self.folder_page(owner, parent, listing).await?),
         }
     }
 
@@ -205,7 +206,8 @@ impl FilesApi {
     /// One entry.
     #[oai(path = "/files/:id", method = "get", operation_id = "get_file")]
     async fn get(&self, caller: Caller, id: Path<i64>) -> ApiResult<Json<EntryView>, DriveErrors> {
-        Ok(Json(self.drive.get(caller.0.id(), id.0).await?.into()))
+        let entry = self.drive.get(caller.0.id(), EntryId(id.0)).await?;
+        Ok(Json(entry.into()))
     }
 
     /// Create a folder (a clash is `name_conflict`).
@@ -218,7 +220,7 @@ impl FilesApi {
         let name = FileName::parse(&body.name)?;
         let entry = self
             .drive
-            .create_folder(caller.0.id(), body.parent_id, name)
+            .create_folder(caller.0.id(), body.parent_id.map(EntryId), name)
             .await?;
         Ok(EntryCreated::Created(Json(entry.into())))
     }
@@ -236,8 +238,9 @@ impl FilesApi {
             name: body.name.map(|n| FileName::parse(&n)).transpose()?,
             parent: maybe(body.parent_id),
         };
+        let id = EntryId(id.0);
         Ok(Json(
-            self.drive.change(caller.0.id(), id.0, change).await?.into(),
+            self.drive.change(caller.0.id(), id, change).await?.into(),
         ))
     }
 
@@ -257,14 +260,17 @@ impl FilesApi {
             ),
             None => (None, None),
         };
-        let entry = self.drive.copy(caller.0.id(), id.0, parent, name).await?;
+        let entry = self
+            .drive
+            .copy(caller.0.id(), EntryId(id.0), parent, name)
+            .await?;
         Ok(EntryCreated::Created(Json(entry.into())))
     }
 
     /// Move to the trash (a folder with everything in it).
     #[oai(path = "/files/:id", method = "delete", operation_id = "delete_file")]
     async fn delete(&self, caller: Caller, id: Path<i64>) -> ApiResult<NoContent, DriveErrors> {
-        self.drive.delete(caller.0.id(), id.0).await?;
+        self.drive.delete(caller.0.id(), EntryId(id.0)).await?;
         Ok(NoContent::Done)
     }
 }
@@ -273,8 +279,8 @@ impl FilesApi {
     /// A folder page from the drive's listing cache, or listed and serialized here.
     async fn folder_page(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         listing: Listing,
     ) -> Result<JsonBytes<EntryList>, ApiError> {
         let render = |entries, total| encode(entries, total, listing).map(|page| page.bytes());
@@ -287,8 +293,8 @@ impl FilesApi {
 
     async fn page(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         query: Option<String>,
         listing: Listing,
     ) -> Result<JsonBytes<EntryList>, ApiError> {
@@ -311,10 +317,10 @@ fn encode(
 }
 
 /// Absent → no change; null → the root; a value → that folder.
-fn maybe(value: MaybeUndefined<i64>) -> Option<Option<i64>> {
+fn maybe(value: MaybeUndefined<i64>) -> Option<Option<EntryId>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(id) => Some(Some(id)),
+        MaybeUndefined::Value(id) => Some(Some(EntryId(id))),
     }
 }

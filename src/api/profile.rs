@@ -12,6 +12,7 @@ use super::extract::text::Text;
 use super::respond::failure::{ApiResult, UserErrors, UserWriteErrors};
 use super::respond::models::User;
 use super::{ApiTags, NoContent};
+use crate::ids::UserId;
 use crate::service::accounts::{Accounts, ProfileChanges};
 
 /// Fields a user may change on their own profile. Anything else (`role`,
@@ -105,7 +106,7 @@ impl ProfileApi {
         _caller: Caller,
         id: Path<i64>,
     ) -> ApiResult<AvatarImage, UserErrors> {
-        let (png, _) = self.accounts.avatar(id.0).await?;
+        let (png, _) = self.accounts.avatar(UserId(id.0)).await?;
         Ok(AvatarImage::Png(
             Binary(png),
             "private, max-age=300".into(),

@@ -19,6 +19,7 @@ use super::tus::{self, http_date};
 use super::{ApiTags, NoContent};
 use crate::error::ApiError;
 use crate::http::request_body::{has_body, linger};
+use crate::ids::EntryId;
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::OnConflict;
 use crate::service::uploads::{Declared, Uploads};
@@ -362,7 +363,7 @@ fn declare(raw: String, size: u64) -> Result<Declared, ApiError> {
     }
     Ok(Declared {
         name: FileName::parse(&filename)?,
-        parent,
+        parent: parent.map(EntryId),
         policy,
         size,
         metadata: raw,

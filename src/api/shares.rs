@@ -16,6 +16,7 @@ use super::files::Kind;
 use super::respond::failure::{ApiResult, ShareErrors, ShareWriteErrors};
 use super::respond::models::{list_type, time};
 use super::{ApiTags, NoContent};
+use crate::ids::EntryId;
 use crate::service::now;
 use crate::service::shares::OwnedShare;
 use crate::service::shares::{is_spent, NewShare, ShareChange, Shares};
@@ -150,7 +151,7 @@ impl SharesApi {
     ) -> ApiResult<ShareCreated, ShareWriteErrors> {
         let body = body.0;
         let new = NewShare {
-            file_id: body.file_id,
+            file_id: EntryId(body.file_id),
             password: body.password.map(String::from),
             expires_at: body.expires_at.map(|at| at.timestamp()),
             max_downloads: body.max_downloads,
@@ -171,7 +172,12 @@ impl SharesApi {
         let page = Page::parse(limit.0, offset.0)?;
         let (shares, total) = self
             .shares
-            .list(caller.0.id(), file_id.0, page.limit, page.offset)
+            .list(
+                caller.0.id(),
+                file_id.0.map(EntryId),
+                page.limit,
+                page.offset,
+            )
             .await?;
         Ok(Json(ShareList {
             items: shares.into_iter().map(ShareView::from).collect(),

@@ -13,6 +13,7 @@ use super::files::EntryView;
 use super::respond::failure::{ApiResult, DriveErrors, DriveWriteErrors};
 use super::respond::models::{list_type, time};
 use super::{ApiTags, NoContent};
+use crate::ids::EntryId;
 use crate::service::drive::Drive;
 
 /// A deleted file or folder (with everything that was in it).
@@ -80,7 +81,8 @@ impl TrashApi {
         caller: Caller,
         id: Path<i64>,
     ) -> ApiResult<Json<EntryView>, DriveWriteErrors> {
-        Ok(Json(self.drive.restore(caller.0.id(), id.0).await?.into()))
+        let entry = self.drive.restore(caller.0.id(), EntryId(id.0)).await?;
+        Ok(Json(entry.into()))
     }
 
     /// Delete one item for good.
@@ -90,7 +92,7 @@ impl TrashApi {
         operation_id = "purge_trash_item"
     )]
     async fn purge(&self, caller: Caller, id: Path<i64>) -> ApiResult<NoContent, DriveErrors> {
-        self.drive.purge(caller.0.id(), id.0).await?;
+        self.drive.purge(caller.0.id(), EntryId(id.0)).await?;
         Ok(NoContent::Done)
     }
 

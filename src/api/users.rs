@@ -13,6 +13,7 @@ use super::extract::text::Text;
 use super::respond::failure::{AdminErrors, AdminWriteErrors, ApiResult};
 use super::respond::models::{Role, User, UserList};
 use super::{ApiTags, NoContent};
+use crate::ids::UserId;
 use crate::service::accounts::{Accounts, NewAccount};
 use crate::service::admin::AdminChanges;
 
@@ -106,7 +107,7 @@ impl UsersApi {
         _admin: AdminCaller,
         id: Path<i64>,
     ) -> ApiResult<Json<User>, AdminErrors> {
-        Ok(Json(User::from(&self.accounts.get(id.0).await?)))
+        Ok(Json(User::from(&self.accounts.get(UserId(id.0)).await?)))
     }
 
     /// Change role, quota, activation, display name or email. The last active admin cannot
@@ -132,7 +133,7 @@ impl UsersApi {
             email: body.email.map(String::from),
         };
         Ok(Json(User::from(
-            &self.accounts.admin_update(id.0, changes).await?,
+            &self.accounts.admin_update(UserId(id.0), changes).await?,
         )))
     }
 
@@ -148,7 +149,7 @@ impl UsersApi {
         id: Path<i64>,
     ) -> ApiResult<Json<User>, AdminWriteErrors> {
         Ok(Json(User::from(
-            &self.accounts.set_active(id.0, true).await?,
+            &self.accounts.set_active(UserId(id.0), true).await?,
         )))
     }
 
@@ -164,7 +165,7 @@ impl UsersApi {
         id: Path<i64>,
     ) -> ApiResult<Json<User>, AdminWriteErrors> {
         Ok(Json(User::from(
-            &self.accounts.set_active(id.0, false).await?,
+            &self.accounts.set_active(UserId(id.0), false).await?,
         )))
     }
 
@@ -175,7 +176,7 @@ impl UsersApi {
         _admin: AdminCaller,
         id: Path<i64>,
     ) -> ApiResult<NoContent, AdminWriteErrors> {
-        self.accounts.delete(id.0).await?;
+        self.accounts.delete(UserId(id.0)).await?;
         Ok(NoContent::Done)
     }
 }

@@ -8,6 +8,7 @@ use rusqlite::Connection;
 
 use crate::db::users::{NewUser, ProfileUpdate, UserRecord, ROLE_ADMIN, ROLE_USER};
 use crate::db::{self, now, Db, DbError};
+use crate::ids::UserId;
 
 use super::cache::Caches;
 use super::drive::Drive;
@@ -109,27 +110,27 @@ impl Accounts {
                     storage_quota: quota,
                 };
                 let id = db::users::insert(tx, &new, now()).map_err(unique_to_taken)?;
-                load(tx, id)
+                load(tx, UserId(id))
             })
             .await
     }
 
     /// A fresh read of one user.
-    pub async fn get(&self, id: i64) -> AccountResult<UserRecord> {
+    pub async fn get(&self, id: UserId) -> AccountResult<UserRecord> {
         self.db
-            .run(move |conn| db::users::by_id(conn, id))
+            .run(move |conn| db::users::by_id(conn, id.0))
             .await?
             .ok_or(AccountError::NotFound)
     }
 
     /// A user through the cache (for per-request checks).
-    pub async fn cached_user(&self, id: i64) -> AccountResult<Option<Arc<UserRecord>>> {
+    pub async fn cached_user(&self, id: UserId) -> AccountResult<Option<Arc<UserRecord>>> {
         let db = self.db.clone();
         let loaded = self
             .caches
             .users
             .get_or_load(id, || async move {
-                let user = db.run(move |conn| db::users::by_id(conn, id)).await?;
+                let user = db.run(move |conn| db::users::by_id(conn, id.0)).await?;
                 Ok::<_, DbError>(user.map(Arc::new))
             })
             .await?;
@@ -155,7 +156,7 @@ impl Accounts {
                     display_name: changes.display_name.unwrap_or(current.display_name),
                     bio: changes.bio.unwrap_or(current.bio),
                 };
-                db::users::update_profile(tx, id, &update, now()).map_err(unique_to_taken)?;
+                db::users::update_profile(tx, id.0, &update, now()).map_err(unique_to_taken)?;
                 load(tx, id)
             })
             .await?;
@@ -185,7 +186,7 @@ impl Accounts {
                 Ok(db::sessions::revoke_all_for_user(tx, id, now())?)
             })
             .await?;
-        self.forget(id, &sessions);
+        self.forget(UserId(id), &sessions);
         Ok(user)
     }
 
@@ -194,7 +195,7 @@ impl Accounts {
     }
 
     /// Drops cached state for a user and the given sessions after a write.
-    pub(super) fn forget(&self, user_id: i64, sessions: &[i64]) {
+    pub(super) fn forget(&self, user_id: UserId, sessions: &[i64]) {
         self.caches.users.invalidate(&user_id);
         for id in sessions {
             self.caches.sessions.invalidate(id);
@@ -278,6 +279,6 @@ pub(super) fn unique_to_taken(error: DbError) -> AccountError {
     }
 }
 
-pub(super) fn load(conn: &Connection, id: i64) -> AccountResult<UserRecord> {
-    db::users::by_id(conn, id)?.ok_or(AccountError::NotFound)
+pub(super) fn load(conn: &Connection, id: UserId) -> AccountResult<UserRecord> {
+    db::users::by_id(conn, id.0)?.ok_or(AccountError::NotFound)
 }

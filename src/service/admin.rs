@@ -7,6 +7,7 @@ use rusqlite::Transaction;
 
 use crate::db::users::{AdminUpdate, UserRecord, ROLE_ADMIN, ROLE_USER};
 use crate::db::{self, now};
+use crate::ids::UserId;
 
 use super::accounts::{load, unique_to_taken, Accounts};
 use super::drive::Drive;
@@ -52,7 +53,11 @@ impl Accounts {
 
     /// Applies admin changes in one transaction. Demoting or deactivating the last active
     /// admin is refused; deactivation ends the user's sessions at once.
-    pub async fn admin_update(&self, id: i64, changes: AdminChanges) -> AccountResult<UserRecord> {
+    pub async fn admin_update(
+        &self,
+        id: UserId,
+        changes: AdminChanges,
+    ) -> AccountResult<UserRecord> {
         if let Some(role) = changes
             .role
             .as_deref()
@@ -88,7 +93,7 @@ impl Accounts {
                 if current.is_admin() && current.is_active && loses_admin {
                     ensure_other_admin(tx, id)?;
                 }
-                db::users::update_admin_fields(tx, id, &update, now())?;
+                db::users::update_admin_fields(tx, id.0, &update, now())?;
                 if display_name.is_some() || email.is_some() {
                     let profile = db::users::ProfileUpdate {
                         username: current.username.clone(),
@@ -96,12 +101,13 @@ impl Accounts {
                         display_name: display_name.unwrap_or(current.display_name.clone()),
                         bio: current.bio.clone(),
                     };
-                    db::users::update_profile(tx, id, &profile, now()).map_err(unique_to_taken)?;
+                    db::users::update_profile(tx, id.0, &profile, now())
+                        .map_err(unique_to_taken)?;
                 }
                 let sessions = if update.is_active {
                     Vec::new()
                 } else {
-                    db::sessions::revoke_all_for_user(tx, id, now())?
+                    db::sessions::revoke_all_for_user(tx, id.0, now())?
                 };
                 Ok((load(tx, id)?, sessions))
             })
@@ -110,7 +116,7 @@ impl Accounts {
         Ok(user)
     }
 
-    pub async fn set_active(&self, id: i64, active: bool) -> AccountResult<UserRecord> {
+    pub async fn set_active(&self, id: UserId, active: bool) -> AccountResult<UserRecord> {
         self.admin_update(
             id,
             AdminChanges {
@@ -124,7 +130,7 @@ impl Accounts {
     /// Deletes a user and everything they own (rows cascade).
     /// Deletes a user and everything they own: their entries' rows cascade, their blobs
     /// are released in the same transaction and unreferenced ones removed after commit.
-    pub async fn delete(&self, id: i64) -> AccountResult<()> {
+    pub async fn delete(&self, id: UserId) -> AccountResult<()> {
         let freed = self
             .db
             .write(move |tx| -> AccountResult<Vec<crate::store::BlobId>> {
@@ -133,8 +139,8 @@ impl Accounts {
                     ensure_other_admin(tx, id)?;
                 }
                 let freed = Drive::release_owner(tx, id)?;
-                db::api_tokens::revoke_all_for_user(tx, id, now())?;
-                db::users::delete(tx, id)?;
+                db::api_tokens::revoke_all_for_user(tx, id.0, now())?;
+                db::users::delete(tx, id.0)?;
                 Ok(freed)
             })
             .await?;
@@ -170,8 +176,8 @@ impl Accounts {
     }
 }
 
-fn ensure_other_admin(tx: &Transaction, id: i64) -> AccountResult<()> {
-    if db::users::count_other_active_admins(tx, id)? == 0 {
+fn ensure_other_admin(tx: &Transaction, id: UserId) -> AccountResult<()> {
+    if db::users::count_other_active_admins(tx, id.0)? == 0 {
         return Err(AccountError::LastAdmin);
     }
     Ok(())

@@ -8,6 +8,7 @@ use crate::db::{self, now, DbError};
 use super::accounts::Accounts;
 use super::tokens::API_TOKEN_PREFIX;
 use super::{AccountError, AccountResult, AuthError, AuthResult, Credential, Principal};
+use crate::ids::UserId;
 use crate::secret::{random_secret, sha256_hex};
 
 /// How often `last_used_at` is written for a busy token.
@@ -34,7 +35,7 @@ impl Accounts {
         }
         let secret = format!("{API_TOKEN_PREFIX}{}", random_secret(32));
         let hash = sha256_hex(&secret);
-        let user_id = principal.id();
+        let user_id = principal.id().0;
         let record = self
             .db
             .write(move |tx| -> AccountResult<ApiTokenRecord> {
@@ -53,7 +54,7 @@ impl Accounts {
         limit: i64,
         offset: i64,
     ) -> AccountResult<(Vec<ApiTokenRecord>, i64)> {
-        let user_id = principal.id();
+        let user_id = principal.id().0;
         Ok(self
             .db
             .run(move |conn| db::api_tokens::live_for_user(conn, user_id, now(), limit, offset))
@@ -62,7 +63,7 @@ impl Accounts {
 
     /// Revokes one of the caller's tokens; anyone else's is `NotFound`.
     pub async fn revoke_api_token(&self, principal: &Principal, id: i64) -> AccountResult<()> {
-        let user_id = principal.id();
+        let user_id = principal.id().0;
         let hash = self
             .db
             .write(move |tx| -> AccountResult<_> {
@@ -99,7 +100,7 @@ impl Accounts {
         }
         let owner = token.user_id.ok_or(AuthError::TokenRevoked)?;
         let user = self
-            .cached_user(owner)
+            .cached_user(UserId(owner))
             .await?
             .ok_or(AuthError::TokenRevoked)?;
         if !user.is_active {

@@ -8,6 +8,7 @@ use crate::config::AuthConfig;
 use crate::db::sessions::{Rotation, SessionRecord};
 use crate::db::users::UserRecord;
 use crate::db::{self, now, Db};
+use crate::ids::UserId;
 
 use super::accounts::{Accounts, NewAccount};
 use super::cache::Caches;
@@ -95,7 +96,7 @@ impl Auth {
         self.registrations.hit(&client.ip)?;
         let user = self.accounts.register(account).await?;
         let tokens = self
-            .start_session(user.id, client, SessionKind::Registration)
+            .start_session(UserId(user.id), client, SessionKind::Registration)
             .await?;
         Ok((user, tokens))
     }
@@ -133,7 +134,7 @@ impl Auth {
             return Err(AuthError::AccountDisabled);
         }
         self.login_per_account.reset(&account_key);
-        let user_id = user.id;
+        let user_id = UserId(user.id);
         let tokens = self
             .start_session(user_id, client, SessionKind::Login)
             .await?;
@@ -157,7 +158,7 @@ impl Auth {
                     Rotation::Rotated {
                         session_id,
                         user_id: owner,
-                    } if owner == user_id => {
+                    } if owner == user_id.0 => {
                         let active = db::users::by_id(tx, owner)?.is_some_and(|u| u.is_active);
                         if !active {
                             db::sessions::revoke(tx, session_id, now)?;
@@ -166,7 +167,7 @@ impl Auth {
                         Ok(Ok(issue(
                             tx,
                             &codec,
-                            owner,
+                            user_id,
                             session_id,
                             now,
                             access_ttl,
@@ -255,7 +256,7 @@ impl Auth {
                 if let Some((jti, exp)) = &current {
                     db::revoked::insert(tx, jti, *exp)?;
                 }
-                Ok(db::sessions::revoke_all_for_user(tx, user_id, now())?)
+                Ok(db::sessions::revoke_all_for_user(tx, user_id.0, now())?)
             })
             .await?;
         self.forget_sessions(&ids, current_jti(principal));
@@ -283,18 +284,18 @@ impl Auth {
         }
         check_strength(new_password, &user.username, &user.email)?;
         let hash = self.passwords.hash(new_password).await?;
-        let user_id = user.id;
+        let user_id = UserId(user.id);
         let current = current_jti(principal);
         let revoked = current.clone();
         let ids = self
             .db
             .write(move |tx| -> AuthResult<Vec<i64>> {
                 let now = now();
-                db::users::set_password_hash(tx, user_id, &hash, now)?;
+                db::users::set_password_hash(tx, user_id.0, &hash, now)?;
                 if let Some((jti, exp)) = &revoked {
                     db::revoked::insert(tx, jti, *exp)?;
                 }
-                Ok(db::sessions::revoke_all_for_user(tx, user_id, now)?)
+                Ok(db::sessions::revoke_all_for_user(tx, user_id.0, now)?)
             })
             .await?;
         self.forget_sessions(&ids, current);
@@ -308,7 +309,7 @@ impl Auth {
         let user_id = principal.id();
         Ok(self
             .db
-            .run(move |conn| db::sessions::live_for_user(conn, user_id, now()))
+            .run(move |conn| db::sessions::live_for_user(conn, user_id.0, now()))
             .await?)
     }
 
@@ -319,7 +320,7 @@ impl Auth {
             .db
             .write(move |tx| -> AuthResult<bool> {
                 let owned = db::sessions::by_id(tx, session_id)?
-                    .is_some_and(|s| s.user_id == user_id && s.is_live(now()));
+                    .is_some_and(|s| s.user_id == user_id.0 && s.is_live(now()));
                 Ok(owned && db::sessions::revoke(tx, session_id, now())?)
             })
             .await?;
@@ -346,7 +347,7 @@ impl Auth {
 
     async fn start_session(
         &self,
-        user_id: i64,
+        user_id: UserId,
         client: &ClientInfo,
         kind: SessionKind,
     ) -> AuthResult<IssuedTokens> {
@@ -358,11 +359,11 @@ impl Auth {
             .write(move |tx| -> AuthResult<(i64, IssuedTokens)> {
                 let now = now();
                 if kind == SessionKind::Login {
-                    db::users::set_last_login(tx, user_id, now)?;
+                    db::users::set_last_login(tx, user_id.0, now)?;
                 }
                 let session_id = db::sessions::insert(
                     tx,
-                    user_id,
+                    user_id.0,
                     now,
                     now + refresh_ttl,
                     &client.user_agent,
@@ -408,7 +409,7 @@ fn current_jti(principal: &Principal) -> Option<(String, i64)> {
 fn issue(
     conn: &rusqlite::Connection,
     codec: &TokenCodec,
-    user_id: i64,
+    user_id: UserId,
     session_id: i64,
     now: i64,
     access_ttl: i64,

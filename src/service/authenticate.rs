@@ -1,6 +1,7 @@
 //! `authenticate`: the one check every request goes through, whatever carries the credential.
 
 use crate::db::{self, now};
+use crate::ids::UserId;
 
 use super::auth::Auth;
 use super::tokens::{TokenType, API_TOKEN_PREFIX};
@@ -50,14 +51,16 @@ impl Auth {
             .map_err(AuthError::from)
     }
 
-    async fn session_owner(&self, session_id: i64) -> AuthResult<Option<i64>> {
+    async fn session_owner(&self, session_id: i64) -> AuthResult<Option<UserId>> {
         let db = self.db.clone();
         self.caches
             .sessions
             .get_or_load(session_id, || async move {
-                db.run(move |conn| -> db::DbResult<Option<i64>> {
+                db.run(move |conn| -> db::DbResult<Option<UserId>> {
                     let session = db::sessions::by_id(conn, session_id)?;
-                    Ok(session.filter(|s| s.is_live(now())).map(|s| s.user_id))
+                    Ok(session
+                        .filter(|s| s.is_live(now()))
+                        .map(|s| UserId(s.user_id)))
                 })
                 .await
             })

@@ -7,6 +7,7 @@ use image::{ImageFormat, ImageReader, Limits};
 
 use crate::db::users::UserRecord;
 use crate::db::{self, now};
+use crate::ids::UserId;
 
 use super::accounts::{load, Accounts};
 use super::{AccountError, AccountResult, Principal};
@@ -33,7 +34,7 @@ impl Accounts {
         let user = self
             .db
             .write(move |tx| -> AccountResult<UserRecord> {
-                db::avatars::upsert(tx, id, &png, now())?;
+                db::avatars::upsert(tx, id.0, &png, now())?;
                 load(tx, id)
             })
             .await?;
@@ -45,7 +46,7 @@ impl Accounts {
         let id = principal.id();
         let existed = self
             .db
-            .write(move |tx| -> AccountResult<bool> { Ok(db::avatars::delete(tx, id)?) })
+            .write(move |tx| -> AccountResult<bool> { Ok(db::avatars::delete(tx, id.0)?) })
             .await?;
         self.caches.users.invalidate(&id);
         if existed {
@@ -56,9 +57,9 @@ impl Accounts {
     }
 
     /// The stored PNG and when it was set.
-    pub async fn avatar(&self, user_id: i64) -> AccountResult<(Vec<u8>, i64)> {
+    pub async fn avatar(&self, user_id: UserId) -> AccountResult<(Vec<u8>, i64)> {
         self.db
-            .run(move |conn| db::avatars::get(conn, user_id))
+            .run(move |conn| db::avatars::get(conn, user_id.0))
             .await?
             .ok_or(AccountError::NotFound)
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::db::{self, Db, DbError};
+use crate::ids::UserId;
 use crate::store::data_dir::DataDir;
 use crate::store::{hash_file, BlobId, BlobStore};
 
@@ -40,7 +41,7 @@ pub enum Problem {
     },
     /// A user whose `storage_used` is wrong (repair: set it).
     WrongUsage {
-        user_id: i64,
+        user_id: UserId,
         recorded: i64,
         actual: i64,
     },
@@ -195,7 +196,7 @@ fn counter_problems(db: &Db) -> Result<Vec<Problem>, CheckError> {
         let actual = db::entries::owner_usage(&conn, user.id)?;
         if actual != user.storage_used {
             problems.push(Problem::WrongUsage {
-                user_id: user.id,
+                user_id: UserId(user.id),
                 recorded: user.storage_used,
                 actual,
             });
@@ -263,8 +264,8 @@ fn recount(db: &Db, problem: &Problem) -> Result<bool, CheckError> {
         }
         Problem::WrongUsage { user_id, .. } => {
             let tx = immediate(&mut conn)?;
-            let actual = db::entries::owner_usage(&tx, *user_id)?;
-            db::users::set_usage(&tx, *user_id, actual)?;
+            let actual = db::entries::owner_usage(&tx, user_id.0)?;
+            db::users::set_usage(&tx, user_id.0, actual)?;
             tx.commit().map_err(DbError::from)?;
             Ok(true)
         }
@@ -339,7 +340,7 @@ mod tests {
         // Values found by a scan that ran before the second entry was committed.
         let stale = [
             Problem::WrongUsage {
-                user_id: 1,
+                user_id: UserId(1),
                 recorded: 1,
                 actual: 10,
             },

@@ -7,6 +7,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::AuthError;
+use crate::ids::EntryId;
 use crate::secret::ServerSecret;
 
 /// Longest lifetime of a link (7 days).
@@ -28,7 +29,7 @@ impl LinkSigner {
         Self { keyed }
     }
 
-    pub fn sign(&self, file_id: i64, expires_at: i64) -> String {
+    pub fn sign(&self, file_id: EntryId, expires_at: i64) -> String {
         URL_SAFE_NO_PAD.encode(self.mac(file_id, expires_at).finalize().into_bytes())
     }
 
@@ -36,7 +37,7 @@ impl LinkSigner {
     /// past its expiry `TokenExpired`. The comparison is constant-time.
     pub fn verify(
         &self,
-        file_id: i64,
+        file_id: EntryId,
         expires_at: i64,
         sig: &str,
         now: i64,
@@ -53,7 +54,7 @@ impl LinkSigner {
         Ok(())
     }
 
-    fn mac(&self, file_id: i64, expires_at: i64) -> Hmac<Sha256> {
+    fn mac(&self, file_id: EntryId, expires_at: i64) -> Hmac<Sha256> {
         let mut mac = self.keyed.clone();
         mac.update(format!("file:{file_id}:{expires_at}").as_bytes());
         mac
@@ -67,27 +68,27 @@ mod tests {
     #[test]
     fn a_link_verifies_for_its_file_and_expiry_only() {
         let signer = LinkSigner::new(&ServerSecret::new(*b"0123456789abcdef0123456789abcdef"));
-        let sig = signer.sign(7, 1000);
-        assert!(signer.verify(7, 1000, &sig, 999).is_ok());
+        let sig = signer.sign(EntryId(7), 1000);
+        assert!(signer.verify(EntryId(7), 1000, &sig, 999).is_ok());
         assert!(matches!(
-            signer.verify(8, 1000, &sig, 999),
+            signer.verify(EntryId(8), 1000, &sig, 999),
             Err(AuthError::InvalidToken)
         ));
         assert!(matches!(
-            signer.verify(7, 1001, &sig, 999),
+            signer.verify(EntryId(7), 1001, &sig, 999),
             Err(AuthError::InvalidToken)
         ));
         assert!(matches!(
-            signer.verify(7, 1000, &sig, 1000),
+            signer.verify(EntryId(7), 1000, &sig, 1000),
             Err(AuthError::TokenExpired)
         ));
         assert!(matches!(
-            signer.verify(7, 1000, "!!", 999),
+            signer.verify(EntryId(7), 1000, "!!", 999),
             Err(AuthError::InvalidToken)
         ));
         let other = LinkSigner::new(&ServerSecret::new(*b"fedcba9876543210fedcba9876543210"));
         assert!(matches!(
-            other.verify(7, 1000, &sig, 999),
+            other.verify(EntryId(7), 1000, &sig, 999),
             Err(AuthError::InvalidToken)
         ));
     }

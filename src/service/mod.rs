@@ -29,6 +29,8 @@ pub use crate::db::{now, DbError};
 
 use std::sync::Arc;
 
+use crate::ids::UserId;
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -50,8 +52,8 @@ pub enum Credential {
 }
 
 impl Principal {
-    pub fn id(&self) -> i64 {
-        self.user.id
+    pub fn id(&self) -> UserId {
+        UserId(self.user.id)
     }
 
     pub fn require_admin(&self) -> AuthResult<()> {

@@ -5,6 +5,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::AuthError;
+use crate::ids::UserId;
 use crate::secret::ServerSecret;
 
 pub const ISSUER: &str = "hoard";
@@ -31,8 +32,11 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn user_id(&self) -> Result<i64, AuthError> {
-        self.sub.parse().map_err(|_| AuthError::InvalidToken)
+    pub fn user_id(&self) -> Result<UserId, AuthError> {
+        self.sub
+            .parse::<i64>()
+            .map(UserId)
+            .map_err(|_| AuthError::InvalidToken)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tests: signed file links — `POST /files/{id}/link` and `?sig=&exp=` on `content` and
 //! `download` (SPEC §5).
 
+use hoard::ids::EntryId;
 use hoard::secret::ServerSecret;
 use hoard::service::links::LinkSigner;
 use poem::http::Method;
@@ -174,7 +175,7 @@ async fn an_expired_link_is_token_expired() {
     let entry = upload(&app, &alice.access, "a.txt", b"bytes").await;
     let signer = LinkSigner::new(&ServerSecret::new(app.jwt_secret()));
     let past = chrono::Utc::now().timestamp() - 10;
-    let sig = signer.sign(id(&entry), past);
+    let sig = signer.sign(EntryId(id(&entry)), past);
     for route in ["content", "download"] {
         anonymous(&app, &signed(id(&entry), route, &sig, past))
             .await
@@ -182,7 +183,7 @@ async fn an_expired_link_is_token_expired() {
     }
     // The same signer, minting a live link, proves the key is the app's.
     let future = chrono::Utc::now().timestamp() + 600;
-    let live = signer.sign(id(&entry), future);
+    let live = signer.sign(EntryId(id(&entry)), future);
     let reply = anonymous(&app, &signed(id(&entry), "content", &live, future)).await;
     reply.assert_status(200);
     assert_eq!(reply.body, b"bytes");

@@ -72,7 +72,7 @@ async fn authenticate(req: &Request) -> Result<Principal, ApiError> {
     let token = credential(req)?;
     let principal = auth.authenticate(token).await?;
     if let Some(slot) = req.extensions().get::<LoggedUser>() {
-        slot.0.store(principal.id(), Ordering::Relaxed);
+        slot.0.store(principal.id().0, Ordering::Relaxed);
     }
     Ok(principal)
 }

@@ -19,6 +19,7 @@ use moka::Expiry;
 
 use crate::db::api_tokens::ApiTokenRecord;
 use crate::db::users::UserRecord;
+use crate::ids::UserId;
 pub use registry::{CacheRegistry, CacheReport, Counters, Flushable};
 
 const TTL: Duration = Duration::from_secs(60);
@@ -166,9 +167,9 @@ pub struct Caches {
     /// Every cache of the instance, these and the ones built with [`Caches::registry`].
     registry: CacheRegistry,
     /// Users by id (None: no such user).
-    pub users: Arc<Cached<i64, Option<Arc<UserRecord>>>>,
+    pub users: Arc<Cached<UserId, Option<Arc<UserRecord>>>>,
     /// Session id → the user it belongs to, while live (None: revoked, expired or gone).
-    pub sessions: Arc<Cached<i64, Option<i64>>>,
+    pub sessions: Arc<Cached<i64, Option<UserId>>>,
     /// Access-token jti → whether it is on the blacklist.
     pub revoked: Arc<Cached<String, bool>>,
     /// API-token hash → the token, when it exists.

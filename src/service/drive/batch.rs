@@ -8,12 +8,13 @@ use tokio::io::AsyncRead;
 use super::names::FileName;
 use super::upload::{OnConflict, Outcome, PendingFile};
 use super::{Drive, DriveError, DriveResult, Entry};
+use crate::ids::{EntryId, UserId};
 
 /// Files of one multipart upload, staged as their parts arrive.
 pub struct UploadBatch<'a> {
     drive: &'a Drive,
-    owner: i64,
-    parent: Option<i64>,
+    owner: UserId,
+    parent: Option<EntryId>,
     policy: OnConflict,
     files: Vec<PendingFile>,
     /// Bytes staged so far beyond what replaced files credit back.
@@ -22,7 +23,12 @@ pub struct UploadBatch<'a> {
 
 impl Drive {
     /// A new batch into `parent` (None: the root) under `policy`.
-    pub fn batch(&self, owner: i64, parent: Option<i64>, policy: OnConflict) -> UploadBatch<'_> {
+    pub fn batch(
+        &self,
+        owner: UserId,
+        parent: Option<EntryId>,
+        policy: OnConflict,
+    ) -> UploadBatch<'_> {
         UploadBatch {
             drive: self,
             owner,
@@ -38,7 +44,7 @@ impl Drive {
     /// A replacement is charged only the difference.
     pub async fn put_stream<R: AsyncRead + Unpin>(
         &self,
-        owner: i64,
+        owner: UserId,
         path: Vec<FileName>,
         declared: Option<u64>,
         reader: &mut R,
@@ -58,7 +64,7 @@ impl Drive {
 
 impl UploadBatch<'_> {
     /// Later files go to this folder (a `parent_id` part of the form).
-    pub fn set_parent(&mut self, parent: Option<i64>) {
+    pub fn set_parent(&mut self, parent: Option<EntryId>) {
         self.parent = parent;
     }
 

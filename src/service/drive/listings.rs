@@ -17,6 +17,7 @@ use bytes::Bytes;
 use moka::sync::Cache;
 
 use crate::db::entries::Listing;
+use crate::ids::{EntryId, UserId};
 use crate::service::cache::{Counters, Flushable};
 
 /// Bytes of serialized pages kept at most (a 100-entry page is ~30 KiB).
@@ -25,8 +26,8 @@ const CAPACITY_BYTES: u64 = 8 << 20;
 /// One page of one folder of one owner, in one order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageKey {
-    pub owner: i64,
-    pub parent: Option<i64>,
+    pub owner: UserId,
+    pub parent: Option<EntryId>,
     pub listing: Listing,
 }
 

@@ -18,6 +18,7 @@ pub use thumbnails::Thumbnail;
 use std::sync::Arc;
 
 use crate::db::{self, Db, DbError};
+use crate::ids::UserId;
 use crate::service::cache::CacheRegistry;
 use crate::store::{BlobId, BlobStore, StoreError};
 
@@ -159,9 +160,12 @@ impl Drive {
     /// Inside a transaction deleting a user: deletes their entries, releases every blob
     /// those used and returns the blobs now unreferenced (reap them after commit). The rows
     /// go first: a blob row cannot be deleted while an entry still refers to it.
-    pub fn release_owner(conn: &rusqlite::Connection, owner: i64) -> Result<Vec<BlobId>, DbError> {
-        let hashes = db::entries::owner_hashes(conn, owner)?;
-        db::entries::delete_owner(conn, owner)?;
+    pub fn release_owner(
+        conn: &rusqlite::Connection,
+        owner: UserId,
+    ) -> Result<Vec<BlobId>, DbError> {
+        let hashes = db::entries::owner_hashes(conn, owner.0)?;
+        db::entries::delete_owner(conn, owner.0)?;
         release_all(conn, hashes)
     }
 }

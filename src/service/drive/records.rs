@@ -14,6 +14,7 @@ use std::time::Duration;
 use moka::sync::Cache;
 
 use crate::db::entries::EntryRecord;
+use crate::ids::{EntryId, UserId};
 use crate::service::cache::{Counters, Flushable};
 
 const TTL: Duration = Duration::from_secs(1);
@@ -21,7 +22,7 @@ const CAPACITY: u64 = 10_000;
 
 /// `(owner, id)` → the record and the generation it was read at.
 pub struct RecordCache {
-    records: Cache<(i64, i64), (u64, Arc<EntryRecord>)>,
+    records: Cache<(UserId, EntryId), (u64, Arc<EntryRecord>)>,
     counters: Counters,
 }
 
@@ -39,7 +40,7 @@ impl Default for RecordCache {
 
 impl RecordCache {
     /// The record of `(owner, id)` if it was read while the generation was `generation`.
-    pub fn get(&self, owner: i64, id: i64, generation: u64) -> Option<EntryRecord> {
+    pub fn get(&self, owner: UserId, id: EntryId, generation: u64) -> Option<EntryRecord> {
         let found = self
             .records
             .get(&(owner, id))
@@ -50,7 +51,7 @@ impl RecordCache {
     }
 
     /// Remembers a record read after the generation was observed to be `generation`.
-    pub fn put(&self, owner: i64, id: i64, generation: u64, record: &EntryRecord) {
+    pub fn put(&self, owner: UserId, id: EntryId, generation: u64, record: &EntryRecord) {
         self.records
             .insert((owner, id), (generation, Arc::new(record.clone())));
     }

@@ -8,39 +8,42 @@ use super::namespace::free_name;
 use super::{release_all, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord};
 use crate::db::{self, now};
+use crate::ids::{EntryId, UserId};
 use crate::store::BlobId;
 
 impl Drive {
     /// The owner's trashed items (top entries), newest first.
     pub async fn trash(
         &self,
-        owner: i64,
+        owner: UserId,
         limit: i64,
         offset: i64,
     ) -> DriveResult<(Vec<EntryRecord>, i64)> {
         Ok(self
             .db
-            .run(move |conn| entries::trash_items(conn, owner, limit, offset))
+            .run(move |conn| entries::trash_items(conn, owner.0, limit, offset))
             .await?)
     }
 
-    pub async fn restore(&self, owner: i64, id: i64) -> DriveResult<Entry> {
+    pub async fn restore(&self, owner: UserId, id: EntryId) -> DriveResult<Entry> {
         self.db
             .write(move |tx| -> DriveResult<Entry> {
-                let item = entries::trash_item(tx, owner, id)?.ok_or(DriveError::NotFound)?;
+                let item = entries::trash_item(tx, owner.0, id.0)?.ok_or(DriveError::NotFound)?;
                 let parent = item
                     .original_parent_id
+                    .map(EntryId)
                     .filter(|p| is_live_folder(tx, owner, *p));
                 let wanted = FileName::parse(&item.name)?;
-                let name = if entries::child(tx, owner, parent, wanted.as_str())?.is_some() {
+                let raw_parent = EntryId::raw(parent);
+                let name = if entries::child(tx, owner.0, raw_parent, wanted.as_str())?.is_some() {
                     free_name(tx, owner, parent, &wanted)?
                 } else {
                     wanted
                 };
-                entries::restore(tx, id, parent, name.as_str(), now())?;
-                let record = entries::live(tx, owner, id)?.ok_or(DriveError::NotFound)?;
+                entries::restore(tx, id.0, raw_parent, name.as_str(), now())?;
+                let record = entries::live(tx, owner.0, id.0)?.ok_or(DriveError::NotFound)?;
                 Ok(Entry {
-                    path: entries::path_of(tx, id)?,
+                    path: entries::path_of(tx, id.0)?,
                     record,
                 })
             })
@@ -48,11 +51,11 @@ impl Drive {
     }
 
     /// Deletes one trashed item for good.
-    pub async fn purge(&self, owner: i64, id: i64) -> DriveResult<()> {
+    pub async fn purge(&self, owner: UserId, id: EntryId) -> DriveResult<()> {
         let freed = self
             .db
             .write(move |tx| -> DriveResult<Vec<BlobId>> {
-                entries::trash_item(tx, owner, id)?.ok_or(DriveError::NotFound)?;
+                entries::trash_item(tx, owner.0, id.0)?.ok_or(DriveError::NotFound)?;
                 purge_item(tx, owner, id)
             })
             .await?;
@@ -61,14 +64,14 @@ impl Drive {
     }
 
     /// Empties the owner's trash.
-    pub async fn empty_trash(&self, owner: i64) -> DriveResult<()> {
+    pub async fn empty_trash(&self, owner: UserId) -> DriveResult<()> {
         let freed = self
             .db
             .write(move |tx| -> DriveResult<Vec<BlobId>> {
-                let (items, _) = entries::trash_items(tx, owner, i64::MAX, 0)?;
+                let (items, _) = entries::trash_items(tx, owner.0, i64::MAX, 0)?;
                 let mut freed = Vec::new();
                 for item in items {
-                    freed.extend(purge_item(tx, owner, item.id)?);
+                    freed.extend(purge_item(tx, owner, EntryId(item.id))?);
                 }
                 Ok(freed)
             })
@@ -86,7 +89,7 @@ impl Drive {
             .await?;
         let count = expired.len();
         for (owner, id) in expired {
-            self.purge(owner, id).await?;
+            self.purge(UserId(owner), EntryId(id)).await?;
         }
         Ok(count)
     }
@@ -94,16 +97,16 @@ impl Drive {
 
 /// Deletes a trashed subtree's rows, gives its bytes back to the owner, and releases its
 /// blobs; returns the hashes now unreferenced.
-fn purge_item(tx: &Connection, owner: i64, id: i64) -> DriveResult<Vec<BlobId>> {
-    let size: i64 = entries::subtree(tx, id)?.iter().map(|e| e.size).sum();
-    let hashes = entries::purge(tx, id)?;
-    db::users::add_usage(tx, owner, -size)?;
+fn purge_item(tx: &Connection, owner: UserId, id: EntryId) -> DriveResult<Vec<BlobId>> {
+    let size: i64 = entries::subtree(tx, id.0)?.iter().map(|e| e.size).sum();
+    let hashes = entries::purge(tx, id.0)?;
+    db::users::add_usage(tx, owner.0, -size)?;
     Ok(release_all(tx, hashes)?)
 }
 
-fn is_live_folder(conn: &Connection, owner: i64, id: i64) -> bool {
+fn is_live_folder(conn: &Connection, owner: UserId, id: EntryId) -> bool {
     matches!(
-        entries::live(conn, owner, id),
+        entries::live(conn, owner.0, id.0),
         Ok(Some(EntryRecord {
             is_folder: true,
             ..

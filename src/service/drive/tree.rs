@@ -11,6 +11,7 @@ use super::namespace::{charge, folder_path, free_name, name_taken, require_folde
 use super::{join_path, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord, Listing};
 use crate::db::{self, now};
+use crate::ids::{EntryId, UserId};
 
 /// One file or folder of a folder's archive.
 #[derive(Debug, Clone)]
@@ -31,22 +32,23 @@ const INLINE_PAGE_WALK: i64 = 1000;
 #[derive(Debug, Clone, Default)]
 pub struct Change {
     pub name: Option<FileName>,
-    pub parent: Option<Option<i64>>,
+    pub parent: Option<Option<EntryId>>,
 }
 
 impl Drive {
     pub async fn create_folder(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         name: FileName,
     ) -> DriveResult<Entry> {
         self.db
             .write(move |tx| -> DriveResult<Entry> {
                 let parent_path = folder_path(tx, owner, parent)?;
-                let id = entries::insert_folder(tx, owner, parent, name.as_str(), now())
+                let raw_parent = EntryId::raw(parent);
+                let id = entries::insert_folder(tx, owner.0, raw_parent, name.as_str(), now())
                     .map_err(name_taken)?;
-                let record = entries::live(tx, owner, id)?.ok_or(DriveError::NotFound)?;
+                let record = entries::live(tx, owner.0, id)?.ok_or(DriveError::NotFound)?;
                 Ok(Entry {
                     record,
                     path: join_path(&parent_path, name.as_str()),
@@ -56,7 +58,7 @@ impl Drive {
     }
 
     /// One live entry of the owner; anyone else's is `NotFound`.
-    pub async fn get(&self, owner: i64, id: i64) -> DriveResult<Entry> {
+    pub async fn get(&self, owner: UserId, id: EntryId) -> DriveResult<Entry> {
         self.db
             .run(move |conn| with_path(conn, live(conn, owner, id)?))
             .await
@@ -65,14 +67,14 @@ impl Drive {
     /// One of my live entries without its path (the byte routes need no path, and
     /// computing it is a recursive query per request), remembered while nothing is
     /// written (`records.rs`).
-    pub async fn record(&self, owner: i64, id: i64) -> DriveResult<EntryRecord> {
+    pub async fn record(&self, owner: UserId, id: EntryId) -> DriveResult<EntryRecord> {
         let generation = self.db.generation();
         if let Some(record) = self.records.get(owner, id, generation) {
             return Ok(record);
         }
         let found = self
             .db
-            .read_now(move |c| entries::live(c, owner, id))
+            .read_now(move |c| entries::live(c, owner.0, id.0))
             .await?;
         let record = found.ok_or(DriveError::NotFound)?;
         self.records.put(owner, id, generation, &record);
@@ -80,18 +82,21 @@ impl Drive {
     }
 
     /// A live file of any owner — only for a caller who proved a signed link to it.
-    pub async fn get_any(&self, id: i64) -> DriveResult<EntryRecord> {
-        let found = self.db.read_now(move |c| entries::live_any(c, id)).await?;
+    pub async fn get_any(&self, id: EntryId) -> DriveResult<EntryRecord> {
+        let found = self
+            .db
+            .read_now(move |c| entries::live_any(c, id.0))
+            .await?;
         found.filter(|e| !e.is_folder).ok_or(DriveError::NotFound)
     }
 
     /// A folder's contents as archive items (the folder's name is the top directory).
-    pub async fn archive_items(&self, owner: i64, id: i64) -> DriveResult<Vec<ArchiveItem>> {
+    pub async fn archive_items(&self, owner: UserId, id: EntryId) -> DriveResult<Vec<ArchiveItem>> {
         let rows = self
             .db
             .run(move |conn| -> DriveResult<_> {
                 live(conn, owner, id)?;
-                Ok(entries::subtree_paths(conn, id)?)
+                Ok(entries::subtree_paths(conn, id.0)?)
             })
             .await?;
         let items = rows
@@ -110,7 +115,7 @@ impl Drive {
         Ok(items)
     }
 
-    pub async fn resolve(&self, owner: i64, path: Vec<FileName>) -> DriveResult<Entry> {
+    pub async fn resolve(&self, owner: UserId, path: Vec<FileName>) -> DriveResult<Entry> {
         self.db
             .run(move |conn| {
                 with_path(
@@ -122,10 +127,10 @@ impl Drive {
     }
 
     /// The owner's tree version: equal versions mean an unchanged tree.
-    pub async fn tree_version(&self, owner: i64) -> DriveResult<i64> {
+    pub async fn tree_version(&self, owner: UserId) -> DriveResult<i64> {
         Ok(self
             .db
-            .read_now(move |c| entries::tree_version(c, owner))
+            .read_now(move |c| entries::tree_version(c, owner.0))
             .await?)
     }
 
@@ -133,8 +138,8 @@ impl Drive {
     /// tree stands still (`listings.rs`), else listed, rendered by `render` and cached.
     pub async fn folder_page<E>(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         listing: Listing,
         render: impl FnOnce(Vec<Entry>, i64) -> Result<Bytes, E>,
     ) -> Result<Bytes, E>
@@ -160,8 +165,8 @@ impl Drive {
     /// A page of a folder, or with `query` a page of name matches below it.
     pub async fn list(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         query: Option<String>,
         listing: Listing,
     ) -> DriveResult<(Vec<Entry>, i64)> {
@@ -179,7 +184,8 @@ impl Drive {
                 require_folder(conn, owner, parent)?;
                 // Names are stored in NFC; so is what they are compared with.
                 let query: String = query.nfc().collect();
-                let (rows, total) = entries::search(conn, owner, parent, &query, &listing)?;
+                let (rows, total) =
+                    entries::search(conn, owner.0, EntryId::raw(parent), &query, &listing)?;
                 let items = rows
                     .into_iter()
                     .map(|r| with_path(conn, r))
@@ -190,21 +196,22 @@ impl Drive {
     }
 
     /// Renames and/or moves an entry (a folder with everything in it).
-    pub async fn change(&self, owner: i64, id: i64, change: Change) -> DriveResult<Entry> {
+    pub async fn change(&self, owner: UserId, id: EntryId, change: Change) -> DriveResult<Entry> {
         self.db
             .write(move |tx| -> DriveResult<Entry> {
                 let entry = live(tx, owner, id)?;
-                let parent = change.parent.unwrap_or(entry.parent_id);
+                let parent = change.parent.unwrap_or(entry.parent_id.map(EntryId));
                 let name = change
                     .name
                     .map_or(entry.name.clone(), |n| n.as_str().to_owned());
                 if let Some(target) = parent {
                     folder_path(tx, owner, Some(target))?;
-                    if entry.is_folder && entries::is_within(tx, id, target)? {
+                    if entry.is_folder && entries::is_within(tx, id.0, target.0)? {
                         return Err(DriveError::InvalidMove);
                     }
                 }
-                entries::rename_move(tx, id, parent, &name, now()).map_err(name_taken)?;
+                entries::rename_move(tx, id.0, EntryId::raw(parent), &name, now())
+                    .map_err(name_taken)?;
                 with_path(tx, live(tx, owner, id)?)
             })
             .await
@@ -214,25 +221,27 @@ impl Drive {
     /// quota in full. Without an explicit name a clash is auto-renamed.
     pub async fn copy(
         &self,
-        owner: i64,
-        id: i64,
-        parent: Option<Option<i64>>,
+        owner: UserId,
+        id: EntryId,
+        parent: Option<Option<EntryId>>,
         name: Option<FileName>,
     ) -> DriveResult<Entry> {
         self.db
             .write(move |tx| -> DriveResult<Entry> {
                 let source = live(tx, owner, id)?;
-                let target = parent.unwrap_or(source.parent_id);
+                let target = parent.unwrap_or(source.parent_id.map(EntryId));
                 let parent_path = folder_path(tx, owner, target)?;
                 if let Some(folder) = target.filter(|_| source.is_folder) {
-                    if entries::is_within(tx, id, folder)? {
+                    if entries::is_within(tx, id.0, folder.0)? {
                         return Err(DriveError::InvalidMove);
                     }
                 }
                 let wanted = FileName::parse(&source.name)?;
                 let name = match name {
                     Some(explicit) => explicit,
-                    None if entries::child(tx, owner, target, wanted.as_str())?.is_some() => {
+                    None if entries::child(tx, owner.0, EntryId::raw(target), wanted.as_str())?
+                        .is_some() =>
+                    {
                         free_name(tx, owner, target, &wanted)?
                     }
                     None => wanted,
@@ -247,11 +256,11 @@ impl Drive {
     }
 
     /// Moves an entry (and everything below it) to the trash.
-    pub async fn delete(&self, owner: i64, id: i64) -> DriveResult<()> {
+    pub async fn delete(&self, owner: UserId, id: EntryId) -> DriveResult<()> {
         self.db
             .write(move |tx| -> DriveResult<()> {
                 let entry = live(tx, owner, id)?;
-                let path = entries::path_of(tx, id)?;
+                let path = entries::path_of(tx, id.0)?;
                 entries::trash(tx, &entry, &path, now())?;
                 Ok(())
             })
@@ -262,12 +271,13 @@ impl Drive {
 /// Copies `source` (recursively) under `parent` as `name`; returns the new top id.
 fn copy_tree(
     tx: &Connection,
-    owner: i64,
+    owner: UserId,
     source: &EntryRecord,
-    parent: Option<i64>,
+    parent: Option<EntryId>,
     name: &str,
-) -> DriveResult<i64> {
+) -> DriveResult<EntryId> {
     let now = now();
+    let raw_parent = EntryId::raw(parent);
     let id = match &source.sha256 {
         Some(sha256) => {
             charge(tx, owner, source.size)?;
@@ -278,10 +288,12 @@ fn copy_tree(
                 sha256,
                 mime_type: &mime,
             };
-            entries::insert_file(tx, owner, parent, name, &content, now).map_err(name_taken)?
+            entries::insert_file(tx, owner.0, raw_parent, name, &content, now)
+                .map_err(name_taken)?
         }
-        None => entries::insert_folder(tx, owner, parent, name, now).map_err(name_taken)?,
+        None => entries::insert_folder(tx, owner.0, raw_parent, name, now).map_err(name_taken)?,
     };
+    let id = EntryId(id);
     if source.is_folder {
         for child in entries::live_children(tx, source.id)? {
             copy_tree(tx, owner, &child, Some(id), &child.name)?;
@@ -290,19 +302,19 @@ fn copy_tree(
     Ok(id)
 }
 
-fn live(conn: &Connection, owner: i64, id: i64) -> DriveResult<EntryRecord> {
-    entries::live(conn, owner, id)?.ok_or(DriveError::NotFound)
+fn live(conn: &Connection, owner: UserId, id: EntryId) -> DriveResult<EntryRecord> {
+    entries::live(conn, owner.0, id.0)?.ok_or(DriveError::NotFound)
 }
 
 /// A page of a folder's children, each with its path.
 fn children_page(
     conn: &Connection,
-    owner: i64,
-    parent: Option<i64>,
+    owner: UserId,
+    parent: Option<EntryId>,
     listing: &Listing,
 ) -> DriveResult<(Vec<Entry>, i64)> {
     let parent_path = folder_path(conn, owner, parent)?;
-    let (rows, total) = entries::children(conn, owner, parent, listing)?;
+    let (rows, total) = entries::children(conn, owner.0, EntryId::raw(parent), listing)?;
     let items = rows
         .into_iter()
         .map(|r| Entry {

@@ -12,6 +12,7 @@ use super::namespace::{
 use super::{join_path, release_all, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, FileContent};
 use crate::db::{self, now};
+use crate::ids::{EntryId, UserId};
 use crate::store::{BlobId, StagedBlob, StoreError};
 
 /// What to do when a name is taken.
@@ -64,7 +65,7 @@ impl Drive {
     /// is charged only the difference. The commit re-checks the quota exactly.
     pub async fn stage<R: AsyncRead + Unpin>(
         &self,
-        owner: i64,
+        owner: UserId,
         name: FileName,
         reader: R,
         already: u64,
@@ -72,7 +73,7 @@ impl Drive {
     ) -> DriveResult<PendingFile> {
         let (used, quota) = self
             .db
-            .run(move |conn| db::users::usage(conn, owner))
+            .run(move |conn| db::users::usage(conn, owner.0))
             .await?;
         let room = quota.map(|q| {
             ((q - used).max(0) as u64)
@@ -100,7 +101,7 @@ impl Drive {
 
     /// Fails fast, before any byte is read, when a declared length cannot fit (`credit` as
     /// for [`Drive::stage`]).
-    pub async fn precheck(&self, owner: i64, declared: u64, credit: u64) -> DriveResult<()> {
+    pub async fn precheck(&self, owner: UserId, declared: u64, credit: u64) -> DriveResult<()> {
         self.precheck_reserving(owner, declared, 0, credit).await
     }
 
@@ -108,7 +109,7 @@ impl Drive {
     /// resumable uploads as used.
     pub async fn precheck_reserving(
         &self,
-        owner: i64,
+        owner: UserId,
         declared: u64,
         reserved: u64,
         credit: u64,
@@ -118,7 +119,7 @@ impl Drive {
         }
         let (used, quota) = self
             .db
-            .run(move |conn| db::users::usage(conn, owner))
+            .run(move |conn| db::users::usage(conn, owner.0))
             .await?;
         let after = used
             .saturating_add(declared.saturating_add(reserved) as i64)
@@ -133,8 +134,8 @@ impl Drive {
     /// 0 when there is none (or it is a folder, or the path leads nowhere).
     pub async fn replaceable(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         names: Vec<FileName>,
     ) -> DriveResult<u64> {
         self.db
@@ -148,7 +149,7 @@ impl Drive {
     }
 
     /// `NotFound` unless `parent` is one of `owner`'s live folders (None: the root).
-    pub async fn folder_exists(&self, owner: i64, parent: Option<i64>) -> DriveResult<()> {
+    pub async fn folder_exists(&self, owner: UserId, parent: Option<EntryId>) -> DriveResult<()> {
         self.db
             .run(move |conn| require_folder(conn, owner, parent))
             .await
@@ -157,8 +158,8 @@ impl Drive {
     /// Whether something live already has this name in `parent`.
     pub async fn name_taken(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         names: Vec<FileName>,
     ) -> DriveResult<bool> {
         self.db
@@ -169,8 +170,8 @@ impl Drive {
     /// Commits staged files into `parent` (all or none).
     pub async fn commit_upload(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         files: Vec<PendingFile>,
         policy: OnConflict,
     ) -> DriveResult<Vec<Entry>> {
@@ -182,8 +183,8 @@ impl Drive {
     /// the new entries (a resumable upload records its completion there).
     pub async fn commit_upload_then<F>(
         &self,
-        owner: i64,
-        parent: Option<i64>,
+        owner: UserId,
+        parent: Option<EntryId>,
         files: Vec<PendingFile>,
         policy: OnConflict,
         then: F,
@@ -212,7 +213,7 @@ impl Drive {
     /// `PUT /files/by-path`: creates missing folders, then creates or replaces the file.
     pub async fn put_by_path(
         &self,
-        owner: i64,
+        owner: UserId,
         path: Vec<FileName>,
         file: PendingFile,
     ) -> DriveResult<(Entry, Outcome)> {
@@ -311,8 +312,8 @@ impl From<PendingFile> for FileMeta {
 /// came to be, and hashes released by a replacement.
 fn put_file(
     tx: &Connection,
-    owner: i64,
-    parent: Option<i64>,
+    owner: UserId,
+    parent: Option<EntryId>,
     parent_path: &str,
     file: FileMeta,
     policy: OnConflict,
@@ -325,7 +326,8 @@ fn put_file(
     };
     // The blob row first: entries reference it.
     db::blobs::acquire(tx, &file.sha256, file.size, now)?;
-    let existing = entries::child(tx, owner, parent, file.name.as_str())?;
+    let raw_parent = EntryId::raw(parent);
+    let existing = entries::child(tx, owner.0, raw_parent, file.name.as_str())?;
     let (id, name, replaced, outcome) = match (existing, policy) {
         (Some(old), OnConflict::Overwrite) if !old.is_folder => {
             charge(tx, owner, file.size - old.size)?;
@@ -347,13 +349,13 @@ fn put_file(
                 file.name.clone()
             };
             charge(tx, owner, file.size)?;
-            let id = entries::insert_file(tx, owner, parent, name.as_str(), &content, now)
+            let id = entries::insert_file(tx, owner.0, raw_parent, name.as_str(), &content, now)
                 .map_err(name_taken)?;
             (id, name.as_str().to_owned(), None, Outcome::Created)
         }
     };
     let freed = release_all(tx, replaced.into_iter().collect())?;
-    let record = entries::live(tx, owner, id)?.ok_or(DriveError::NotFound)?;
+    let record = entries::live(tx, owner.0, id)?.ok_or(DriveError::NotFound)?;
     Ok((
         (
             Entry {

@@ -14,6 +14,7 @@ use super::{is_spent, ShareError, ShareResult, Shares};
 use crate::db::entries::{self, EntryRecord};
 use crate::db::now;
 use crate::db::shares::{self, ShareRecord, SharedItem};
+use crate::ids::{EntryId, UserId};
 use crate::service::drive::names::parse_path;
 use crate::service::drive::namespace::walk;
 
@@ -136,7 +137,8 @@ impl Shares {
         let entry = self
             .db
             .run(move |conn| {
-                walk(conn, top.owner_id, Some(top.id), &names)?.ok_or(ShareError::NotFound)
+                let (owner, folder) = (UserId(top.owner_id), EntryId(top.id));
+                walk(conn, owner, Some(folder), &names)?.ok_or(ShareError::NotFound)
             })
             .await?;
         Ok(Target { entry, path: rel })

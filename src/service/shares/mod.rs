@@ -27,6 +27,7 @@ use crate::config::AuthConfig;
 use crate::db::shares::{self, ShareSettings};
 pub use crate::db::shares::{OwnedShare, SharedItem};
 use crate::db::{entries, now, Db, DbError};
+use crate::ids::{EntryId, UserId};
 use crate::secret::{random_secret, ServerSecret};
 use crate::service::drive::{Drive, DriveError};
 
@@ -75,9 +76,9 @@ impl From<HashError> for ShareError {
 pub type ShareResult<T> = Result<T, ShareError>;
 
 /// What a new share asks for (validated by [`Shares::create`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewShare {
-    pub file_id: i64,
+    pub file_id: EntryId,
     pub password: Option<String>,
     pub expires_at: Option<i64>,
     pub max_downloads: Option<i64>,
@@ -132,7 +133,7 @@ impl Shares {
     }
 
     /// Shares one of the owner's live files or folders.
-    pub async fn create(&self, owner: i64, new: NewShare) -> ShareResult<OwnedShare> {
+    pub async fn create(&self, owner: UserId, new: NewShare) -> ShareResult<OwnedShare> {
         let mut problems = BTreeMap::new();
         check_password(new.password.as_deref(), &mut problems);
         check_settings(new.expires_at, new.max_downloads, &mut problems);
@@ -148,8 +149,9 @@ impl Shares {
         let token = random_secret(TOKEN_BYTES);
         self.db
             .write(move |tx| {
-                entries::live(tx, owner, new.file_id)?.ok_or(ShareError::NotFound)?;
-                let id = shares::insert(tx, &token, owner, new.file_id, &settings, now())?;
+                let (owner, file_id) = (owner.0, new.file_id.0);
+                entries::live(tx, owner, file_id)?.ok_or(ShareError::NotFound)?;
+                let id = shares::insert(tx, &token, owner, file_id, &settings, now())?;
                 shares::owned(tx, owner, id)?.ok_or(ShareError::NotFound)
             })
             .await
@@ -158,25 +160,26 @@ impl Shares {
     /// A page of the owner's shares, newest first; only those of `file_id` when given.
     pub async fn list(
         &self,
-        owner: i64,
-        file_id: Option<i64>,
+        owner: UserId,
+        file_id: Option<EntryId>,
         limit: i64,
         offset: i64,
     ) -> ShareResult<(Vec<OwnedShare>, i64)> {
+        let (owner, file_id) = (owner.0, EntryId::raw(file_id));
         self.db
             .run(move |conn| Ok(shares::list_owned(conn, owner, file_id, limit, offset)?))
             .await
     }
 
-    pub async fn get(&self, owner: i64, id: i64) -> ShareResult<OwnedShare> {
+    pub async fn get(&self, owner: UserId, id: i64) -> ShareResult<OwnedShare> {
         self.db
-            .run(move |conn| shares::owned(conn, owner, id)?.ok_or(ShareError::NotFound))
+            .run(move |conn| shares::owned(conn, owner.0, id)?.ok_or(ShareError::NotFound))
             .await
     }
 
     pub async fn update(
         &self,
-        owner: i64,
+        owner: UserId,
         id: i64,
         change: ShareChange,
     ) -> ShareResult<OwnedShare> {
@@ -196,6 +199,7 @@ impl Shares {
             Some(password) => Some(self.hash(password).await?),
             None => None,
         };
+        let owner = owner.0;
         self.db
             .write(move |tx| {
                 let current = shares::owned(tx, owner, id)?
@@ -218,10 +222,10 @@ impl Shares {
     }
 
     /// Revokes a share: its token answers 404 from now on.
-    pub async fn delete(&self, owner: i64, id: i64) -> ShareResult<()> {
+    pub async fn delete(&self, owner: UserId, id: i64) -> ShareResult<()> {
         let deleted = self
             .db
-            .write(move |tx| Ok::<_, ShareError>(shares::delete_owned(tx, owner, id)?))
+            .write(move |tx| Ok::<_, ShareError>(shares::delete_owned(tx, owner.0, id)?))
             .await?;
         deleted.then_some(()).ok_or(ShareError::NotFound)
     }

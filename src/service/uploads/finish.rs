@@ -6,6 +6,7 @@ use sha2::Digest;
 use super::{blocking, partial, CursorGuard, UploadError, UploadResult, Uploads};
 use crate::db::now;
 use crate::db::uploads::{self as rows, UploadRecord};
+use crate::ids::{EntryId, UserId};
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::{OnConflict, PendingFile};
 use crate::service::drive::DriveError;
@@ -18,7 +19,7 @@ impl Uploads {
     /// or PATCH tries again.
     pub(super) async fn finish(
         &self,
-        owner: i64,
+        owner: UserId,
         id: i64,
         mut guard: CursorGuard,
     ) -> UploadResult<UploadRecord> {
@@ -31,7 +32,7 @@ impl Uploads {
             .drive
             .commit_upload_then(
                 owner,
-                record.parent_id,
+                record.parent_id.map(EntryId),
                 vec![file],
                 OnConflict::parse(&record.on_conflict).unwrap_or_default(),
                 move |tx, entries| {

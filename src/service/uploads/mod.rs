@@ -22,6 +22,7 @@ use tokio::sync::OwnedMutexGuard;
 use crate::db::uploads::{self as rows, NewUpload};
 pub use crate::db::uploads::{UploadRecord, UploadStatus};
 use crate::db::{now, Db, DbError};
+use crate::ids::{EntryId, UserId};
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::OnConflict;
 use crate::service::drive::{Drive, DriveError};
@@ -64,7 +65,7 @@ pub type UploadResult<T> = Result<T, UploadError>;
 /// A new upload as the client declared it.
 pub struct Declared {
     pub name: FileName,
-    pub parent: Option<i64>,
+    pub parent: Option<EntryId>,
     pub policy: OnConflict,
     pub size: u64,
     /// The raw `Upload-Metadata` header, echoed back on HEAD.
@@ -110,7 +111,7 @@ impl Uploads {
     }
 
     /// My upload, whatever its state (`GET /uploads/{id}`).
-    pub async fn get(&self, owner: i64, id: i64) -> UploadResult<UploadRecord> {
+    pub async fn get(&self, owner: UserId, id: i64) -> UploadResult<UploadRecord> {
         self.record(owner, id).await
     }
 
@@ -120,9 +121,9 @@ impl Uploads {
 
     /// Checks name, folder, conflict policy, size limit and quota (counting my other
     /// unfinished uploads as used), then records the upload and creates its empty file.
-    pub async fn create(&self, owner: i64, declared: Declared) -> UploadResult<UploadRecord> {
+    pub async fn create(&self, owner: UserId, declared: Declared) -> UploadResult<UploadRecord> {
         let credit = self.check_target(owner, &declared).await?;
-        let reserved = self.db.run(move |c| rows::reserved(c, owner)).await?;
+        let reserved = self.db.run(move |c| rows::reserved(c, owner.0)).await?;
         self.drive
             .precheck_reserving(owner, declared.size, reserved.max(0) as u64, credit)
             .await?;
@@ -134,9 +135,9 @@ impl Uploads {
             .db
             .write(move |tx| -> Result<i64, DbError> {
                 let new = NewUpload {
-                    owner_id: owner,
+                    owner_id: owner.0,
                     name: declared.name.as_str(),
-                    parent_id: declared.parent,
+                    parent_id: EntryId::raw(declared.parent),
                     on_conflict: declared.policy.as_str(),
                     size,
                     metadata: &declared.metadata,
@@ -162,7 +163,7 @@ impl Uploads {
     /// fails its checksum leaves it at the offset it reached, for the client to resume.
     pub async fn create_with_body<R: AsyncRead + Unpin>(
         &self,
-        owner: i64,
+        owner: UserId,
         declared: Declared,
         body: Option<(Option<Checksum>, &mut R)>,
     ) -> UploadResult<UploadRecord> {
@@ -181,7 +182,7 @@ impl Uploads {
 
     /// The folder must exist and, for `fail`, the name must be free; returns the size of
     /// the file an `overwrite` would replace (charged only the difference).
-    async fn check_target(&self, owner: i64, declared: &Declared) -> UploadResult<u64> {
+    async fn check_target(&self, owner: UserId, declared: &Declared) -> UploadResult<u64> {
         let names = vec![declared.name.clone()];
         let parent = declared.parent;
         self.drive.folder_exists(owner, parent).await?;
@@ -196,7 +197,7 @@ impl Uploads {
 
     /// The upload as HEAD reports it. An upload whose last byte arrived but whose commit
     /// was cut short (a crash) is committed now.
-    pub async fn status(&self, owner: i64, id: i64) -> UploadResult<UploadRecord> {
+    pub async fn status(&self, owner: UserId, id: i64) -> UploadResult<UploadRecord> {
         let record = self.live(owner, id).await?;
         if record.status.is_open() && record.received == record.size {
             if let Ok(guard) = self.lock(id) {
@@ -210,7 +211,7 @@ impl Uploads {
     /// arrived (unless it carried a checksum, which then cannot be verified).
     pub async fn append<R: AsyncRead + Unpin>(
         &self,
-        owner: i64,
+        owner: UserId,
         id: i64,
         offset: u64,
         checksum: Option<Checksum>,
@@ -281,7 +282,7 @@ impl Uploads {
     }
 
     /// tus termination: the row and the bytes go (a completed upload's file stays).
-    pub async fn terminate(&self, owner: i64, id: i64) -> UploadResult<()> {
+    pub async fn terminate(&self, owner: UserId, id: i64) -> UploadResult<()> {
         self.record(owner, id).await?;
         let _guard = self.lock(id)?;
         self.record(owner, id).await?;
@@ -293,20 +294,20 @@ impl Uploads {
     /// A page of my uploads (optionally only `ids`), newest first, and the total.
     pub async fn list(
         &self,
-        owner: i64,
+        owner: UserId,
         ids: Option<Vec<i64>>,
         limit: i64,
         offset: i64,
     ) -> UploadResult<(Vec<UploadRecord>, i64)> {
         Ok(self
             .db
-            .run(move |c| rows::list(c, owner, ids.as_deref(), limit, offset))
+            .run(move |c| rows::list(c, owner.0, ids.as_deref(), limit, offset))
             .await?)
     }
 
     /// My upload, still usable: expired ones (expiring it now when its time is up) and
     /// failed ones are gone (410).
-    async fn live(&self, owner: i64, id: i64) -> UploadResult<UploadRecord> {
+    async fn live(&self, owner: UserId, id: i64) -> UploadResult<UploadRecord> {
         let record = self.record(owner, id).await?;
         if record.status.is_open() && record.expires_at <= now() {
             self.expire(id).await?;
@@ -321,9 +322,9 @@ impl Uploads {
         }
     }
 
-    async fn record(&self, owner: i64, id: i64) -> UploadResult<UploadRecord> {
+    async fn record(&self, owner: UserId, id: i64) -> UploadResult<UploadRecord> {
         self.db
-            .run(move |c| rows::get(c, owner, id))
+            .run(move |c| rows::get(c, owner.0, id))
             .await?
             .ok_or(UploadError::NotFound)
     }
@@ -401,7 +402,7 @@ mod tests {
     ) -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let uploads = uploads(dir.path())?;
-        let refused = uploads.append(1, 999, 0, None, &b"x"[..]).await;
+        let refused = uploads.append(UserId(1), 999, 0, None, &b"x"[..]).await;
         assert!(matches!(refused, Err(UploadError::NotFound)));
         assert_eq!(slots(&uploads), 0, "an unknown id leaves no slot");
 
