@@ -331,7 +331,7 @@ pub(crate) async fn serve_entry(
         sha256: entry
             .sha256
             .as_ref()
-            .map(|id| id.to_string())
+            .map(|id| id.as_str().to_owned())
             .unwrap_or_default(),
         modified: entry.updated_at,
         content_type: shown.content_type,

@@ -83,7 +83,7 @@ impl EntryView {
             mime_type: media.as_ref().map(|m| m.mime_type.clone()),
             category: media.as_ref().map(|m| m.category.as_str().to_owned()),
             extension: media.map(|m| m.extension),
-            sha256: record.sha256.as_ref().map(ToString::to_string),
+            sha256: record.sha256.as_ref().map(|id| id.as_str().to_owned()),
             created_at: time(record.created_at),
             updated_at: time(record.updated_at),
         }
