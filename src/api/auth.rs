@@ -72,7 +72,11 @@ pub struct AuthApi {
 #[OpenApi(tag = "ApiTags::Auth")]
 impl AuthApi {
     /// Create an account and sign in. The first account of an instance becomes admin; a
-    /// `role` in the body is ignored.
+    /// `role` in the body is ignored. Registrations are limited per client address
+    /// (`auth.registrations_per_ip_per_hour`, 10): what counts is an account created and a
+    /// refusal as `username_taken` or `email_taken` (probing for accounts); a refusal for a
+    /// weak password or an invalid field does not count. Over the limit: 429 `rate_limited`
+    /// with `Retry-After`.
     #[oai(path = "/auth/register", method = "post", operation_id = "register")]
     async fn register(
         &self,

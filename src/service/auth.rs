@@ -93,8 +93,17 @@ impl Auth {
         if !self.registration_open {
             return Err(AuthError::RegistrationClosed);
         }
-        self.registrations.hit(&client.ip)?;
-        let user = self.accounts.register(account).await?;
+        self.registrations.check(&client.ip)?;
+        let registered = self.accounts.register(account).await;
+        // What counts: a new account, and a name or email found taken (probing for
+        // accounts). A refusal for a weak password or a bad field is a typo, not a probe.
+        if matches!(
+            registered,
+            Ok(_) | Err(AccountError::UsernameTaken | AccountError::EmailTaken)
+        ) {
+            self.registrations.record(&client.ip);
+        }
+        let user = registered?;
         let tokens = self
             .start_session(UserId(user.id), client, SessionKind::Registration)
             .await?;

@@ -334,3 +334,32 @@ async fn a_huge_login_name_is_just_invalid_credentials() {
         .assert_error(401, "invalid_credentials");
     app.login_ok("alice", PASSWORD).await;
 }
+
+/// SPEC §4: registration is throttled per address counting what creates an account and
+/// the refusals that reveal a taken name or email; a family's typos (weak password, bad
+/// field) do not lock it out.
+#[tokio::test]
+async fn only_created_accounts_and_taken_names_count_against_registration() {
+    let app = TestApp::with_config(|c| c.auth.registrations_per_ip_per_hour = 2);
+    for _ in 0..5 {
+        let weak = account("family", "family@example.com", "password");
+        register_body(&app, weak)
+            .await
+            .assert_error(422, "weak_password");
+        let bad = account("family", "not an email", PASSWORD);
+        register_body(&app, bad)
+            .await
+            .assert_error(422, "validation_failed");
+    }
+    let first = account("family", "family@example.com", PASSWORD);
+    register_body(&app, first).await.assert_status(201);
+    let taken = account("family", "other@example.com", PASSWORD);
+    register_body(&app, taken)
+        .await
+        .assert_error(409, "username_taken");
+    let third = account("cousin", "cousin@example.com", PASSWORD);
+    register_body(&app, third)
+        .await
+        .assert_error(429, "rate_limited");
+    assert_eq!(users(&app), 1);
+}
