@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::extract::security::AdminCaller;
 use super::respond::failure::{AdminErrors, AdminWriteErrors, ApiResult};
@@ -124,7 +124,8 @@ impl AdminApi {
         Ok(Json(kv_value(key.0, entry)))
     }
 
-    /// Store a diagnostic key with a lifetime.
+    /// Store a diagnostic key with a lifetime: 201 for a new key (or one that had
+    /// expired), 200 when a live value is replaced.
     #[oai(
         path = "/admin/cache/kv/:key",
         method = "put",
@@ -135,7 +136,7 @@ impl AdminApi {
         _admin: AdminCaller,
         key: Path<String>,
         body: Json<KvPutRequest>,
-    ) -> ApiResult<Json<KvValue>, AdminWriteErrors> {
+    ) -> ApiResult<KvStored, AdminWriteErrors> {
         let ttl_s = body.ttl_s.unwrap_or(3600);
         if !(1..=MAX_TTL_S).contains(&ttl_s) {
             return Err(crate::service::AccountError::field(
@@ -152,8 +153,12 @@ impl AdminApi {
             ttl_s,
             expires_at: crate::service::now() + ttl_s as i64,
         };
-        self.caches.kv_put(key.0.clone(), entry.clone());
-        Ok(Json(kv_value(key.0, entry)))
+        let created = self.caches.kv_put(key.0.clone(), entry.clone());
+        let value = Json(kv_value(key.0, entry));
+        Ok(match created {
+            true => KvStored::Created(value),
+            false => KvStored::Replaced(value),
+        })
     }
 
     /// Delete a diagnostic key.
@@ -173,6 +178,17 @@ impl AdminApi {
             Err(ApiError::not_found().into())
         }
     }
+}
+
+/// A stored diagnostic key (SPEC §2: a create is 201, a replacement 200).
+#[derive(ApiResponse)]
+pub enum KvStored {
+    /// A new key.
+    #[oai(status = 201)]
+    Created(Json<KvValue>),
+    /// A live value was replaced.
+    #[oai(status = 200)]
+    Replaced(Json<KvValue>),
 }
 
 fn kv_value(key: String, entry: KvEntry) -> KvValue {

@@ -117,7 +117,7 @@ async fn every_admin_route_refuses_plain_users_and_anonymous_callers_and_changes
     let app = TestApp::new();
     let (admin, alice) = app.admin_and_user().await;
     let t = admin.access.as_str();
-    check!(app.put(&kv("k"), Some(t), json!({"value": "kept"})), 200);
+    check!(app.put(&kv("k"), Some(t), json!({"value": "kept"})), 201);
     let before = get_user(&app, t, alice.id).await;
     for (method, path, body) in admin_routes(alice.id) {
         for (token, want) in [
@@ -428,9 +428,12 @@ async fn the_diagnostic_kv_namespace_stores_reads_and_deletes_values() {
     let (admin, _) = app.admin_and_user().await;
     let t = admin.access.as_str();
     let body = json!({"value": {"a": [1, 2]}, "ttl_s": 60});
-    let put = app.put(&kv("k"), Some(t), body).await;
-    put.assert_status(200);
-    let put = put.json();
+    let put = app.put(&kv("k"), Some(t), body.clone()).await;
+    put.assert_status(201);
+    // SPEC §2: a create is 201, replacing a live value 200.
+    let again = app.put(&kv("k"), Some(t), body).await;
+    again.assert_status(200);
+    let put = again.json();
     assert_eq!(keys(&put), ["expires_at", "key", "ttl_s", "value"]);
     let want = json!({"key": "k", "value": {"a": [1, 2]}, "ttl_s": 60});
     assert_eq!(pick(&put, &["key", "value", "ttl_s"]), want);
@@ -464,7 +467,7 @@ async fn the_diagnostic_kv_namespace_stores_reads_and_deletes_values() {
         "validation_failed"
     );
     let default = app.put(&kv("d"), Some(t), json!({"value": null})).await;
-    default.assert_status(200);
+    default.assert_status(201);
     assert_eq!(default.json()["ttl_s"], 3600);
 
     // Flushing the caches empties the diagnostic namespace too.

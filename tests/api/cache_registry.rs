@@ -38,7 +38,7 @@ async fn the_cache_routes_see_and_flush_every_registered_cache() {
     let kv = format!("{CACHE}/kv/k");
     app.put(&kv, Some(t), json!({"value": 1}))
         .await
-        .assert_status(200);
+        .assert_status(201);
     let file = upload(&app, &alice.access, "a.txt", b"x").await;
     let download = format!("{}/download", file_url(id(&file)));
     app.get(&download, Some(&alice.access))

@@ -216,8 +216,11 @@ impl Caches {
         self.kv.0.get(key)
     }
 
-    pub fn kv_put(&self, key: String, entry: KvEntry) {
-        self.kv.0.insert(key, entry);
+    /// Stores a diagnostic key; true when it is new (absent or expired), false when it
+    /// replaced a live value. One atomic upsert: of two racing creates, one is the create.
+    pub fn kv_put(&self, key: String, entry: KvEntry) -> bool {
+        let stored = self.kv.0.entry(key).and_upsert_with(|_| entry);
+        !stored.is_old_value_replaced()
     }
 
     pub fn kv_delete(&self, key: &str) -> bool {
