@@ -20,7 +20,7 @@ use moka::Expiry;
 use crate::db::api_tokens::ApiTokenRecord;
 use crate::db::users::UserRecord;
 use crate::ids::UserId;
-pub use registry::{CacheRegistry, CacheReport, Counters, Flushable};
+pub use registry::{CacheRegistry, CacheReport, CountedCache, Counters, Flushable};
 
 const TTL: Duration = Duration::from_secs(60);
 const CAPACITY: u64 = 50_000;

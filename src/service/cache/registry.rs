@@ -3,8 +3,11 @@
 //! built, so `GET /admin/cache` counts all of them and `DELETE /admin/cache` empties all
 //! of them: a cache that is not registered cannot be constructed by the services.
 
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use moka::sync::Cache;
 
 /// What the registry asks of a cache.
 pub trait Flushable: Send + Sync {
@@ -46,6 +49,66 @@ impl Counters {
 
     pub fn misses(&self) -> u64 {
         self.misses.load(Ordering::Relaxed)
+    }
+}
+
+/// A moka cache that counts its lookups and reports to the registry under its name: the
+/// one `Flushable` of the caches whose values carry their own validity (the drive's
+/// records and listings, checked against a generation or a tree version).
+pub struct CountedCache<K, V> {
+    name: &'static str,
+    cache: Cache<K, V>,
+    counters: Counters,
+}
+
+impl<K, V> CountedCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    pub fn new(name: &'static str, cache: Cache<K, V>) -> Self {
+        Self {
+            name,
+            cache,
+            counters: Counters::default(),
+        }
+    }
+
+    /// The value of `key` when `usable` accepts it (a hit); anything else is a miss.
+    pub fn get_if(&self, key: &K, usable: impl FnOnce(&V) -> bool) -> Option<V> {
+        let found = self.cache.get(key).filter(|value| usable(value));
+        self.counters.count(found)
+    }
+
+    pub fn insert(&self, key: K, value: V) {
+        self.cache.insert(key, value);
+    }
+}
+
+impl<K, V> Flushable for CountedCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn entries(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.entry_count()
+    }
+
+    fn hits(&self) -> u64 {
+        self.counters.hits()
+    }
+
+    fn misses(&self) -> u64 {
+        self.counters.misses()
+    }
+
+    fn flush(&self) {
+        self.cache.invalidate_all();
     }
 }
 

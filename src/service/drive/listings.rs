@@ -13,12 +13,14 @@
 //!
 //! [`Drive::folder_page`]: super::Drive::folder_page
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use moka::sync::Cache;
 
 use crate::db::entries::Listing;
 use crate::ids::{EntryId, UserId};
-use crate::service::cache::{Counters, Flushable};
+use crate::service::cache::{CacheRegistry, CountedCache};
 
 /// Bytes of serialized pages kept at most (a 100-entry page is ~30 KiB).
 const CAPACITY_BYTES: u64 = 8 << 20;
@@ -32,55 +34,30 @@ pub struct PageKey {
 }
 
 pub struct ListingCache {
-    pages: Cache<PageKey, (i64, Bytes)>,
-    counters: Counters,
+    pages: Arc<CountedCache<PageKey, (i64, Bytes)>>,
 }
 
-impl Default for ListingCache {
-    fn default() -> Self {
+impl ListingCache {
+    /// A new cache, registered as `listings`.
+    pub fn new(registry: &CacheRegistry) -> Self {
         let pages = Cache::builder()
             .max_capacity(CAPACITY_BYTES)
             .weigher(|_, (_, body): &(i64, Bytes)| u32::try_from(body.len()).unwrap_or(u32::MAX))
             .build();
         Self {
-            pages,
-            counters: Counters::default(),
+            pages: registry.register(CountedCache::new("listings", pages)),
         }
     }
-}
 
-impl ListingCache {
     /// The page, if it was stored at exactly `version`.
     pub fn get(&self, key: &PageKey, version: i64) -> Option<Bytes> {
-        let found = self.pages.get(key).filter(|(stored, _)| *stored == version);
-        self.counters.count(found).map(|(_, body)| body)
+        self.pages
+            .get_if(key, |(stored, _)| *stored == version)
+            .map(|(_, body)| body)
     }
 
     /// Stores a page queried after `version` was read.
     pub fn put(&self, key: PageKey, version: i64, body: Bytes) {
         self.pages.insert(key, (version, body));
-    }
-}
-
-impl Flushable for ListingCache {
-    fn name(&self) -> &'static str {
-        "listings"
-    }
-
-    fn entries(&self) -> u64 {
-        self.pages.run_pending_tasks();
-        self.pages.entry_count()
-    }
-
-    fn hits(&self) -> u64 {
-        self.counters.hits()
-    }
-
-    fn misses(&self) -> u64 {
-        self.counters.misses()
-    }
-
-    fn flush(&self) {
-        self.pages.invalidate_all();
     }
 }

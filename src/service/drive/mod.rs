@@ -102,8 +102,8 @@ pub struct Drive {
     /// Per-upload byte limit (`limits.max_upload_bytes`; None: unlimited).
     pub(crate) max_upload: Option<u64>,
     pub(crate) trash_days: u32,
-    pub(crate) records: Arc<records::RecordCache>,
-    pub(crate) listings: Arc<listings::ListingCache>,
+    pub(crate) records: records::RecordCache,
+    pub(crate) listings: listings::ListingCache,
 }
 
 impl Drive {
@@ -120,8 +120,8 @@ impl Drive {
             store,
             max_upload,
             trash_days,
-            records: caches.register(records::RecordCache::default()),
-            listings: caches.register(listings::ListingCache::default()),
+            records: records::RecordCache::new(caches),
+            listings: listings::ListingCache::new(caches),
         }
     }
 

@@ -15,38 +15,34 @@ use moka::sync::Cache;
 
 use crate::db::entries::EntryRecord;
 use crate::ids::{EntryId, UserId};
-use crate::service::cache::{Counters, Flushable};
+use crate::service::cache::{CacheRegistry, CountedCache};
 
 const TTL: Duration = Duration::from_secs(1);
 const CAPACITY: u64 = 10_000;
 
 /// `(owner, id)` → the record and the generation it was read at.
-pub struct RecordCache {
-    records: Cache<(UserId, EntryId), (u64, Arc<EntryRecord>)>,
-    counters: Counters,
-}
+type Records = CountedCache<(UserId, EntryId), (u64, Arc<EntryRecord>)>;
 
-impl Default for RecordCache {
-    fn default() -> Self {
-        Self {
-            records: Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(TTL)
-                .build(),
-            counters: Counters::default(),
-        }
-    }
+pub struct RecordCache {
+    records: Arc<Records>,
 }
 
 impl RecordCache {
+    /// A new cache, registered as `records`.
+    pub fn new(registry: &CacheRegistry) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(CAPACITY)
+            .time_to_live(TTL)
+            .build();
+        Self {
+            records: registry.register(CountedCache::new("records", cache)),
+        }
+    }
+
     /// The record of `(owner, id)` if it was read while the generation was `generation`.
     pub fn get(&self, owner: UserId, id: EntryId, generation: u64) -> Option<EntryRecord> {
-        let found = self
-            .records
-            .get(&(owner, id))
-            .filter(|(seen, _)| *seen == generation);
-        self.counters
-            .count(found)
+        self.records
+            .get_if(&(owner, id), |(seen, _)| *seen == generation)
             .map(|(_, record)| EntryRecord::clone(&record))
     }
 
@@ -54,28 +50,5 @@ impl RecordCache {
     pub fn put(&self, owner: UserId, id: EntryId, generation: u64, record: &EntryRecord) {
         self.records
             .insert((owner, id), (generation, Arc::new(record.clone())));
-    }
-}
-
-impl Flushable for RecordCache {
-    fn name(&self) -> &'static str {
-        "records"
-    }
-
-    fn entries(&self) -> u64 {
-        self.records.run_pending_tasks();
-        self.records.entry_count()
-    }
-
-    fn hits(&self) -> u64 {
-        self.counters.hits()
-    }
-
-    fn misses(&self) -> u64 {
-        self.counters.misses()
-    }
-
-    fn flush(&self) {
-        self.records.invalidate_all();
     }
 }
