@@ -5,7 +5,7 @@
 #   bench/run.sh            full run (~20–30 min on a quiet 2-core box)
 #   bench/run.sh --quick    smaller file, fewer/shorter runs (~5 min); figures are indicative
 #
-# Builds Hoard (cargo build --release), starts every server on loopback pinned to
+# Builds Hoard (cargo build --profile profiling: the release code plus line tables), starts every server on loopback pinned to
 # SERVER_CPU (default 1), drives them from CLIENT_CPU (default 0), prints one table and
 # writes it with the machine's description to bench/RESULTS.md (RESULTS_FILE). Raw samples,
 # wrk/curl logs, configs and data live in PERF_DIR (default /tmp/hoard-bench), never in the repo.
@@ -22,7 +22,7 @@
 #   PEERS           any of: nginx nginx-stock dufs dufs-auth miniserve (all but dufs-auth)
 #   SCENARIOS       any of: download small range upload list cold      (all)
 #   BUILD           0 = use HOARD_BIN as it is                         (1)
-#   HOARD_BIN       the binary                                         ($CARGO_TARGET_DIR or target)/release/hoard
+#   HOARD_BIN       the binary                                         ($CARGO_TARGET_DIR or target)/x86_64-unknown-linux-gnu/profiling/hoard
 #   DL_RUNS UP_RUNS WRK_RUNS WRK_DURATION WRK_CONNS LAT_RUNS COLD_RUNS (5 7 3 10s 32 15 5)
 #   BIG_MIB         the big file (download, range, upload)             (1024)
 #   COLD_ENTRIES    entries in the cold-start database                 (1000000)
@@ -588,10 +588,10 @@ bench_server() {
 HOARD_DIR=$PERF_DIR/hoard
 hoard_bin() {
   local target=${CARGO_TARGET_DIR:-$REPO_DIR/target}
-  HOARD_BIN=${HOARD_BIN:-$target/release/hoard}
+  HOARD_BIN=${HOARD_BIN:-$target/x86_64-unknown-linux-gnu/profiling/hoard}
   if [[ $BUILD == 1 ]]; then
-    log "building Hoard (cargo build --release)"
-    (cd "$REPO_DIR" && cargo build --release --bin hoard 2>&1 | tail -2) >&2 || return 1
+    log "building Hoard (cargo build --profile profiling)"
+    (cd "$REPO_DIR" && cargo build --profile profiling --bin hoard 2>&1 | tail -2) >&2 || return 1
   fi
   [[ -x $HOARD_BIN ]] || { log "no Hoard binary at $HOARD_BIN"; return 1; }
 }
