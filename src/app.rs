@@ -17,10 +17,9 @@ pub type AppState = Services;
 
 /// The whole HTTP application.
 pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
+    let documents = api::meta::Documents::new(&state);
+    let allowed = Arc::new(routes::Allowed::from_operations());
     let api = api::service(&state);
-    let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
-    let redoc = api.redoc();
     let trust = ProxyTrust(state.config.server.trusted_proxies.clone());
     let json_limit = state.config.limits.json_body_bytes;
     let shed = middleware::Shed::new(&state.config.limits, routes::weigh);
@@ -29,13 +28,12 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         drive: state.drive.clone(),
         shed: shed.clone(),
     });
-    Route::new()
+    let route = Route::new()
         .nest(routes::BASE, api)
         .nest("/api", middleware::api_not_found)
-        .at(routes::HEALTH, get(api::health::health))
-        .at("/openapi.json", spec)
-        .nest("/docs", docs)
-        .nest("/redoc", redoc)
+        .at(routes::HEALTH, get(api::health::health));
+    documents
+        .mount(route)
         .nest("/", spa::Spa)
         .with(shed)
         .data(state.auth.clone())
@@ -44,6 +42,7 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         .data(state)
         .around(move |ep, req| middleware::limit_json(ep, req, json_limit))
         .around(api::tus::headers)
+        .around(move |ep, req| middleware::allow_on_405(ep, req, allowed.clone()))
         .around(|ep, req| middleware::log_and_shape(ep, req, routes::LOG_REDACT))
         .around(move |full, req| {
             let lane = lane.clone();

@@ -184,7 +184,7 @@ pub fn openapi_json(config: Config) -> Result<String, StartupError> {
     let mut config = config;
     config.storage.data_dir = scratch.clone();
     let state = AppState::open(config)?;
-    let spec = crate::api::service(&state).spec();
+    let spec = crate::api::openapi_document(&state);
     drop(state);
     let _ = std::fs::remove_dir_all(scratch);
     Ok(spec)

@@ -16,8 +16,9 @@ use crate::error::ApiError;
 use crate::service::accounts::Accounts;
 use crate::service::cache::{Caches, KvEntry};
 
-const MAX_TTL_S: u64 = 30 * 86_400;
-const MAX_KEY_LEN: usize = 256;
+pub(crate) const MAX_TTL_S: u64 = 30 * 86_400;
+/// The longest diagnostic key, in characters.
+pub(crate) const MAX_KEY_CHARS: usize = 256;
 
 /// Instance figures.
 #[derive(Debug, Object)]
@@ -59,6 +60,7 @@ pub struct KvValue {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct KvPutRequest {
     /// Any JSON value.
     pub value: serde_json::Value,
@@ -145,8 +147,8 @@ impl AdminApi {
             )
             .into());
         }
-        if key.0.is_empty() || key.0.len() > MAX_KEY_LEN {
-            return Err(crate::service::AccountError::field("key", "1 to 256 bytes").into());
+        if key.0.is_empty() || key.0.chars().count() > MAX_KEY_CHARS {
+            return Err(crate::service::AccountError::field("key", "1 to 256 characters").into());
         }
         let entry = KvEntry {
             value: body.0.value,

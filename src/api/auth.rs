@@ -17,6 +17,7 @@ use crate::service::accounts::NewAccount;
 use crate::service::auth::Auth;
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// 3–32 characters of `A-Z a-z 0-9 _ . -`.
     pub username: Text,
@@ -31,6 +32,7 @@ pub struct RegisterRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Username or email.
     pub username: Text,
@@ -38,18 +40,21 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from login or the previous refresh.
     pub refresh_token: Text,
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct LogoutRequest {
     /// Also revoke this refresh token's session (if it is one of yours).
     pub refresh_token: Option<Text>,
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub old_password: Text,
     /// Same rules as at registration.

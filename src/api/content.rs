@@ -107,6 +107,7 @@ pub struct PreviewInfo {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct LinkRequest {
     /// Lifetime in seconds, 1 to 604800 (7 days); default 3600.
     pub expires_in_s: Option<i64>,

@@ -140,13 +140,22 @@ async fn read_form(
                 let id = text.trim().parse().map_err(bad_parent)?;
                 batch.set_parent(Some(EntryId(id)));
             }
-            _ => {}
+            // The form is closed (`additionalProperties: false`): a stray part is a
+            // mistake to report, not data to drop silently.
+            other => return Err(unexpected_part(other).into()),
         }
     }
     if batch.is_empty() {
         return Err(ApiError::bad_request("no `file` part in the form").into());
     }
     Ok(())
+}
+
+fn unexpected_part(name: Option<&str>) -> ApiError {
+    ApiError::bad_request(format!(
+        "unexpected multipart part {:?}: the form takes `file` and `parent_id`",
+        name.unwrap_or_default()
+    ))
 }
 
 pub(crate) fn policy(policy: ConflictPolicy) -> OnConflict {

@@ -121,6 +121,7 @@ pub enum Order {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct CreateFolderRequest {
     pub name: Text,
     /// Null or absent: the root.

@@ -33,3 +33,48 @@ impl MetaApi {
         }))
     }
 }
+
+/// The published documents, built once at start: the OpenAPI JSON and the Swagger UI and
+/// ReDoc pages that embed it (poem-openapi's pages, given the refined document).
+pub struct Documents {
+    pub json: String,
+    pub swagger: String,
+    pub redoc: String,
+}
+
+impl Documents {
+    pub fn new(state: &super::AppState) -> Self {
+        let service = super::service(state);
+        let derived = service.spec();
+        let json = super::openapi_document(state);
+        Self {
+            swagger: service.swagger_ui_html().replacen(&derived, &json, 1),
+            redoc: service.redoc_html().replacen(&derived, &json, 1),
+            json,
+        }
+    }
+
+    /// `/openapi.json`, `/docs` and `/redoc`, each nested so a trailing `/` works too.
+    pub fn mount(self, route: poem::Route) -> poem::Route {
+        use poem::endpoint::make_sync;
+        use poem::web::Html;
+        use poem::IntoResponse;
+        let Self {
+            json,
+            swagger,
+            redoc,
+        } = self;
+        let json = make_sync(move |_| {
+            json.clone()
+                .with_content_type("application/json; charset=utf-8")
+                .into_response()
+        });
+        route
+            .at("/openapi.json", poem::get(json))
+            .nest(
+                "/docs",
+                poem::get(make_sync(move |_| Html(swagger.clone()))),
+            )
+            .nest("/redoc", poem::get(make_sync(move |_| Html(redoc.clone()))))
+    }
+}

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod content;
+pub mod contract;
 pub mod extract;
 pub mod fast_lane;
 pub mod file_uploads;
@@ -73,6 +74,13 @@ pub type Apis = (
     shares::SharesApi,
     public_shares::PublicSharesApi,
 );
+
+/// The published OpenAPI document (`/openapi.json`, `hoard openapi`, `docs/openapi.json`):
+/// the derived one, refined by [`contract`].
+pub fn openapi_document(state: &AppState) -> String {
+    let derived = service(state).spec();
+    contract::refine(&derived).unwrap_or(derived)
+}
 
 /// The OpenAPI service for `/api/v1`, wired to the state's services.
 pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {

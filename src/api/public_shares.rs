@@ -81,6 +81,7 @@ pub struct PublicItem {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct UnlockRequest {
     pub password: Text,
 }

@@ -71,6 +71,74 @@ pub fn weigh(req: &Request) -> Weight {
     }
 }
 
+/// The methods of each API path, from the OpenAPI operations (HEAD wherever GET is, as
+/// poem answers it): the `Allow` of a 405. Anything outside the API is GET and HEAD.
+pub struct Allowed {
+    routes: Vec<(Vec<Option<String>>, String)>,
+}
+
+impl Allowed {
+    pub fn from_operations() -> Self {
+        let mut by_path: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for api in <super::Apis as poem_openapi::OpenApi>::meta() {
+            for path in api.paths {
+                let methods = by_path.entry(path.path.to_owned()).or_default();
+                for op in path.operations {
+                    methods.push(op.method.to_string());
+                    if op.method == Method::GET {
+                        methods.push("HEAD".into());
+                    }
+                }
+            }
+        }
+        let routes = by_path
+            .into_iter()
+            .map(|(path, mut methods)| {
+                methods.sort_unstable();
+                methods.dedup();
+                (segments(&path), methods.join(", "))
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The `Allow` value for a request path; the route with the most literal segments
+    /// wins (`/files/by-path` over `/files/{id}`), as in routing.
+    pub fn methods(&self, path: &str) -> String {
+        let Some(tail) = path.strip_prefix(BASE) else {
+            return "GET, HEAD".into();
+        };
+        let tail = if tail.is_empty() { "/" } else { tail };
+        let wanted: Vec<&str> = tail.split('/').collect();
+        let fits = |route: &[Option<String>]| {
+            route.len() == wanted.len()
+                && route
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(seg, got)| seg.as_deref().is_none_or(|lit| lit == *got))
+        };
+        self.routes
+            .iter()
+            .filter(|(route, _)| fits(route))
+            .max_by_key(|(route, _)| route.iter().filter(|s| s.is_some()).count())
+            .map(|(_, methods)| methods.clone())
+            .unwrap_or_else(|| "GET, HEAD".into())
+    }
+}
+
+impl crate::http::middleware::AllowTable for Allowed {
+    fn allow(&self, path: &str) -> String {
+        self.methods(path)
+    }
+}
+
+/// `/files/{id}/copy` as `["", "files", None, "copy"]`: `None` is a parameter.
+fn segments(path: &str) -> Vec<Option<String>> {
+    path.split('/')
+        .map(|seg| (!seg.starts_with('{')).then(|| seg.to_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use poem_openapi::OpenApi;
@@ -111,6 +179,32 @@ mod tests {
         assert_eq!(weigh(&request(Method::GET, HEALTH)), Weight::Exempt);
         let listing = format!("{BASE}/files");
         assert_eq!(weigh(&request(Method::POST, &listing)), Weight::Light);
+    }
+
+    #[test]
+    fn allow_lists_each_paths_methods_and_prefers_literal_segments() {
+        let allowed = Allowed::from_operations();
+        for (method, path, id, _) in operations() {
+            let concrete = path
+                .replace("{id}", "7")
+                .replace("{token}", "t")
+                .replace("{key}", "k");
+            let allow = allowed.methods(&concrete);
+            assert!(
+                allow.split(", ").any(|m| m == method.as_str()),
+                "{id}: {allow}"
+            );
+        }
+        assert_eq!(
+            allowed.methods(&format!("{BASE}/files/by-path")),
+            "GET, HEAD, PUT"
+        );
+        assert_eq!(
+            allowed.methods(&format!("{BASE}/files/7")),
+            "DELETE, GET, HEAD, PATCH"
+        );
+        assert_eq!(allowed.methods(&format!("{BASE}/")), "GET, HEAD");
+        assert_eq!(allowed.methods("/settings"), "GET, HEAD");
     }
 
     #[test]

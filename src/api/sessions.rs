@@ -81,6 +81,7 @@ pub struct NewApiToken {
 }
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// A label, 1–64 characters.
     pub name: Text,

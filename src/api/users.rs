@@ -18,6 +18,7 @@ use crate::service::accounts::{Accounts, NewAccount};
 use crate::service::admin::AdminChanges;
 
 #[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
 pub struct CreateUserRequest {
     pub username: Text,
     pub email: Text,

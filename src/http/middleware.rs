@@ -45,6 +45,32 @@ pub async fn log_and_shape<E: Endpoint>(
     Ok(log.finish(response))
 }
 
+/// The methods a path allows, as an `Allow` value; the API provides it (http never names
+/// a route).
+pub trait AllowTable: Send + Sync + 'static {
+    fn allow(&self, path: &str) -> String;
+}
+
+/// Every 405 carries `Allow` (RFC 9110 §15.5.6), whichever layer refused the method.
+pub async fn allow_on_405<E: Endpoint, A: AllowTable>(
+    ep: Arc<E>,
+    req: Request,
+    allowed: Arc<A>,
+) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let mut response = match ep.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(e) if e.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED => error::to_response(e),
+        Err(e) => return Err(e),
+    };
+    if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
+        if let Ok(value) = allowed.allow(&path).parse() {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+    }
+    Ok(response)
+}
+
 /// One request's id, span and log line, from its arrival to its response head.
 pub struct RequestLog {
     id: u64,

@@ -13,7 +13,7 @@ use crate::secret::{random_secret, sha256_hex};
 
 /// How often `last_used_at` is written for a busy token.
 const TOUCH_INTERVAL_S: i64 = 60;
-const MAX_DAYS: i64 = 3650;
+pub const MAX_DAYS: i64 = 3650;
 
 impl Accounts {
     /// Creates a token; the secret is returned once and never stored.
@@ -23,10 +23,7 @@ impl Accounts {
         name: &str,
         expires_in_days: Option<i64>,
     ) -> AccountResult<(ApiTokenRecord, String)> {
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-            return Err(AccountError::field("name", "1 to 64 characters"));
-        }
+        let name = super::validate::label("name", name)?;
         if let Some(days) = expires_in_days.filter(|d| !(1..=MAX_DAYS).contains(d)) {
             return Err(AccountError::field(
                 "expires_in_days",

@@ -44,25 +44,45 @@ impl Email {
     }
 }
 
-/// Display name: 1–64 characters after trimming, no control characters.
-pub fn display_name(text: &str) -> Result<String, AccountError> {
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > 64 || text.chars().any(char::is_control) {
+/// The longest label (display name, API token name), in characters as sent.
+pub const LABEL_MAX_CHARS: usize = 64;
+/// The longest bio, in characters.
+pub const BIO_MAX_CHARS: usize = 500;
+
+/// A label: a display name or an API token's name. 1–64 characters as sent, no control
+/// characters, not only white space; stored without surrounding white space. The rule
+/// counts what was sent so that the OpenAPI document can state it exactly.
+pub fn label(field: &str, text: &str) -> Result<String, AccountError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty()
+        || text.chars().count() > LABEL_MAX_CHARS
+        || text.chars().any(char::is_control)
+    {
         return Err(AccountError::field(
-            "display_name",
-            "1 to 64 characters, no control characters",
+            field,
+            "1 to 64 characters, not only spaces, no control characters",
         ));
     }
-    Ok(text.to_owned())
+    Ok(trimmed.to_owned())
+}
+
+/// Display name: a [`label`].
+pub fn display_name(text: &str) -> Result<String, AccountError> {
+    label("display_name", text)
+}
+
+/// A control character a bio may not hold (line breaks and tabs are allowed).
+pub fn forbidden_in_bio(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\r' && c != '\t'
 }
 
 /// Bio: at most 500 characters; line breaks allowed, other control characters not.
 pub fn bio(text: &str) -> Result<String, AccountError> {
-    let bad_control = text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
-    if text.chars().count() > 500 || bad_control {
-        return Err(AccountError::field("bio", "at most 500 characters"));
+    if text.chars().count() > BIO_MAX_CHARS || text.chars().any(forbidden_in_bio) {
+        return Err(AccountError::field(
+            "bio",
+            "at most 500 characters, no control characters but line breaks and tabs",
+        ));
     }
     Ok(text.to_owned())
 }
@@ -110,6 +130,9 @@ mod tests {
         assert_eq!(display_name("  Alice  ").unwrap(), "Alice");
         assert!(display_name("").is_err());
         assert!(display_name(&"x".repeat(65)).is_err());
+        // Counted as sent: 64 characters with the spaces around them is too long.
+        assert!(display_name(&format!(" {} ", "x".repeat(63))).is_err());
+        assert!(display_name("   ").is_err());
         assert!(display_name("a\u{0007}").is_err());
         assert!(bio(&"é".repeat(500)).is_ok());
         assert!(bio(&"é".repeat(501)).is_err());

@@ -10,7 +10,7 @@ const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json"
 
 fn generated() -> String {
     let app = TestApp::new();
-    hoard::api::service(&app.state).spec()
+    hoard::api::openapi_document(&app.state)
 }
 
 #[test]

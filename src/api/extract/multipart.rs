@@ -57,7 +57,11 @@ impl ParsePayload for AvatarForm {
         let mut multipart = open(request.content_type().unwrap_or_default(), body)?;
         while let Some(field) = multipart.next_field().await.map_err(malformed)? {
             if field.name() != Some("avatar") {
-                continue;
+                let name = field.name().unwrap_or_default();
+                return Err(ApiError::bad_request(format!(
+                    "unexpected multipart part {name:?}: the form takes one `avatar`"
+                ))
+                .into());
             }
             let mut bytes = Vec::new();
             let limit = MAX_UPLOAD_BYTES as u64 + 1;
@@ -92,6 +96,7 @@ impl<'a> ApiExtractor<'a> for UploadForm {
         let files = MetaSchema {
             ty: "array",
             items: Some(Box::new(binary())),
+            min_items: Some(1),
             ..MetaSchema::ANY
         };
         let parent = MetaSchema::new_with_format("integer", "int64");

@@ -4,6 +4,16 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::DriveError;
 
+/// The longest name, in bytes of UTF-8: what file systems allow, so a mounted drive or a
+/// downloaded zip can always hold it.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// A character no name may hold: `/`, `\`, a control character, or an invisible
+/// formatting character (the OpenAPI document's name pattern is built from this).
+pub fn forbidden_in_name(c: char) -> bool {
+    c == '/' || c == '\\' || c.is_control() || is_invisible_format(c)
+}
+
 /// A valid entry name: 1–255 bytes of NFC UTF-8, no `/`, `\`, NUL or control characters,
 /// not `.` or `..`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,16 +26,13 @@ impl FileName {
         if name.is_empty() {
             return Err(invalid("a name cannot be empty"));
         }
-        if name.len() > 255 {
+        if name.len() > MAX_NAME_BYTES {
             return Err(invalid("a name is at most 255 bytes"));
         }
         if name == "." || name == ".." {
             return Err(invalid("`.` and `..` are not names"));
         }
-        if name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control() || is_invisible_format(c))
-        {
+        if name.chars().any(forbidden_in_name) {
             return Err(invalid(
                 "a name cannot hold `/`, `\\`, control or invisible formatting characters",
             ));

@@ -1,0 +1,116 @@
+//! The OpenAPI document as published (`/openapi.json`, `docs/openapi.json`): what
+//! poem-openapi derives from the handlers, refined with what the server enforces and the
+//! derive cannot say, so that a generated client sends only what the server accepts and
+//! a schema-driven tester finds nothing the document does not state.
+//!
+//! The refinements are general rules (request objects refuse unknown fields and take
+//! `null` for an absent optional field; unsigned integers are at least 0) and a table of
+//! per-field and per-parameter constraints (`rules.rs`) built from the services' own
+//! limits. Validation itself stays in the services, with its SPEC codes (422 with
+//! `fields`, `invalid_name`, `weak_password`): poem-openapi's validators would answer 400.
+
+mod patterns;
+mod rules;
+
+use serde_json::{json, Map, Value};
+
+/// poem-openapi's document (JSON text), refined.
+pub fn refine(spec: &str) -> Result<String, serde_json::Error> {
+    let mut doc: Value = serde_json::from_str(spec)?;
+    close_request_objects(&mut doc);
+    unsigned_minimums(&mut doc);
+    rules::apply(&mut doc);
+    serde_json::to_string_pretty(&doc)
+}
+
+/// Every JSON request object refuses unknown fields (`#[oai(deny_unknown_fields)]`) and
+/// every form refuses unknown parts; an optional JSON field takes `null` as "absent".
+fn close_request_objects(doc: &mut Value) {
+    let mut named = Vec::new();
+    let ops = doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .flat_map(|item| {
+            item.as_object_mut()
+                .into_iter()
+                .flat_map(|i| i.values_mut())
+        });
+    for op in ops {
+        let bodies = op
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut);
+        for (media, body) in bodies.into_iter().flatten() {
+            let json = media.starts_with("application/json");
+            match body["schema"]["$ref"].as_str() {
+                Some(reference) => named.push((component_name(reference), json)),
+                None => close(&mut body["schema"], json),
+            }
+        }
+    }
+    for (name, json) in named {
+        if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) {
+            close(schema, json);
+        }
+    }
+}
+
+fn component_name(reference: &str) -> String {
+    reference
+        .trim_start_matches("#/components/schemas/")
+        .to_owned()
+}
+
+fn close(schema: &mut Value, json: bool) {
+    if schema["type"] != "object" {
+        return;
+    }
+    schema["additionalProperties"] = Value::Bool(false);
+    if json {
+        optional_fields_take_null(schema);
+    }
+}
+
+fn optional_fields_take_null(schema: &mut Value) {
+    let required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object_mut() else {
+        return;
+    };
+    for (name, property) in properties.iter_mut() {
+        if required.contains(&Value::String(name.clone())) {
+            continue;
+        }
+        if let Some(reference) = property.get("$ref").cloned() {
+            *property = json!({ "allOf": [{ "$ref": reference }] });
+        }
+        property["nullable"] = Value::Bool(true);
+    }
+}
+
+/// `uint32`/`uint64` values are never negative: say so in JSON Schema's own terms.
+fn unsigned_minimums(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let unsigned = map
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| f.starts_with("uint"));
+            if unsigned && map.get("type") == Some(&json!("integer")) {
+                map.entry("minimum").or_insert(json!(0));
+            }
+            map.values_mut().for_each(unsigned_minimums);
+        }
+        Value::Array(items) => items.iter_mut().for_each(unsigned_minimums),
+        _ => {}
+    }
+}
+
+/// Merges `constraints` (an object) into `schema`.
+fn constrain(schema: &mut Value, constraints: Map<String, Value>) {
+    if let Some(target) = schema.as_object_mut() {
+        target.extend(constraints);
+    }
+}
+
+#[cfg(test)]
+mod tests;
