@@ -9,6 +9,7 @@ pub mod file_uploads;
 pub mod files;
 pub mod health;
 pub mod meta;
+pub mod one_path_item;
 pub mod profile;
 pub mod public_shares;
 pub mod respond;
@@ -57,7 +58,7 @@ pub enum NoContent {
     Done,
 }
 
-pub type Apis = (
+pub type Apis = one_path_item::OnePathItem<(
     meta::MetaApi,
     auth::AuthApi,
     sessions::SessionsApi,
@@ -72,11 +73,11 @@ pub type Apis = (
     resumable::ResumableApi,
     shares::SharesApi,
     public_shares::PublicSharesApi,
-);
+)>;
 
 /// The OpenAPI service for `/api/v1`, wired to the state's services.
 pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
-    let apis = (
+    let apis = one_path_item::OnePathItem((
         meta::MetaApi,
         auth::AuthApi {
             auth: state.auth.clone(),
@@ -123,7 +124,7 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         public_shares::PublicSharesApi {
             shares: state.shares.clone(),
         },
-    );
+    ));
     OpenApiService::new(apis, "Hoard", env!("CARGO_PKG_VERSION"))
         .description(DESCRIPTION)
         .server(routes::BASE)

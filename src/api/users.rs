@@ -17,13 +17,14 @@ use crate::ids::UserId;
 use crate::service::accounts::{Accounts, NewAccount};
 use crate::service::admin::AdminChanges;
 
+/// A new account; `role` defaults to `user`.
 #[derive(Debug, Object)]
 pub struct CreateUserRequest {
     pub username: Text,
     pub email: Text,
     /// Same rules as at registration.
     pub password: Text,
-    /// Defaults to `user`.
+    // Described on the struct: see `User::role`.
     pub role: Option<Role>,
     /// Bytes; absent or null: unlimited.
     pub storage_quota: Option<i64>,
