@@ -41,15 +41,18 @@ impl IntoResponse for FileBody {
 
 impl ApiResponse for FileBody {
     fn meta() -> MetaResponses {
+        // The file's own type (chosen by the server), `application/zip` for a folder, or
+        // `multipart/byteranges`. `application/octet-stream` (unknown binaries) comes
+        // first because clients generated from the document read `*/*` bodies as nothing.
         let binary = || {
-            // The file's own type (chosen by the server), `application/zip` for a folder,
-            // or `multipart/byteranges`.
-            vec![MetaMediaType {
-                content_type: "*/*",
-                schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format(
-                    "string", "binary",
-                ))),
-            }]
+            ["application/octet-stream", "*/*"]
+                .map(|content_type| MetaMediaType {
+                    content_type,
+                    schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format(
+                        "string", "binary",
+                    ))),
+                })
+                .into()
         };
         let response = |status, description, content| MetaResponse {
             description,

@@ -10,6 +10,7 @@ pub mod file_uploads;
 pub mod files;
 pub mod health;
 pub mod meta;
+pub mod one_path_item;
 pub mod profile;
 pub mod public_shares;
 pub mod respond;
@@ -58,7 +59,7 @@ pub enum NoContent {
     Done,
 }
 
-pub type Apis = (
+pub type Apis = one_path_item::OnePathItem<(
     meta::MetaApi,
     auth::AuthApi,
     sessions::SessionsApi,
@@ -73,7 +74,7 @@ pub type Apis = (
     resumable::ResumableApi,
     shares::SharesApi,
     public_shares::PublicSharesApi,
-);
+)>;
 
 /// The published OpenAPI document (`/openapi.json`, `hoard openapi`, `docs/openapi.json`):
 /// the derived one, refined by [`contract`].
@@ -84,7 +85,7 @@ pub fn openapi_document(state: &AppState) -> String {
 
 /// The OpenAPI service for `/api/v1`, wired to the state's services.
 pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
-    let apis = (
+    let apis = one_path_item::OnePathItem((
         meta::MetaApi,
         auth::AuthApi {
             auth: state.auth.clone(),
@@ -131,7 +132,7 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         public_shares::PublicSharesApi {
             shares: state.shares.clone(),
         },
-    );
+    ));
     OpenApiService::new(apis, "Hoard", env!("CARGO_PKG_VERSION"))
         .description(DESCRIPTION)
         .server(routes::BASE)

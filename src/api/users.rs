@@ -17,6 +17,7 @@ use crate::ids::UserId;
 use crate::service::accounts::{Accounts, NewAccount};
 use crate::service::admin::AdminChanges;
 
+/// A new account; `role` defaults to `user`.
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct CreateUserRequest {
@@ -24,7 +25,7 @@ pub struct CreateUserRequest {
     pub email: Text,
     /// Same rules as at registration.
     pub password: Text,
-    /// Defaults to `user`.
+    // Described on the struct: see `User::role`.
     pub role: Option<Role>,
     /// Bytes; absent or null: unlimited.
     pub storage_quota: Option<i64>,

@@ -79,6 +79,24 @@ fn every_operation_is_tagged_named_and_lists_its_errors() {
     }
 }
 
+/// A path served by two `#[OpenApi]` impls (`/files`) is one `paths` key: a repeated key
+/// would lose the operations of all but the last to every JSON reader.
+#[test]
+fn each_path_is_one_key_so_no_operation_is_lost_to_json_readers() {
+    let text = generated();
+    let spec: Value = serde_json::from_str(&text).unwrap();
+    let parsed: usize = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(text.matches("\"operationId\"").count(), parsed);
+    for (path, method) in [("/files", "get"), ("/files/by-path", "get")] {
+        assert!(spec["paths"][path][method].is_object(), "{method} {path}");
+    }
+}
+
 #[test]
 fn the_spec_passes_openapi_spec_validator() {
     let python = "python3";

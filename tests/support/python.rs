@@ -1,5 +1,6 @@
-//! Python tools the tests drive (openapi-spec-validator, tuspy, schemathesis): installed
-//! with pip the first time they are missing, or a failure that says how.
+//! Python tools the tests drive (openapi-spec-validator, tuspy, schemathesis,
+//! openapi-python-client): installed with pip the first time they are missing (or, when
+//! pinned, at another version), or a failure that says how.
 
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -9,10 +10,25 @@ static PIP: Mutex<()> = Mutex::new(());
 
 /// Makes `python3 -c "import MODULE"` work, pip-installing `requirement` when it does not.
 pub fn ensure_module(module: &str, requirement: &str) {
+    ensure(module, &format!("import {module}"), requirement);
+}
+
+/// Makes `MODULE` importable from the distribution at exactly `requirement`
+/// (`name==version`), pip-installing it when another version (or none) is there.
+pub fn ensure_pinned(module: &str, requirement: &str) {
+    let (name, version) = requirement.split_once("==").expect("a name==version pin");
+    let check = format!(
+        "import importlib.metadata as m, {module}; assert m.version('{name}') == '{version}'"
+    );
+    ensure(module, &check, requirement);
+}
+
+/// Runs `check` with python3; when it fails, pip-installs `requirement` and checks again.
+fn ensure(module: &str, check: &str, requirement: &str) {
     let _one = PIP.lock().unwrap_or_else(|e| e.into_inner());
     let importable = || {
         Command::new("python3")
-            .args(["-c", &format!("import {module}")])
+            .args(["-c", check])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())

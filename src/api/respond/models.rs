@@ -11,6 +11,7 @@ pub fn time(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(seconds, 0).single().unwrap_or_default()
 }
 
+/// An account's role: `user` or `admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "lowercase")]
 pub enum Role {
@@ -43,7 +44,7 @@ pub struct User {
     /// Where the avatar is served, or null when none is set.
     #[oai(nullable)]
     pub avatar_url: Option<String>,
-    /// `user` or `admin`.
+    // No `///`: a described enum field becomes `allOf`, which openapi-python-client drops.
     pub role: Role,
     /// Deactivated accounts cannot sign in and their tokens are refused.
     pub is_active: bool,
