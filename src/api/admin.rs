@@ -52,7 +52,8 @@ pub struct CacheStats {
 #[derive(Debug, Object)]
 pub struct KvValue {
     pub key: String,
-    /// Any JSON value.
+    /// Any JSON value; absent is `null`.
+    #[oai(default)]
     pub value: serde_json::Value,
     /// Lifetime in seconds from the last `PUT`.
     pub ttl_s: u64,
@@ -62,7 +63,8 @@ pub struct KvValue {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct KvPutRequest {
-    /// Any JSON value.
+    /// Any JSON value; absent is `null`.
+    #[oai(default)]
     pub value: serde_json::Value,
     /// Lifetime in seconds, 1 to 2592000 (30 days); default 3600.
     pub ttl_s: Option<u64>,

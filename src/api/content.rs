@@ -105,6 +105,7 @@ pub struct PreviewInfo {
     pub content_url: String,
     pub download_url: String,
     /// Null unless the file is a raster image.
+    #[oai(nullable)]
     pub thumbnail_url: Option<String>,
     pub created_at: DateTime<Utc>,
 }

@@ -67,6 +67,14 @@ pub fn parse_metadata(header: &str) -> Result<BTreeMap<String, String>, ApiError
 }
 
 /// `sha1 <base64>` or `sha256 <base64>`; anything else is 400, as tus asks.
+/// An `Upload-Checksum` header, if it says anything: an empty one is no checksum.
+pub fn checksum(header: Option<&str>) -> Result<Option<Checksum>, ApiError> {
+    header
+        .filter(|h| !h.trim().is_empty())
+        .map(parse_checksum)
+        .transpose()
+}
+
 pub fn parse_checksum(header: &str) -> Result<Checksum, ApiError> {
     let (algorithm, encoded) = header
         .trim()

@@ -23,11 +23,9 @@ pub fn refine(spec: &str) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(&doc)
 }
 
-/// Every JSON request object refuses unknown fields (`#[oai(deny_unknown_fields)]`) and
-/// every form refuses unknown parts; an optional JSON field takes `null` as "absent".
-fn close_request_objects(doc: &mut Value) {
-    let mut named = Vec::new();
-    let ops = doc["paths"]
+/// Every operation object of the document.
+fn operations_mut(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
+    doc["paths"]
         .as_object_mut()
         .into_iter()
         .flat_map(|paths| paths.values_mut())
@@ -35,22 +33,39 @@ fn close_request_objects(doc: &mut Value) {
             item.as_object_mut()
                 .into_iter()
                 .flat_map(|i| i.values_mut())
-        });
-    for op in ops {
-        let bodies = op
-            .pointer_mut("/requestBody/content")
-            .and_then(Value::as_object_mut);
-        for (media, body) in bodies.into_iter().flatten() {
-            let json = media.starts_with("application/json");
-            match body["schema"]["$ref"].as_str() {
-                Some(reference) => named.push((component_name(reference), json)),
-                None => close(&mut body["schema"], json),
-            }
-        }
+        })
+}
+
+/// Every JSON request object refuses unknown fields (`#[oai(deny_unknown_fields)]`) and
+/// every form refuses unknown parts; an optional JSON field takes `null` as "absent".
+fn close_request_objects(doc: &mut Value) {
+    let mut named = Vec::new();
+    for op in operations_mut(doc) {
+        close_bodies(op, &mut named);
     }
     for (name, json) in named {
         if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) {
             close(schema, json);
+        }
+    }
+}
+
+/// Closes an operation's inline body schemas and notes its named ones (with whether they
+/// are JSON). An optional JSON body may also be `null`, which is read as no body.
+fn close_bodies(op: &mut Value, named: &mut Vec<(String, bool)>) {
+    let optional = op["requestBody"]["required"] != true;
+    let bodies = op
+        .pointer_mut("/requestBody/content")
+        .and_then(Value::as_object_mut);
+    for (media, body) in bodies.into_iter().flatten() {
+        let json = media.starts_with("application/json");
+        let Some(reference) = body["schema"]["$ref"].as_str().map(str::to_owned) else {
+            close(&mut body["schema"], json);
+            continue;
+        };
+        named.push((component_name(&reference), json));
+        if json && optional {
+            body["schema"] = json!({ "allOf": [{ "$ref": reference }], "nullable": true });
         }
     }
 }
@@ -87,7 +102,8 @@ fn optional_fields_take_null(schema: &mut Value) {
     }
 }
 
-/// `uint32`/`uint64` values are never negative: say so in JSON Schema's own terms.
+/// `uint32`/`uint64` values are never negative nor above their type's maximum: say so in
+/// JSON Schema's own terms.
 fn unsigned_minimums(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -97,11 +113,24 @@ fn unsigned_minimums(value: &mut Value) {
                 .is_some_and(|f| f.starts_with("uint"));
             if unsigned && map.get("type") == Some(&json!("integer")) {
                 map.entry("minimum").or_insert(json!(0));
+                if let Some(max) = unsigned_maximum(map.get("format")) {
+                    map.entry("maximum").or_insert(max);
+                }
             }
             map.values_mut().for_each(unsigned_minimums);
         }
         Value::Array(items) => items.iter_mut().for_each(unsigned_minimums),
         _ => {}
+    }
+}
+
+fn unsigned_maximum(format: Option<&Value>) -> Option<Value> {
+    match format.and_then(Value::as_str)? {
+        "uint8" => Some(json!(u8::MAX)),
+        "uint16" => Some(json!(u16::MAX)),
+        "uint32" => Some(json!(u32::MAX)),
+        "uint64" => Some(json!(u64::MAX)),
+        _ => None,
     }
 }
 

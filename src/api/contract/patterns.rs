@@ -67,3 +67,17 @@ pub fn bio() -> String {
 
 /// A username (SPEC §4).
 pub const USERNAME: &str = "^[A-Za-z0-9_.-]{3,32}$";
+
+/// Base64 (RFC 4648 with padding, no stray bits: the decoder refuses them).
+const BASE64: &str =
+    "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}[AQgw]==|[A-Za-z0-9+/]{3}[AEIMQUYcgkosw048]=)?";
+
+/// tus `Upload-Metadata`: comma-separated `key` or `key base64-value` pairs.
+pub fn tus_metadata() -> String {
+    let pair = format!("[^ ,]+(?: {BASE64})?");
+    format!("^{pair}(?:,{pair})*$")
+}
+
+/// tus `Upload-Checksum`: `sha1` or `sha256` and the digest's base64 (20 or 32 bytes).
+pub const TUS_CHECKSUM: &str =
+    "^(?:sha1 +[A-Za-z0-9+/]{26}[AEIMQUYcgkosw048]=|sha256 +[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$";

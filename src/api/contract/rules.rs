@@ -242,7 +242,7 @@ pub(super) const PARAMS: &[Param] = &[
     },
     Param {
         name: "path",
-        ops: &["put_file_by_path"],
+        ops: &["put_file_by_path", "get_file_by_path"],
         required: true,
         rule: || json!({ "pattern": patterns::path() }),
     },
@@ -257,6 +257,24 @@ pub(super) const PARAMS: &[Param] = &[
         ],
         required: false,
         rule: || json!({ "pattern": patterns::share_path() }),
+    },
+    Param {
+        name: "ids",
+        ops: &[],
+        required: false,
+        rule: || json!({ "pattern": "^(?:[0-9]{1,18}(?:,[0-9]{1,18})*)?$" }),
+    },
+    Param {
+        name: "Upload-Checksum",
+        ops: &[],
+        required: false,
+        rule: || json!({ "pattern": patterns::TUS_CHECKSUM }),
+    },
+    Param {
+        name: "Upload-Metadata",
+        ops: &[],
+        required: false,
+        rule: || json!({ "pattern": patterns::tus_metadata() }),
     },
     // tus 1.0.0: every request but OPTIONS names the version; another is 412.
     Param {
@@ -298,20 +316,11 @@ pub(super) fn apply(doc: &mut Value) -> Vec<String> {
 /// Constrains every parameter called `param.name`; returns how many there were.
 fn constrain_params(doc: &mut Value, param: &Param) -> usize {
     let mut count = 0;
-    let ops = doc["paths"]
-        .as_object_mut()
-        .into_iter()
-        .flat_map(|paths| paths.values_mut())
-        .flat_map(|item| {
-            item.as_object_mut()
-                .into_iter()
-                .flat_map(|i| i.values_mut())
-        });
     let chosen = |op: &Value| {
         let id = op["operationId"].as_str().unwrap_or_default();
         param.ops.is_empty() || param.ops.contains(&id)
     };
-    for op in ops.filter(|op| chosen(op)) {
+    for op in super::operations_mut(doc).filter(|op| chosen(op)) {
         let params = op.get_mut("parameters").and_then(Value::as_array_mut);
         for p in params
             .into_iter()

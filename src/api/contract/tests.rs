@@ -97,6 +97,18 @@ fn request_objects_are_closed_and_take_null_for_absent_fields() {
     let form = &doc["paths"]["/users/me/avatar"]["put"]["requestBody"]["content"]
         ["multipart/form-data"]["schema"];
     assert_eq!(form["additionalProperties"], false);
+    let copy = &doc["paths"]["/files/{id}/copy"]["post"]["requestBody"]["content"]
+        ["application/json; charset=utf-8"]["schema"];
+    assert_eq!(copy["nullable"], true, "an optional body may be null");
+    let offset = doc["paths"]["/uploads/{id}"]["patch"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "Upload-Offset"))
+        .map(|p| p["schema"].clone())
+        .unwrap_or_default();
+    assert_eq!(
+        (offset["minimum"].as_u64(), offset["maximum"].as_u64()),
+        (Some(0), Some(u64::MAX))
+    );
     let kv = &doc["components"]["schemas"]["KvPutRequest"]["properties"]["ttl_s"];
     assert_eq!(
         (kv["minimum"].as_i64(), kv["maximum"].as_u64()),

@@ -55,28 +55,36 @@ impl ParsePayload for AvatarForm {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let mut multipart = open(request.content_type().unwrap_or_default(), body)?;
+        let mut avatar = None;
         while let Some(field) = multipart.next_field().await.map_err(malformed)? {
-            if field.name() != Some("avatar") {
+            if field.name() != Some("avatar") || avatar.is_some() {
                 let name = field.name().unwrap_or_default();
                 return Err(ApiError::bad_request(format!(
                     "unexpected multipart part {name:?}: the form takes one `avatar`"
                 ))
                 .into());
             }
-            let mut bytes = Vec::new();
-            let limit = MAX_UPLOAD_BYTES as u64 + 1;
-            field
-                .take(limit)
-                .read_to_end(&mut bytes)
-                .await
-                .map_err(malformed)?;
-            if bytes.len() > MAX_UPLOAD_BYTES {
-                return Err(ApiError::too_large("avatar is larger than 5 MiB").into());
-            }
-            return Ok(Self(bytes));
+            avatar = Some(read_avatar(field).await?);
         }
-        Err(ApiError::bad_request("multipart field `avatar` is missing").into())
+        avatar
+            .map(Self)
+            .ok_or_else(|| ApiError::bad_request("multipart field `avatar` is missing").into())
     }
+}
+
+/// The avatar part's bytes, at most 5 MiB.
+async fn read_avatar(field: impl tokio::io::AsyncRead + Unpin) -> poem::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let limit = MAX_UPLOAD_BYTES as u64 + 1;
+    field
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(malformed)?;
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(ApiError::too_large("avatar is larger than 5 MiB").into());
+    }
+    Ok(bytes)
 }
 
 impl_apirequest_for_payload!(AvatarForm);
