@@ -1,9 +1,10 @@
 //! The deployment examples of docs/deploy/ checked with the real tools (SPEC §15): the
 //! systemd unit with `systemd-analyze`, and Hoard run under what its sandbox allows
-//! (traced with strace).
+//! (traced with strace); nginx and Caddy started for real in front of a real Hoard, with
+//! TLS, streamed uploads, Range, the WebDAV methods and headers and `trusted_proxies`.
 //!
-//! Prerequisites (`.ci/run` installs them): curl, systemd (for `systemd-analyze`), strace;
-//! util-linux's `setpriv`. Run as root (CI is): the
+//! Prerequisites (`.ci/run` installs them): curl, openssl, nginx, caddy, systemd (for
+//! `systemd-analyze`), strace; util-linux's `setpriv`. Run as root (CI is): the
 //! sandbox test changes user with setpriv.
 
 // Tests panic on purpose when something is off.
@@ -12,6 +13,14 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "deploy/caddy.rs"]
+mod caddy;
+#[path = "deploy/nginx.rs"]
+mod nginx;
+#[path = "deploy/proxy.rs"]
+mod proxy;
+#[path = "deploy/relay.rs"]
+mod relay;
 #[path = "deploy/systemd.rs"]
 mod systemd;
 #[path = "deploy/trace.rs"]
@@ -44,6 +53,15 @@ fn deploy_file(name: &str) -> String {
         .join("docs/deploy")
         .join(name);
     std::fs::read_to_string(&path).unwrap()
+}
+
+/// `text` with each `from` replaced by its `to`; every `from` must occur (an edit of the
+/// docs that drops one fails here rather than testing something else).
+fn substitute(text: &str, pairs: &[(&str, &str)]) -> String {
+    pairs.iter().fold(text.to_owned(), |text, (from, to)| {
+        assert!(text.contains(from), "{from:?} is in the example");
+        text.replace(from, to)
+    })
 }
 
 /// Runs `program args`; panics with a hint when it is not installed.
