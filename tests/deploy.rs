@@ -1,10 +1,11 @@
 //! The deployment examples of docs/deploy/ checked with the real tools (SPEC §15): the
 //! systemd unit with `systemd-analyze`, and Hoard run under what its sandbox allows
 //! (traced with strace); nginx and Caddy started for real in front of a real Hoard, with
-//! TLS, streamed uploads, Range, the WebDAV methods and headers and `trusted_proxies`.
+//! TLS, streamed uploads, Range, the WebDAV methods and headers and `trusted_proxies`; the
+//! backup and restore steps of docs/deploy.md run verbatim.
 //!
 //! Prerequisites (`.ci/run` installs them): curl, openssl, nginx, caddy, systemd (for
-//! `systemd-analyze`), strace; util-linux's `setpriv`. Run as root (CI is): the
+//! `systemd-analyze`), strace, rsync; util-linux's `setpriv`. Run as root (CI is): the
 //! sandbox test changes user with setpriv.
 
 // Tests panic on purpose when something is off.
@@ -13,6 +14,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "deploy/backup.rs"]
+mod backup;
 #[path = "deploy/caddy.rs"]
 mod caddy;
 #[path = "deploy/nginx.rs"]
