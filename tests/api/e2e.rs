@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::helpers::{NEW_PASSWORD, PASSWORD};
+use crate::support::docs;
 use crate::support::server::{self, Server};
 
 /// `hoard serve` with `extra_config` as its `hoard.toml`, on a fresh data dir.
@@ -198,40 +199,9 @@ fn registration_is_throttled_per_address() {
     );
 }
 
-/// The shell lines between `<!-- NAME:start -->` and `<!-- NAME:end -->` in the README.
-fn readme_block(readme: &str, name: &str) -> String {
-    let start = readme
-        .find(&format!("<!-- {name}:start -->"))
-        .expect("start marker");
-    let end = readme
-        .find(&format!("<!-- {name}:end -->"))
-        .expect("end marker");
-    readme[start..end]
-        .lines()
-        .skip(1)
-        .filter(|line| !line.starts_with("```"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Runs a README block with `bash -euo pipefail` (in `cwd`, when given) with `env`; asserts
-/// that it succeeds and returns what it printed.
+/// Runs a README block (`support::docs::run_block`).
 fn run_readme_block(name: &str, cwd: Option<&Path>, env: &[(&str, &str)]) -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let mut bash = Command::new("bash");
-    bash.args(["-euo", "pipefail", "-c", &readme_block(&readme, name)]);
-    if let Some(cwd) = cwd {
-        bash.current_dir(cwd);
-    }
-    let output = bash.envs(env.iter().copied()).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    docs::run_block("README.md", name, cwd, env)
 }
 
 #[test]

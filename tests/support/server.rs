@@ -25,17 +25,26 @@ pub struct Server {
     config: Option<PathBuf>,
     /// Its stderr: `DATA.PORT.log`.
     log: PathBuf,
+    /// The program and arguments it runs under (strace, setpriv), empty for none.
+    wrapper: Vec<String>,
 }
 
 impl Server {
     /// `hoard --data-dir DATA --bind 127.0.0.1:PORT serve`, run from DATA's parent.
     pub fn start(data: &Path) -> Self {
-        Self::launch(data, None, String::new())
+        Self::launch(data, None, String::new(), Vec::new())
     }
 
     /// The same with `--config CONFIG`.
     pub fn start_with_config(data: &Path, config: &Path) -> Self {
-        Self::launch(data, Some(config.to_owned()), String::new())
+        Self::launch(data, Some(config.to_owned()), String::new(), Vec::new())
+    }
+
+    /// The same run as `WRAPPER… hoard …` (e.g. under strace or setpriv), with `--config`
+    /// when given. The child is then the wrapper's process, not hoard's.
+    pub fn start_under(wrapper: &[&str], data: &Path, config: Option<&Path>) -> Self {
+        let wrapper = wrapper.iter().map(|arg| arg.to_string()).collect();
+        Self::launch(data, config.map(Path::to_owned), String::new(), wrapper)
     }
 
     /// A fresh data dir in a new temp dir, served, with a registered user `name` (the first
@@ -47,14 +56,10 @@ impl Server {
         (dir, server)
     }
 
-    fn launch(data: &Path, config: Option<PathBuf>, token: String) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    fn launch(data: &Path, config: Option<PathBuf>, token: String, wrapper: Vec<String>) -> Self {
+        let port = free_port();
         let log = data.with_extension(format!("{port}.log"));
-        let mut hoard = hoard_command(data);
+        let mut hoard = wrapped_command(&wrapper, data);
         if let Some(config) = &config {
             hoard.arg("--config").arg(config);
         }
@@ -74,6 +79,7 @@ impl Server {
             token,
             config,
             log,
+            wrapper,
         };
         server.wait_until_healthy();
         server
@@ -103,7 +109,7 @@ impl Server {
     pub fn restart(&mut self) {
         self.kill9();
         let (data, config, token) = (self.data.clone(), self.config.clone(), self.token.clone());
-        *self = Self::launch(&data, config, token);
+        *self = Self::launch(&data, config, token, self.wrapper.clone());
     }
 
     /// Stops the server with SIGTERM; returns whether it exited successfully, and its log.
@@ -179,6 +185,23 @@ pub fn hoard_command(data: &Path) -> Command {
     let mut hoard = Command::new(env!("CARGO_BIN_EXE_hoard"));
     hoard.arg("--data-dir").arg(data);
     hoard
+}
+
+/// A loopback port nothing listens on (the OS picks it).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// `WRAPPER… hoard --data-dir DATA`; plain `hoard_command` without a wrapper.
+fn wrapped_command(wrapper: &[String], data: &Path) -> Command {
+    let Some((program, args)) = wrapper.split_first() else {
+        return hoard_command(data);
+    };
+    let mut command = Command::new(program);
+    command.args(args).arg(env!("CARGO_BIN_EXE_hoard"));
+    command.arg("--data-dir").arg(data);
+    command
 }
 
 /// Runs curl; returns (status, body), status 0 when no response came.
