@@ -2,10 +2,12 @@
 //! systemd unit with `systemd-analyze`, and Hoard run under what its sandbox allows
 //! (traced with strace); nginx and Caddy started for real in front of a real Hoard, with
 //! TLS, streamed uploads, Range, the WebDAV methods and headers and `trusted_proxies`; the
-//! backup and restore steps of docs/deploy.md run verbatim.
+//! backup and restore steps of docs/deploy.md run verbatim; the static binary alone in
+//! an empty root (chroot).
 //!
 //! Prerequisites (`.ci/run` installs them): curl, openssl, nginx, caddy, systemd (for
-//! `systemd-analyze`), strace, rsync; util-linux's `setpriv`. Run as root (CI is): the
+//! `systemd-analyze`), strace, rsync, binutils' `readelf`; util-linux's `setpriv`;
+//! coreutils' `chroot`. Run as root (CI is): the
 //! sandbox test changes user with setpriv.
 
 // Tests panic on purpose when something is off.
@@ -24,6 +26,8 @@ mod nginx;
 mod proxy;
 #[path = "deploy/relay.rs"]
 mod relay;
+#[path = "deploy/static_binary.rs"]
+mod static_binary;
 #[path = "deploy/systemd.rs"]
 mod systemd;
 #[path = "deploy/trace.rs"]
