@@ -16,8 +16,8 @@ use super::{ApiTags, NoContent};
 use crate::service::accounts::NewAccount;
 use crate::service::auth::Auth;
 
+/// Unknown fields are ignored, not refused (SPEC §4: a `role` sent here is ignored).
 #[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// 3–32 characters of `A-Z a-z 0-9 _ . -`.
     pub username: Text,

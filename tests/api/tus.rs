@@ -463,6 +463,26 @@ async fn termination_removes_the_bytes_and_the_upload() {
     assert_eq!(list(&app, &alice.access, "").await["total"], 0);
 }
 
+#[tokio::test]
+async fn an_upload_whose_bytes_are_gone_is_410_and_not_resumed() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let url = started(&app, &alice.access, 100, "lost.bin", &data(60)).await;
+    // A restore without tmp/uploads/, or a disk that lost the file.
+    let files = upload_files(&app);
+    assert_eq!(files.len(), 1);
+    std::fs::remove_file(&files[0]).unwrap();
+    let gone = head(&app, &alice.access, &url).await;
+    gone.assert_status(410);
+    assert!(gone.header("upload-offset").is_none(), "no offset is promised");
+    patch(&app, &alice.access, &url, 60, &data(40))
+        .await
+        .assert_error(410, "upload_failed");
+    assert_eq!(status(&app, &alice.access, &url).await["status"], "failed");
+    assert!(upload_files(&app).is_empty());
+    assert_eq!(list(&app, &alice.access, "").await["total"], 0);
+}
+
 /// Moves an upload's expiry into the past, as if its time had run out.
 fn backdate(app: &TestApp, url: &str) {
     let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();

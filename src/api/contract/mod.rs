@@ -44,8 +44,12 @@ fn close_request_objects(doc: &mut Value) {
         close_bodies(op, &mut named);
     }
     for (name, json) in named {
+        let open = rules::OPEN_OBJECTS.contains(&name.as_str());
         if let Some(schema) = doc.pointer_mut(&format!("/components/schemas/{name}")) {
-            close(schema, json);
+            match open {
+                true => optional_fields_take_null(schema),
+                false => close(schema, json),
+            }
         }
     }
 }

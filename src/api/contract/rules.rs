@@ -14,6 +14,10 @@ use crate::service::passwords::{MAX_LEN, MIN_LEN};
 use crate::service::shares::MAX_PASSWORD_CHARS;
 use crate::service::validate::{BIO_MAX_CHARS, LABEL_MAX_CHARS};
 
+/// Request objects that ignore unknown fields instead of refusing them (every other one
+/// has `#[oai(deny_unknown_fields)]`): registration, where SPEC §4 has a `role` ignored.
+pub(super) const OPEN_OBJECTS: &[&str] = &["RegisterRequest"];
+
 /// A constraint on `property` of the component schema `schema`.
 pub(super) struct Field {
     pub schema: &'static str,

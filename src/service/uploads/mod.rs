@@ -74,6 +74,9 @@ pub struct Declared {
 
 /// The `error` of an upload that expired.
 const EXPIRED: &str = "upload_expired";
+/// Why an upload whose acknowledged bytes are no longer on disk (a restore without
+/// `tmp/uploads/`, a disk fault) failed: the client must start again.
+const LOST: &str = "its bytes are no longer on the server";
 
 /// The hash of an upload's acknowledged prefix, kept between requests.
 #[derive(Default)]
@@ -306,12 +309,20 @@ impl Uploads {
     }
 
     /// My upload, still usable: expired ones (expiring it now when its time is up) and
-    /// failed ones are gone (410).
+    /// failed ones are gone (410), and so is an open one whose acknowledged bytes are no
+    /// longer on disk (failing it now, so that no offset is promised that cannot resume).
     async fn live(&self, owner: UserId, id: i64) -> UploadResult<UploadRecord> {
         let record = self.record(owner, id).await?;
         if record.status.is_open() && record.expires_at <= now() {
             self.expire(id).await?;
             return Err(UploadError::Expired);
+        }
+        if record.status.is_open() && !self.bytes_present(id, record.received).await {
+            self.db
+                .write(move |tx| rows::fail(tx, id, LOST, now()))
+                .await?;
+            self.discard(id).await;
+            return Err(UploadError::Failed(LOST.into()));
         }
         match (record.status, record.error.as_deref()) {
             (UploadStatus::Failed, Some(EXPIRED)) => Err(UploadError::Expired),
@@ -320,6 +331,17 @@ impl Uploads {
             }
             _ => Ok(record),
         }
+    }
+
+    /// Whether the upload's file holds at least its `received` bytes (nothing is needed
+    /// before the first byte).
+    async fn bytes_present(&self, id: i64, received: i64) -> bool {
+        if received <= 0 {
+            return true;
+        }
+        let path = self.path(id);
+        let len = blocking(move || std::fs::metadata(&path).map(|m| m.len())).await;
+        len.is_ok_and(|len| len >= received as u64)
     }
 
     async fn record(&self, owner: UserId, id: i64) -> UploadResult<UploadRecord> {
