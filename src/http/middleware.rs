@@ -57,14 +57,15 @@ pub async fn allow_on_405<E: Endpoint, A: AllowTable>(
     req: Request,
     allowed: Arc<A>,
 ) -> poem::Result<Response> {
-    let path = req.uri().path().to_owned();
+    // A `Uri` clone shares its bytes: nothing is copied on the way to a 405.
+    let uri = req.uri().clone();
     let mut response = match ep.call(req).await {
         Ok(response) => response.into_response(),
         Err(e) if e.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED => error::to_response(e),
         Err(e) => return Err(e),
     };
     if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
-        if let Ok(value) = allowed.allow(&path).parse() {
+        if let Ok(value) = allowed.allow(uri.path()).parse() {
             response.headers_mut().insert(header::ALLOW, value);
         }
     }

@@ -159,6 +159,22 @@ async fn a_wrong_method_is_method_not_allowed() {
     for method in [Method::DELETE, Method::GET, Method::PUT] {
         let reply = app.send(method, LOGIN, None, None).await;
         assert_error_shape(&reply, 405, "method_not_allowed");
+        assert_eq!(reply.header("allow"), Some("POST"), "RFC 9110 §15.5.6");
+    }
+    // The route with the most literal segments answers, as in routing.
+    let cases = [
+        (Method::POST, "/api/v1/files/7", "DELETE, GET, HEAD, PATCH"),
+        (Method::DELETE, "/api/v1/files/by-path", "GET, HEAD, PUT"),
+        (
+            Method::TRACE,
+            "/api/v1/uploads/3",
+            "DELETE, GET, HEAD, PATCH",
+        ),
+    ];
+    for (method, path, allow) in cases {
+        let reply = app.send(method, path, None, None).await;
+        assert_error_shape(&reply, 405, "method_not_allowed");
+        assert_eq!(reply.header("allow"), Some(allow), "{path}");
     }
 }
 
@@ -329,6 +345,7 @@ async fn writes_to_ui_paths_are_json_method_not_allowed() {
     for (method, path) in writes {
         let reply = app.send(method.clone(), path, None, Some(json!({}))).await;
         assert_error_shape(&reply, 405, "method_not_allowed");
+        assert_eq!(reply.header("allow"), Some("GET, HEAD"), "{path}");
     }
 }
 

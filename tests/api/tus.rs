@@ -474,7 +474,10 @@ async fn an_upload_whose_bytes_are_gone_is_410_and_not_resumed() {
     std::fs::remove_file(&files[0]).unwrap();
     let gone = head(&app, &alice.access, &url).await;
     gone.assert_status(410);
-    assert!(gone.header("upload-offset").is_none(), "no offset is promised");
+    assert!(
+        gone.header("upload-offset").is_none(),
+        "no offset is promised"
+    );
     patch(&app, &alice.access, &url, 60, &data(40))
         .await
         .assert_error(410, "upload_failed");

@@ -88,7 +88,10 @@ fn request_objects_are_closed_and_take_null_for_absent_fields() {
     let doc: Value =
         serde_json::from_str(&refine(&derived()).unwrap_or_default()).unwrap_or_default();
     let register = &doc["components"]["schemas"]["RegisterRequest"];
-    assert!(register.get("additionalProperties").is_none(), "SPEC §4 ignores extras");
+    assert!(
+        register.get("additionalProperties").is_none(),
+        "SPEC §4 ignores extras"
+    );
     assert_eq!(register["properties"]["display_name"]["nullable"], true);
     let folder = &doc["components"]["schemas"]["CreateFolderRequest"];
     assert_eq!(folder["additionalProperties"], false);
