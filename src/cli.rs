@@ -155,7 +155,7 @@ async fn run(command: Command, config: Config) -> Result<(), CliError> {
             }
             crate::service::check::backup(&state.db, &file)?;
             println!(
-                "database snapshot written to {}; copy blobs/ beside it for a full backup",
+                "database snapshot written to {}; a full backup also copies blobs/, jwt.secret and tmp/uploads/ (docs/deploy.md)",
                 file.display()
             );
         }

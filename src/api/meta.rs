@@ -46,7 +46,7 @@ impl Documents {
     pub fn new(state: &super::AppState) -> Self {
         let service = super::service(state);
         let derived = service.spec();
-        let json = super::openapi_document(state);
+        let json = super::published(&derived);
         Self {
             swagger: service.swagger_ui_html().replacen(&derived, &json, 1),
             redoc: service.redoc_html().replacen(&derived, &json, 1),

@@ -79,8 +79,12 @@ pub type Apis = one_path_item::OnePathItem<(
 /// The published OpenAPI document (`/openapi.json`, `hoard openapi`, `docs/openapi.json`):
 /// the derived one, refined by [`contract`].
 pub fn openapi_document(state: &AppState) -> String {
-    let derived = service(state).spec();
-    contract::refine(&derived).unwrap_or(derived)
+    published(&service(state).spec())
+}
+
+/// The derived document `derived`, refined (or as it is, should it not parse).
+fn published(derived: &str) -> String {
+    contract::refine(derived).unwrap_or_else(|_| derived.to_owned())
 }
 
 /// The OpenAPI service for `/api/v1`, wired to the state's services.
