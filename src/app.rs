@@ -17,9 +17,9 @@ pub type AppState = Services;
 
 /// The whole HTTP application.
 pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
-    let documents = api::meta::Documents::new(&state);
-    let allowed = Arc::new(routes::Allowed::from_operations());
     let api = api::service(&state);
+    let documents = api::meta::Documents::new(&api);
+    let allowed = Arc::new(routes::Allowed::from_operations());
     let trust = ProxyTrust(state.config.server.trusted_proxies.clone());
     let json_limit = state.config.limits.json_body_bytes;
     let shed = middleware::Shed::new(&state.config.limits, routes::weigh);

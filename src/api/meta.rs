@@ -1,7 +1,8 @@
 //! `GET /api/v1`: what this API is and where its documentation lives.
 
+use bytes::Bytes;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Object, OpenApi, OpenApiService};
 
 use super::respond::failure::{ApiResult, PublicErrors};
 use super::ApiTags;
@@ -35,46 +36,48 @@ impl MetaApi {
 }
 
 /// The published documents, built once at start: the OpenAPI JSON and the Swagger UI and
-/// ReDoc pages that embed it (poem-openapi's pages, given the refined document).
+/// ReDoc pages that embed it (poem-openapi's pages, given the refined document). Each is
+/// served as shared bytes: a request copies nothing.
 pub struct Documents {
-    pub json: String,
-    pub swagger: String,
-    pub redoc: String,
+    pub json: Bytes,
+    pub swagger: Bytes,
+    pub redoc: Bytes,
 }
 
 impl Documents {
-    pub fn new(state: &super::AppState) -> Self {
-        let service = super::service(state);
+    /// From the service that also serves the API.
+    pub fn new(service: &OpenApiService<super::Apis, ()>) -> Self {
         let derived = service.spec();
         let json = super::published(&derived);
         Self {
-            swagger: service.swagger_ui_html().replacen(&derived, &json, 1),
-            redoc: service.redoc_html().replacen(&derived, &json, 1),
-            json,
+            swagger: service
+                .swagger_ui_html()
+                .replacen(&derived, &json, 1)
+                .into(),
+            redoc: service.redoc_html().replacen(&derived, &json, 1).into(),
+            json: json.into(),
         }
     }
 
     /// `/openapi.json`, `/docs` and `/redoc`, each nested so a trailing `/` works too.
     pub fn mount(self, route: poem::Route) -> poem::Route {
-        use poem::endpoint::make_sync;
-        use poem::web::Html;
-        use poem::IntoResponse;
-        let Self {
-            json,
-            swagger,
-            redoc,
-        } = self;
-        let json = make_sync(move |_| {
-            json.clone()
-                .with_content_type("application/json; charset=utf-8")
-                .into_response()
-        });
+        const HTML: &str = "text/html; charset=utf-8";
         route
-            .at("/openapi.json", poem::get(json))
-            .nest(
-                "/docs",
-                poem::get(make_sync(move |_| Html(swagger.clone()))),
+            .at(
+                "/openapi.json",
+                serve(self.json, "application/json; charset=utf-8"),
             )
-            .nest("/redoc", poem::get(make_sync(move |_| Html(redoc.clone()))))
+            .nest("/docs", serve(self.swagger, HTML))
+            .nest("/redoc", serve(self.redoc, HTML))
     }
+}
+
+/// GET (and HEAD) of fixed bytes.
+fn serve(bytes: Bytes, content_type: &'static str) -> impl poem::Endpoint {
+    let page = move |_| {
+        poem::Response::builder()
+            .content_type(content_type)
+            .body(bytes.clone())
+    };
+    poem::get(poem::endpoint::make_sync(page))
 }
