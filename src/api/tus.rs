@@ -66,7 +66,6 @@ pub fn parse_metadata(header: &str) -> Result<BTreeMap<String, String>, ApiError
     Ok(pairs)
 }
 
-/// `sha1 <base64>` or `sha256 <base64>`; anything else is 400, as tus asks.
 /// An `Upload-Checksum` header, if it says anything: an empty one is no checksum.
 pub fn checksum(header: Option<&str>) -> Result<Option<Checksum>, ApiError> {
     header
@@ -75,6 +74,17 @@ pub fn checksum(header: Option<&str>) -> Result<Option<Checksum>, ApiError> {
         .transpose()
 }
 
+/// Makes a checksum of one algorithm from its digest.
+pub type MakeChecksum = fn(Vec<u8>) -> Checksum;
+
+/// The checksum algorithms (as `CHECKSUMS` names them), their digests' lengths in bytes,
+/// and the checksum each makes.
+pub const DIGESTS: [(&str, usize, MakeChecksum); 2] = [
+    ("sha1", 20, Checksum::Sha1),
+    ("sha256", 32, Checksum::Sha256),
+];
+
+/// `sha1 <base64>` or `sha256 <base64>`; anything else is 400, as tus asks.
 pub fn parse_checksum(header: &str) -> Result<Checksum, ApiError> {
     let (algorithm, encoded) = header
         .trim()
@@ -83,21 +93,17 @@ pub fn parse_checksum(header: &str) -> Result<Checksum, ApiError> {
     let digest = STANDARD
         .decode(encoded.trim())
         .map_err(|_| ApiError::bad_request("Upload-Checksum: the digest is not base64"))?;
-    let (checksum, len) = match algorithm {
-        "sha1" => (Checksum::Sha1(digest), 20),
-        "sha256" => (Checksum::Sha256(digest), 32),
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "Upload-Checksum: unsupported algorithm `{other}` (use {CHECKSUMS})"
-            )))
-        }
+    let Some(&(_, len, make)) = DIGESTS.iter().find(|(name, ..)| *name == algorithm) else {
+        return Err(ApiError::bad_request(format!(
+            "Upload-Checksum: unsupported algorithm `{algorithm}` (use {CHECKSUMS})"
+        )));
     };
-    match &checksum {
-        Checksum::Sha1(d) | Checksum::Sha256(d) if d.len() == len => Ok(checksum),
-        _ => Err(ApiError::bad_request(
+    if digest.len() != len {
+        return Err(ApiError::bad_request(
             "Upload-Checksum: the digest has the wrong length",
-        )),
+        ));
     }
+    Ok(make(digest))
 }
 
 /// `Upload-Expires` is an HTTP date (RFC 9110 IMF-fixdate).
@@ -125,6 +131,12 @@ pub async fn headers<E: Endpoint>(ep: std::sync::Arc<E>, req: Request) -> poem::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_advertised_checksums_are_the_digests_known() {
+        let names: Vec<&str> = DIGESTS.iter().map(|(name, ..)| *name).collect();
+        assert_eq!(CHECKSUMS, names.join(","));
+    }
 
     #[test]
     fn metadata_pairs_decode_and_flags_are_empty() -> Result<(), ApiError> {

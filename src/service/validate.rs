@@ -6,12 +6,18 @@ use super::AccountError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
+/// The shortest and longest username, in characters (all ASCII).
+pub const USERNAME_CHARS: (usize, usize) = (3, 32);
+
+/// A character a username may hold (the OpenAPI pattern is built from this).
+pub fn username_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
 impl Username {
     pub fn parse(text: &str) -> Result<Self, AccountError> {
-        let valid_chars = text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if !(3..=32).contains(&text.len()) || !valid_chars {
+        let (min, max) = USERNAME_CHARS;
+        if !(min..=max).contains(&text.len()) || !text.chars().all(username_char) {
             return Err(AccountError::field(
                 "username",
                 "3 to 32 characters: letters, digits, _ . -",

@@ -4,7 +4,7 @@
 //! a schema-driven tester finds nothing the document does not state.
 //!
 //! The refinements are general rules (request objects refuse unknown fields and take
-//! `null` for an absent optional field; unsigned integers are at least 0) and a table of
+//! `null` for an absent optional field; unsigned integers keep to their type's range) and a table of
 //! per-field and per-parameter constraints (`rules.rs`) built from the services' own
 //! limits. Validation itself stays in the services, with its SPEC codes (422 with
 //! `fields`, `invalid_name`, `weak_password`): poem-openapi's validators would answer 400.
@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 pub fn refine(spec: &str) -> Result<String, serde_json::Error> {
     let mut doc: Value = serde_json::from_str(spec)?;
     close_request_objects(&mut doc);
-    unsigned_minimums(&mut doc);
+    unsigned_ranges(&mut doc);
     rules::apply(&mut doc);
     serde_json::to_string_pretty(&doc)
 }
@@ -108,28 +108,24 @@ fn optional_fields_take_null(schema: &mut Value) {
 
 /// `uint32`/`uint64` values are never negative nor above their type's maximum: say so in
 /// JSON Schema's own terms.
-fn unsigned_minimums(value: &mut Value) {
+fn unsigned_ranges(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            let unsigned = map
-                .get("format")
-                .and_then(Value::as_str)
-                .is_some_and(|f| f.starts_with("uint"));
-            if unsigned && map.get("type") == Some(&json!("integer")) {
+            let integer = map.get("type") == Some(&json!("integer"));
+            let format = map.get("format").and_then(Value::as_str);
+            if let Some(max) = format.filter(|_| integer).and_then(unsigned_maximum) {
                 map.entry("minimum").or_insert(json!(0));
-                if let Some(max) = unsigned_maximum(map.get("format")) {
-                    map.entry("maximum").or_insert(max);
-                }
+                map.entry("maximum").or_insert(max);
             }
-            map.values_mut().for_each(unsigned_minimums);
+            map.values_mut().for_each(unsigned_ranges);
         }
-        Value::Array(items) => items.iter_mut().for_each(unsigned_minimums),
+        Value::Array(items) => items.iter_mut().for_each(unsigned_ranges),
         _ => {}
     }
 }
 
-fn unsigned_maximum(format: Option<&Value>) -> Option<Value> {
-    match format.and_then(Value::as_str)? {
+fn unsigned_maximum(format: &str) -> Option<Value> {
+    match format {
         "uint8" => Some(json!(u8::MAX)),
         "uint16" => Some(json!(u16::MAX)),
         "uint32" => Some(json!(u32::MAX)),

@@ -2,8 +2,9 @@
 //! built from the services' own character rules, so the document and the server cannot
 //! disagree about which characters a name or a label may hold.
 
+use crate::api::tus::DIGESTS;
 use crate::service::drive::names::forbidden_in_name;
-use crate::service::validate::forbidden_in_bio;
+use crate::service::validate::{forbidden_in_bio, username_char, USERNAME_CHARS};
 
 /// `[…]` of every character below U+10000 for which `pick` holds (`negate`: `[^…]`).
 /// The rules this serves only ever pick characters of the Basic Multilingual Plane.
@@ -66,18 +67,43 @@ pub fn bio() -> String {
 }
 
 /// A username (SPEC §4).
-pub const USERNAME: &str = "^[A-Za-z0-9_.-]{3,32}$";
+pub fn username() -> String {
+    let (min, max) = USERNAME_CHARS;
+    format!("^{}{{{min},{max}}}$", class(false, username_char))
+}
 
-/// Base64 (RFC 4648 with padding, no stray bits: the decoder refuses them).
-const BASE64: &str =
-    "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}[AQgw]==|[A-Za-z0-9+/]{3}[AEIMQUYcgkosw048]=)?";
+/// One base64 character, and the last one before `=` or `==` (the decoder refuses stray
+/// bits, so only these end a group of one or two bytes).
+const B64: &str = "[A-Za-z0-9+/]";
+const B64_LAST_OF_TWO: &str = "[AEIMQUYcgkosw048]";
+const B64_LAST_OF_ONE: &str = "[AQgw]";
+
+/// Base64 (RFC 4648, padded) of any length.
+fn base64_any() -> String {
+    format!("(?:{B64}{{4}})*(?:{B64}{{2}}{B64_LAST_OF_TWO}=|{B64}{B64_LAST_OF_ONE}==)?")
+}
+
+/// Base64 (RFC 4648, padded) of exactly `len` bytes.
+fn base64_of(len: usize) -> String {
+    let whole = format!("{B64}{{{}}}", len / 3 * 4);
+    match len % 3 {
+        0 => whole,
+        1 => format!("{whole}{B64}{B64_LAST_OF_ONE}=="),
+        _ => format!("{whole}{B64}{{2}}{B64_LAST_OF_TWO}="),
+    }
+}
 
 /// tus `Upload-Metadata`: comma-separated `key` or `key base64-value` pairs.
 pub fn tus_metadata() -> String {
-    let pair = format!("[^ ,]+(?: {BASE64})?");
+    let pair = format!("[^ ,]+(?: {})?", base64_any());
     format!("^{pair}(?:,{pair})*$")
 }
 
-/// tus `Upload-Checksum`: `sha1` or `sha256` and the digest's base64 (20 or 32 bytes).
-pub const TUS_CHECKSUM: &str =
-    "^(?:sha1 +[A-Za-z0-9+/]{26}[AEIMQUYcgkosw048]=|sha256 +[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$";
+/// tus `Upload-Checksum`: an algorithm and its digest's base64; empty is none.
+pub fn tus_checksum() -> String {
+    let digests: Vec<String> = DIGESTS
+        .iter()
+        .map(|(algorithm, len, _)| format!("{algorithm} +{}", base64_of(*len)))
+        .collect();
+    format!("^(?:|{})$", digests.join("|"))
+}

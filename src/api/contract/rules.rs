@@ -12,7 +12,7 @@ use crate::service::links::MAX_TTL_S as LINK_MAX_TTL_S;
 use crate::service::media::{THUMB_MAX, THUMB_MIN};
 use crate::service::passwords::{MAX_LEN, MIN_LEN};
 use crate::service::shares::MAX_PASSWORD_CHARS;
-use crate::service::validate::{BIO_MAX_CHARS, LABEL_MAX_CHARS};
+use crate::service::validate::{BIO_MAX_CHARS, LABEL_MAX_CHARS, USERNAME_CHARS};
 
 /// Request objects that ignore unknown fields instead of refusing them (every other one
 /// has `#[oai(deny_unknown_fields)]`): registration, where SPEC §4 has a `role` ignored.
@@ -45,7 +45,8 @@ fn name() -> Value {
 }
 
 fn username() -> Value {
-    json!({ "pattern": patterns::USERNAME, "minLength": 3, "maxLength": 32 })
+    let (min, max) = USERNAME_CHARS;
+    json!({ "pattern": patterns::username(), "minLength": min, "maxLength": max })
 }
 
 fn email() -> Value {
@@ -272,7 +273,7 @@ pub(super) const PARAMS: &[Param] = &[
         name: "Upload-Checksum",
         ops: &[],
         required: false,
-        rule: || json!({ "pattern": patterns::TUS_CHECKSUM }),
+        rule: || json!({ "pattern": patterns::tus_checksum() }),
     },
     Param {
         name: "Upload-Metadata",

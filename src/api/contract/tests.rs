@@ -79,7 +79,11 @@ fn the_label_bio_and_username_patterns_agree_with_the_accounts() {
         let ok = validate::bio(text).is_ok();
         assert_eq!(matches(&patterns::bio(), text), ok, "bio {text:?}");
         let ok = Username::parse(text).is_ok();
-        assert_eq!(matches(patterns::USERNAME, text), ok, "username {text:?}");
+        assert_eq!(
+            matches(&patterns::username(), text),
+            ok,
+            "username {text:?}"
+        );
     }
 }
 
@@ -120,4 +124,47 @@ fn request_objects_are_closed_and_take_null_for_absent_fields() {
         (kv["minimum"].as_i64(), kv["maximum"].as_u64()),
         (Some(1), Some(2_592_000))
     );
+}
+
+#[test]
+fn the_tus_patterns_agree_with_the_tus_parsers() {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let sha1 = STANDARD.encode([7u8; 20]);
+    let sha256 = STANDARD.encode([9u8; 32]);
+    let checksums = [
+        String::new(),
+        format!("sha1 {sha1}"),
+        format!("sha256  {sha256}"),
+        format!("sha256 {sha1}"),
+        format!("md5 {sha1}"),
+        "sha1".into(),
+        format!("sha1 {}", &sha1[..27]),
+        // A stray bit in the last character: not base64 the decoder takes.
+        format!("sha1 {}B=", &sha1[..26]),
+    ];
+    for text in &checksums {
+        let ok = crate::api::tus::checksum(Some(text)).is_ok();
+        assert_eq!(
+            matches(&patterns::tus_checksum(), text),
+            ok,
+            "checksum {text:?}"
+        );
+    }
+    let metadata = [
+        "filename d29ybGQ=,flag",
+        "filename d29ybGQ",
+        "a YQ==,b Yg==",
+        "a !!!",
+        "flag",
+        "a YQ=",
+    ];
+    for text in metadata {
+        let ok = crate::api::tus::parse_metadata(text).is_ok();
+        assert_eq!(
+            matches(&patterns::tus_metadata(), text),
+            ok,
+            "metadata {text:?}"
+        );
+    }
 }
