@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use tokio::io::AsyncReadExt;
 
-use super::extract::multipart::{malformed, UploadForm};
+use super::extract::multipart::{malformed, unexpected_part, UploadForm};
 use super::extract::payloads::RawBody;
 use super::extract::security::Caller;
 use super::files::EntryView;
@@ -140,22 +140,13 @@ async fn read_form(
                 let id = text.trim().parse().map_err(bad_parent)?;
                 batch.set_parent(Some(EntryId(id)));
             }
-            // The form is closed (`additionalProperties: false`): a stray part is a
-            // mistake to report, not data to drop silently.
-            other => return Err(unexpected_part(other).into()),
+            other => return Err(unexpected_part(other, "`file` and `parent_id`").into()),
         }
     }
     if batch.is_empty() {
         return Err(ApiError::bad_request("no `file` part in the form").into());
     }
     Ok(())
-}
-
-fn unexpected_part(name: Option<&str>) -> ApiError {
-    ApiError::bad_request(format!(
-        "unexpected multipart part {:?}: the form takes `file` and `parent_id`",
-        name.unwrap_or_default()
-    ))
 }
 
 pub(crate) fn policy(policy: ConflictPolicy) -> OnConflict {

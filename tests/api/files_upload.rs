@@ -261,6 +261,18 @@ async fn an_upload_is_all_or_nothing() {
     upload_parts(&app, &alice.access, "?on_conflict=fail", &clash)
         .await
         .assert_error(409, "name_conflict");
+    // The form is closed: a part it does not take is refused, after a good file too.
+    let stray = [
+        file_part("kept-out.txt", b"first part"),
+        text_part("comment", "hello"),
+    ];
+    let reply = upload_parts(&app, &alice.access, "", &stray).await;
+    reply.assert_error(400, "bad_request");
+    let message = reply.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("\"comment\""), "{message}");
     let after = (
         entry_rows(&app, alice.id),
         blob_files(&app),

@@ -307,6 +307,19 @@ async fn an_avatar_upload_without_the_avatar_field_is_a_bad_request() {
     check!(put_form(&app, Some(t), field), 400, "bad_request");
     let not_a_form = app.put(MY_AVATAR, Some(t), json!({"avatar": "x"}));
     check!(not_a_form, 415, "unsupported_media_type");
+    // The form takes one `avatar` and nothing else, before or after it.
+    let avatar = || {
+        TestFormField::bytes(png(10, 10))
+            .name("avatar")
+            .filename("a.png")
+    };
+    for form in [
+        TestForm::new().field(avatar()).text("note", "hi"),
+        TestForm::new().field(avatar()).field(avatar()),
+    ] {
+        let reply = app.send_form(Method::PUT, MY_AVATAR, Some(t), form);
+        check!(reply, 400, "bad_request");
+    }
     assert_eq!(me(&app, t).await["avatar_url"], Value::Null);
 }
 

@@ -20,6 +20,15 @@ pub fn malformed(error: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(format!("malformed multipart body: {error}"))
 }
 
+/// A part the form does not take: the forms are closed (`additionalProperties: false`),
+/// so a stray part is a mistake to report, not data to drop silently.
+pub fn unexpected_part(name: Option<&str>, takes: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "unexpected multipart part {:?}: the form takes {takes}",
+        name.unwrap_or_default()
+    ))
+}
+
 /// A reader of the form in `body`, whose `content_type` names the boundary.
 fn open(content_type: &str, body: &mut RequestBody) -> Result<Multipart, ApiError> {
     let boundary = multipart::boundary(content_type).map_err(malformed)?;
@@ -58,11 +67,7 @@ impl ParsePayload for AvatarForm {
         let mut avatar = None;
         while let Some(field) = multipart.next_field().await.map_err(malformed)? {
             if field.name() != Some("avatar") || avatar.is_some() {
-                let name = field.name().unwrap_or_default();
-                return Err(ApiError::bad_request(format!(
-                    "unexpected multipart part {name:?}: the form takes one `avatar`"
-                ))
-                .into());
+                return Err(unexpected_part(field.name(), "one `avatar`").into());
             }
             avatar = Some(read_avatar(field).await?);
         }
