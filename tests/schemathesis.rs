@@ -187,10 +187,9 @@ fn fixtures(server: &Server, dir: &Path) -> Fixtures {
 /// requests reach the handlers' logic instead of 404.
 fn config(f: &Fixtures) -> String {
     let pin = |ops: &[&str], name: &str, value: String| {
-        let ops: Vec<String> = ops.iter().map(|op| format!("\"{op}\"")).collect();
         format!(
-            "[[operations]]\ninclude-operation-id = [{}]\nparameters = {{ \"path.{name}\" = {value} }}\n\n",
-            ops.join(", ")
+            "{}parameters = {{ \"path.{name}\" = {value} }}\n\n",
+            operations(ops)
         )
     };
     let file_ops = [
@@ -242,50 +241,102 @@ fn config(f: &Fixtures) -> String {
         pin(&["get_avatar"], "id", f.me.to_string()),
     ]
     .concat()
-        + &EXPECTATIONS
-            .replace("POSITIVE", POSITIVE)
-            .replace("TUS_VERSION", TUS_VERSION)
+        + &expectations()
 }
 
-/// What schemathesis (4.32.5) expects of valid data by default: `POSITIVE` in the lists
-/// below stands for it.
-const POSITIVE: &str = r#""2xx", "3xx", "401", "403", "404", "409", "429", "5xx""#;
+/// `[[operations]]` for the operations `ops`.
+fn operations(ops: &[&str]) -> String {
+    let ops: Vec<String> = ops.iter().map(|op| format!("\"{op}\"")).collect();
+    format!(
+        "[[operations]]\ninclude-operation-id = [{}]\n",
+        ops.join(", ")
+    )
+}
 
-/// tus 1.0.0: a missing or other `Tus-Resumable` is 412, bytes beyond `Upload-Length` are
-/// 413 (`TUS_VERSION` below).
-const TUS_VERSION: &str = concat!(
-    "checks.negative_data_rejection.expected-statuses = [\"400\", \"401\", \"403\", \"404\", ",
-    "\"405\", \"406\", \"409\", \"412\", \"413\", \"415\", \"422\", \"428\", \"429\", \"5xx\"]\n",
-    "checks.missing_required_header.expected-statuses = [\"400\", \"401\", \"403\", \"406\", ",
-    "\"412\", \"415\", \"422\"]\n",
-);
+/// `"a", "b"` of `statuses`.
+fn quoted(statuses: &[&str]) -> String {
+    let quoted: Vec<String> = statuses.iter().map(|s| format!("\"{s}\"")).collect();
+    quoted.join(", ")
+}
 
-/// Rules no JSON Schema can state, each with its reason: only there may a request that
-/// fits the schema still be refused with the status named.
-const EXPECTATIONS: &str = concat!(
+/// What schemathesis (4.32.5) expects by default of valid data, of invalid data, and of a
+/// request missing a required header.
+const POSITIVE: &[&str] = &["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"];
+const NEGATIVE: &[&str] = &[
+    "400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx",
+];
+const MISSING_HEADER: &[&str] = &["400", "401", "403", "406", "415", "422"];
+
+/// A rule no JSON Schema can state: where a request that fits the schema may still be
+/// refused with `valid_also` (and, for tus, what else it says about invalid requests).
+struct Expectation {
+    ops: &'static [&'static str],
+    valid_also: &'static [&'static str],
+    tus: bool,
+}
+
+const EXPECTATIONS: &[Expectation] = &[
     // A new password must pass the strength estimator (SPEC §4: zxcvbn score ≥ 2, not the
     // username or email) and match its confirmation: 422 `weak_password`/`validation_failed`.
-    "[[operations]]\ninclude-operation-id = [\"register\", \"create_user\", \"change_password\"]\n",
-    "checks.positive_data_acceptance.expected-statuses = [POSITIVE, \"422\"]\n\n",
+    Expectation {
+        ops: &["register", "create_user", "change_password"],
+        valid_also: &["422"],
+        tus: false,
+    },
     // An avatar must decode as an image: 422 `invalid_image`.
-    "[[operations]]\ninclude-operation-id = [\"set_avatar\"]\n",
-    "checks.positive_data_acceptance.expected-statuses = [POSITIVE, \"422\"]\n\n",
+    Expectation {
+        ops: &["set_avatar"],
+        valid_also: &["422"],
+        tus: false,
+    },
     // A share's `expires_at` must lie in the future, a moving bound: 422.
-    "[[operations]]\ninclude-operation-id = [\"create_share\", \"update_share\"]\n",
-    "checks.positive_data_acceptance.expected-statuses = [POSITIVE, \"422\"]\n\n",
-    // tus 1.0.0 answers 412 for a missing or other protocol version, and 460 for a chunk
-    // whose `Upload-Checksum` does not match its bytes (a generated checksum never does);
-    // a chunk longer than what remains of `Upload-Length` is 413.
-    // A creation's `Upload-Metadata` values are base64 of UTF-8 text, keys are unique, and
-    // `filename` must decode to a valid name (SPEC §6): the pattern states the pairs'
-    // shape, not what they decode to, so a creation may also be 400 or 422.
-    "[[operations]]\ninclude-operation-id = [\"tus_create\"]\n",
-    "checks.positive_data_acceptance.expected-statuses = [POSITIVE, \"400\", \"413\", \"422\", \"460\"]\n",
-    "TUS_VERSION\n",
-    "[[operations]]\ninclude-operation-id = [\"tus_head\", \"tus_patch\", \"tus_terminate\"]\n",
-    "checks.positive_data_acceptance.expected-statuses = [POSITIVE, \"413\", \"460\"]\n",
-    "TUS_VERSION\n",
-);
+    Expectation {
+        ops: &["create_share", "update_share"],
+        valid_also: &["422"],
+        tus: false,
+    },
+    // tus 1.0.0 answers 412 for a missing or other protocol version, 460 for a chunk whose
+    // `Upload-Checksum` does not match its bytes (a generated checksum never does), and 413
+    // for a chunk longer than what remains of `Upload-Length`. A creation's
+    // `Upload-Metadata` values are base64 of UTF-8 text, keys are unique, and `filename`
+    // must decode to a valid name (SPEC §6): the pattern states the pairs' shape, not what
+    // they decode to, so a creation may also be 400 or 422.
+    Expectation {
+        ops: &["tus_create"],
+        valid_also: &["400", "413", "422", "460"],
+        tus: true,
+    },
+    Expectation {
+        ops: &["tus_head", "tus_patch", "tus_terminate"],
+        valid_also: &["413", "460"],
+        tus: true,
+    },
+];
+
+/// The `EXPECTATIONS` as schemathesis.toml sections.
+fn expectations() -> String {
+    let mut toml = String::new();
+    for e in EXPECTATIONS {
+        let valid = [POSITIVE, e.valid_also].concat();
+        toml += &operations(e.ops);
+        toml += &format!(
+            "checks.positive_data_acceptance.expected-statuses = [{}]\n",
+            quoted(&valid)
+        );
+        if e.tus {
+            let invalid = [NEGATIVE, &["412", "413"]].concat();
+            let missing = [MISSING_HEADER, &["412"]].concat();
+            toml += &format!(
+                "checks.negative_data_rejection.expected-statuses = [{}]\n\
+                 checks.missing_required_header.expected-statuses = [{}]\n",
+                quoted(&invalid),
+                quoted(&missing)
+            );
+        }
+        toml += "\n";
+    }
+    toml
+}
 
 #[test]
 fn every_operation_conforms_to_the_published_schema() {
