@@ -28,8 +28,10 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         drive: state.drive.clone(),
         shed: shed.clone(),
     });
+    let api = api.around(move |ep, req| middleware::limit_json(ep, req, json_limit));
     let route = Route::new()
         .nest(routes::BASE, api)
+        .nest(crate::dav::PREFIX, crate::dav::Dav::new(&state))
         .nest("/api", middleware::api_not_found)
         .at(routes::HEALTH, get(api::health::health));
     documents
@@ -40,7 +42,6 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         .data(state.health.clone())
         .data(trust)
         .data(state)
-        .around(move |ep, req| middleware::limit_json(ep, req, json_limit))
         .around(api::tus::headers)
         .around(move |ep, req| middleware::allow_on_405(ep, req, allowed.clone()))
         .around(|ep, req| middleware::log_and_shape(ep, req, routes::LOG_REDACT))

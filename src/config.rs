@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub const REDACTED: &str = "<redacted>";
 
 /// Sections that environment variables may address; anything else under `HOARD_` is ignored.
-const SECTIONS: [&str; 5] = ["server", "storage", "auth", "limits", "log"];
+const SECTIONS: [&str; 6] = ["server", "storage", "auth", "limits", "log", "webdav"];
 
 /// The whole configuration of a Hoard instance.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -28,6 +28,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The WebDAV door (SPEC §11).
+    pub webdav: WebdavConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +91,25 @@ pub struct LimitsConfig {
 pub struct LogConfig {
     /// Default level filter (`error`..`trace`, or a full `tracing` directive); `RUST_LOG` wins.
     pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebdavConfig {
+    /// Whether HTTP Basic accepts the account password (accounts without two-step
+    /// sign-in); personal API tokens ("app passwords") are always accepted.
+    pub password_login: bool,
+    /// Refuse clients' junk files (`._*`, `.DS_Store`, `Thumbs.db`, `desktop.ini`) with 403.
+    pub ignore_system_files: bool,
+}
+
+impl Default for WebdavConfig {
+    fn default() -> Self {
+        Self {
+            password_login: true,
+            ignore_system_files: false,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -284,6 +305,7 @@ struct Layers {
     auth: AuthConfig,
     limits: LimitsConfig,
     log: LogConfig,
+    webdav: WebdavConfig,
 }
 
 #[derive(Deserialize)]
@@ -302,6 +324,7 @@ impl Layers {
             auth,
             limits,
             log,
+            webdav,
         } = self;
         let bind = server.bind.parse().map_err(|_| {
             ConfigError::key(
@@ -330,6 +353,7 @@ impl Layers {
             auth,
             limits,
             log,
+            webdav,
         };
         config.validate()?;
         Ok(config)

@@ -1,6 +1,6 @@
 //! The one error shape of SPEC §2, `{"code","message","fields"?}`, and the mapping of
 //! framework errors (parse errors, unknown routes, wrong methods) onto it. Service errors
-//! are mapped in `api::respond::errors`; every error body of the server is written here.
+//! are mapped in `service::error_shape`; every error body of the server is written here.
 
 use std::collections::BTreeMap;
 

@@ -3,7 +3,7 @@
 //! The layers run one way (tests/layers.rs enforces it):
 //!
 //! ```text
-//! app, cli ──▶ api ──▶ http            transport: knows poem/hyper, never routes or rules
+//! app, cli ──▶ api, dav ──▶ http            transport: knows poem/hyper, never routes or rules
 //!               └────▶ service ──▶ db, store     rules; SQL only in db/, bytes only in store/
 //! leaves any layer may use: error, config, secret, ids
 //! ```
@@ -17,6 +17,8 @@ pub mod app;
 pub mod cli;
 /// Layered configuration.
 pub mod config;
+/// The WebDAV door (SPEC §11), over the same services as the API.
+pub mod dav;
 /// SQLite: pool, migrations and repository functions.
 pub mod db;
 /// The SPEC's error shape.

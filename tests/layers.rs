@@ -1,7 +1,7 @@
 //! The architecture, read from the tree: `src/` runs in one-way layers (STYLE.md, lib.rs).
 //!
 //! ```text
-//! app, cli ──▶ api ──▶ http            transport: knows poem/hyper, never routes or rules
+//! app, cli ──▶ api, dav ──▶ http            transport: knows poem/hyper, never routes or rules
 //!               └────▶ service ──▶ db, store     rules; SQL only in db/, bytes only in store/
 //! leaves any layer may use: error, config, secret, ids
 //! ```
@@ -27,8 +27,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("main", &[]),
     ("lib", &[]),
     ("cli", &["app", "api", "http", "service"]),
-    ("app", &["api", "http", "service"]),
+    ("app", &["api", "dav", "http", "service"]),
     ("api", &["http", "service"]),
+    ("dav", &["http", "service"]),
     ("http", &[]),
     ("service", &["db", "store"]),
     ("db", &[]),

@@ -325,24 +325,19 @@ pub(crate) async fn serve_entry(
     mode: Mode,
 ) -> Result<FileBody, ApiError> {
     let shown = media::presentation(&entry.name, entry.mime_type.as_deref(), mode);
-    let headers = safe_headers(shown.pdf_inline());
-    let kind = match shown.inline {
-        true => DispositionKind::Inline,
-        false => DispositionKind::Attachment,
-    };
-    let resource = Resource {
-        path: drive.blob_path(entry).unwrap_or_default(),
-        size: entry.size as u64,
-        sha256: entry
+    let resource = Resource::stored(
+        drive.blob_path(entry).unwrap_or_default(),
+        entry.size as u64,
+        entry
             .sha256
             .as_ref()
             .map(|id| id.as_str().to_owned())
             .unwrap_or_default(),
-        modified: entry.updated_at,
-        content_type: shown.content_type,
-        disposition: Some(byte_serving::content_disposition(kind, &entry.name)),
-        headers,
-    };
+        entry.updated_at,
+        &entry.name,
+        shown.content_type,
+        shown.inline,
+    );
     byte_serving::serve(req, resource).await.map(FileBody).map_err(|error| {
         tracing::error!(file = entry.id, %error, "stored bytes missing or short; run `hoard check`");
         ApiError::internal(&error)

@@ -5,6 +5,8 @@
 pub mod api_tokens;
 pub mod avatars;
 pub mod blobs;
+pub mod dav_locks;
+pub mod dav_props;
 pub mod entries;
 pub mod revoked;
 pub mod sessions;
@@ -40,6 +42,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0004_shares.sql")),
     M::up(include_str!("../../migrations/0005_listing_index.sql")),
     M::up(include_str!("../../migrations/0006_tree_version.sql")),
+    M::up(include_str!("../../migrations/0008_dav.sql")),
 ];
 
 /// Database-layer failures. `Busy` (and a pool that stays exhausted) becomes 503 upstream,

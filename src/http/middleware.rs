@@ -64,7 +64,8 @@ pub async fn allow_on_405<E: Endpoint, A: AllowTable>(
         Err(e) if e.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED => error::to_response(e),
         Err(e) => return Err(e),
     };
-    if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
+    let has_allow = response.headers().contains_key(header::ALLOW);
+    if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED && !has_allow {
         if let Ok(value) = allowed.allow(uri.path()).parse() {
             response.headers_mut().insert(header::ALLOW, value);
         }

@@ -6,6 +6,7 @@
 
 pub mod body;
 pub mod byte_serving;
+pub mod client;
 pub mod completion;
 pub mod logsink;
 pub mod middleware;

@@ -47,13 +47,13 @@ pub struct Auth {
     pub(super) db: Db,
     pub(super) caches: Arc<Caches>,
     pub(super) codec: Arc<TokenCodec>,
-    passwords: Passwords,
+    pub(super) passwords: Passwords,
     pub(super) accounts: Arc<Accounts>,
     access_ttl: i64,
     refresh_ttl: i64,
     registration_open: bool,
-    login_per_account: Throttle,
-    login_per_ip: Throttle,
+    pub(super) login_per_account: Throttle,
+    pub(super) login_per_ip: Throttle,
     registrations: Throttle,
 }
 
@@ -269,6 +269,7 @@ impl Auth {
             })
             .await?;
         self.forget_sessions(&ids, current_jti(principal));
+        self.caches.basic.forget_user(user_id);
         Ok(())
     }
 
@@ -309,6 +310,7 @@ impl Auth {
             .await?;
         self.forget_sessions(&ids, current);
         self.caches.users.invalidate(&user_id);
+        self.caches.basic.forget_user(user_id);
         self.start_session(user_id, client, SessionKind::PasswordChange)
             .await
     }
@@ -410,7 +412,7 @@ fn current_jti(principal: &Principal) -> Option<(String, i64)> {
         Credential::Session {
             jti, expires_at, ..
         } => Some((jti.clone(), *expires_at)),
-        Credential::ApiToken { .. } => None,
+        Credential::ApiToken { .. } | Credential::Password => None,
     }
 }
 

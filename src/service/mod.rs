@@ -6,12 +6,15 @@ pub mod api_tokens;
 pub mod auth;
 mod authenticate;
 pub mod avatars;
+mod basic;
 pub mod cache;
 pub mod check;
 pub mod drive;
+mod error_shape;
 mod errors;
 pub mod health;
 pub mod links;
+pub mod locks;
 pub mod media;
 pub mod passwords;
 mod services;
@@ -49,6 +52,8 @@ pub enum Credential {
     },
     /// A personal API token.
     ApiToken { id: i64 },
+    /// The account password sent with HTTP Basic (WebDAV, SPEC §11).
+    Password,
 }
 
 impl Principal {
@@ -67,7 +72,7 @@ impl Principal {
     pub fn session_id(&self) -> Option<i64> {
         match self.credential {
             Credential::Session { session_id, .. } => Some(session_id),
-            Credential::ApiToken { .. } => None,
+            Credential::ApiToken { .. } | Credential::Password => None,
         }
     }
 }

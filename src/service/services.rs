@@ -9,6 +9,7 @@ use super::cache::Caches;
 use super::drive::Drive;
 use super::health::Health;
 use super::links::LinkSigner;
+use super::locks::Locks;
 use super::shares::Shares;
 use super::tokens::TokenCodec;
 use super::uploads::Uploads;
@@ -27,6 +28,7 @@ pub struct Services {
     pub auth: Arc<Auth>,
     pub drive: Arc<Drive>,
     pub links: Arc<LinkSigner>,
+    pub locks: Arc<Locks>,
     pub uploads: Arc<Uploads>,
     pub shares: Arc<Shares>,
     pub health: Arc<Health>,
@@ -85,6 +87,7 @@ impl Services {
             &config.auth,
         ));
         let health = Arc::new(Health::new(db.clone(), data_dir.clone()));
+        let locks = Arc::new(Locks::new(db.clone()));
         Ok(Arc::new(Self {
             config,
             db,
@@ -94,6 +97,7 @@ impl Services {
             auth,
             drive,
             links,
+            locks,
             uploads,
             shares,
             health,

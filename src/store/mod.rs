@@ -106,6 +106,11 @@ impl BlobStore {
         thumbs::remove_thumbnails(&self.thumbs, sha256)
     }
 
+    /// Bytes free for blobs on their file system.
+    pub fn free_bytes(&self) -> io::Result<u64> {
+        data_dir::free_bytes(&self.blobs)
+    }
+
     /// Where a blob lives.
     pub fn path(&self, sha256: &BlobId) -> PathBuf {
         let id = sha256.as_str();

@@ -1,7 +1,6 @@
 //! Authentication as one extractor: `Authorization: Bearer` (access JWT or API token) now;
 //! the UI's session cookie and signed links slot in here as further credential sources.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -25,9 +24,7 @@ pub struct Caller(pub Principal);
 /// The signed-in caller, who must be an admin (else 403 `forbidden`).
 pub struct AdminCaller(pub Principal);
 
-/// Which peers may speak for the client through `X-Forwarded-For`.
-#[derive(Debug, Clone, Default)]
-pub struct ProxyTrust(pub Vec<IpAddr>);
+pub use crate::http::client::ProxyTrust;
 
 const COOKIE_SCHEME: &str = "session_cookie";
 
@@ -135,38 +132,10 @@ macro_rules! security_extractor {
 security_extractor!(Caller, |_| Ok(()));
 security_extractor!(AdminCaller, Principal::require_admin);
 
-/// The client's address and user agent. `X-Forwarded-For` is believed only when the
-/// direct peer is a configured trusted proxy; then its right-most untrusted entry wins.
+/// The client's address and user agent (see [`crate::http::client`]).
 pub fn client_info(req: &Request) -> ClientInfo {
-    let peer = req.remote_addr().as_socket_addr().map(SocketAddr::ip);
-    let trust = req.data::<ProxyTrust>();
-    let is_trusted = |ip: &IpAddr| trust.is_some_and(|t| t.0.contains(ip));
-    let mut ip = peer;
-    if peer.as_ref().is_some_and(is_trusted) {
-        let forwarded = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok());
-        let hops: Vec<IpAddr> = forwarded
-            .flat_map(|v| v.split(','))
-            .filter_map(|hop| hop.trim().parse().ok())
-            .collect();
-        if let Some(client) = hops.iter().rev().find(|hop| !is_trusted(hop)) {
-            ip = Some(*client);
-        }
-    }
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    ClientInfo {
-        ip: ip
-            .map(|ip| ip.to_string())
-            .unwrap_or_else(|| "unknown".into()),
-        user_agent: user_agent.chars().take(256).collect(),
-    }
+    let (ip, user_agent) = crate::http::client::address(req);
+    ClientInfo { ip, user_agent }
 }
 
 /// Who may read a file's bytes: a signed-in caller, or the holder of a signed link

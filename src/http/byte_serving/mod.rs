@@ -43,6 +43,35 @@ pub struct Resource {
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
+impl Resource {
+    /// A stored file with the safe headers of SPEC §5 (`nosniff`, a sandboxing CSP): its
+    /// type and inline-ness as the caller decided, `name` in `Content-Disposition`.
+    pub fn stored(
+        blob: PathBuf,
+        size: u64,
+        sha256: String,
+        modified: i64,
+        name: &str,
+        content_type: String,
+        inline: bool,
+    ) -> Self {
+        let kind = match inline {
+            true => DispositionKind::Inline,
+            false => DispositionKind::Attachment,
+        };
+        let pdf_inline = inline && content_type == "application/pdf";
+        Self {
+            path: blob,
+            size,
+            sha256,
+            modified,
+            content_type,
+            disposition: Some(content_disposition(kind, name)),
+            headers: crate::http::safe_headers::safe_headers(pdf_inline),
+        }
+    }
+}
+
 /// Answers GET or HEAD for `resource` according to RFC 9110 and the request's `Range` and
 /// conditional headers. Errors only for I/O: a missing blob, or one shorter than `size`, is
 /// an `Err` before any response exists (the caller maps it); a blob that shrinks while being

@@ -7,6 +7,7 @@
 //! request. A load that raced with an invalidation is not cached (epoch check), so an
 //! in-flight reader cannot put a stale "still valid" back.
 
+pub mod basic;
 pub mod registry;
 
 use std::hash::Hash;
@@ -174,6 +175,8 @@ pub struct Caches {
     pub revoked: Arc<Cached<String, bool>>,
     /// API-token hash → the token, when it exists.
     pub api_tokens: Arc<Cached<String, Option<Arc<ApiTokenRecord>>>>,
+    /// Verified HTTP Basic passwords (WebDAV).
+    pub basic: Arc<basic::BasicCredentials>,
     kv: Arc<Kv>,
 }
 
@@ -189,6 +192,7 @@ impl Default for Caches {
             sessions: registry.register(Cached::new("sessions")),
             revoked: registry.register(Cached::new("revoked")),
             api_tokens: registry.register(Cached::new("api_tokens")),
+            basic: registry.register(basic::BasicCredentials::default()),
             kv: registry.register(Kv(kv)),
             registry,
         }

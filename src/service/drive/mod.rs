@@ -5,6 +5,7 @@ mod batch;
 mod listings;
 pub mod names;
 pub(crate) mod namespace;
+pub mod props;
 mod records;
 mod thumbnails;
 pub mod trash;

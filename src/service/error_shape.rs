@@ -1,15 +1,16 @@
 //! The one mapping of service errors onto the SPEC's error shape (`crate::error`): each
-//! service's error enum becomes a status and a stable code here, and nowhere else.
+//! service's error enum becomes a status and a stable code here, and nowhere else. Both doors
+//! (`api/` and `dav/`) answer with it; WebDAV adjusts only the statuses RFC 4918 fixes.
 
 use std::collections::BTreeMap;
 
 use poem::http::StatusCode;
 
+use super::drive::DriveError;
+use super::uploads::UploadError;
+use super::DbError;
+use super::{AccountError, AuthError};
 use crate::error::ApiError;
-use crate::service::drive::DriveError;
-use crate::service::uploads::UploadError;
-use crate::service::DbError;
-use crate::service::{AccountError, AuthError};
 
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
@@ -132,9 +133,9 @@ fn checksum_mismatch() -> StatusCode {
     StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
 }
 
-impl From<crate::service::shares::ShareError> for ApiError {
-    fn from(error: crate::service::shares::ShareError) -> Self {
-        use crate::service::shares::ShareError as E;
+impl From<super::shares::ShareError> for ApiError {
+    fn from(error: super::shares::ShareError) -> Self {
+        use super::shares::ShareError as E;
         let (status, code) = match error {
             E::NotFound => return ApiError::not_found(),
             E::Expired => (StatusCode::GONE, "share_expired"),
