@@ -10,7 +10,8 @@ import { toastOk, toastError } from './toast.js';
 
 export const shareLink = (share) => `${location.origin}${share.url || `/s/${share.token}`}`;
 
-export async function copyText(text) {
+/** Copies `text` and says so (`done`: the toast, "Link copied" unless told). */
+export async function copyText(text, done = t('share.copied')) {
   try {
     await navigator.clipboard.writeText(text);
   } catch {
@@ -20,7 +21,7 @@ export async function copyText(text) {
     document.execCommand('copy');
     area.remove();
   }
-  toastOk(t('share.copied'));
+  toastOk(done);
 }
 
 export function shareState(share) {

@@ -1,15 +1,16 @@
-// Settings: profile (name, email, bio, avatar), password, sessions and API tokens.
+// Settings: profile (name, email, bio, avatar), password, sessions, API tokens and WebDAV.
 
 import { h, mount } from '../dom.js';
 import { icon } from '../icons.js';
 import { t, formatRelative, formatDate } from '../i18n.js';
 import { api } from '../api.js';
 import { me, setUser } from '../state.js';
-import { field, showFormError, openDialog, confirmDialog } from '../components/dialog.js';
+import { field, showFormError, confirmDialog } from '../components/dialog.js';
 import { toastOk, toastError } from '../components/toast.js';
 import { avatar } from '../components/avatar.js';
 import { signIn, signOut } from '../session.js';
-import { copyText } from '../components/share-dialog.js';
+import { showSecret } from '../components/secret-dialog.js';
+import { webdavCard } from './settings-webdav.js';
 
 function card(id, title, hint, ...content) {
   return h('section', { class: 'card settings-card', 'aria-labelledby': id },
@@ -145,9 +146,10 @@ function describeAgent(ua) {
   return browser ? (os ? t('sessions.on', { browser, os }) : browser) : ua.slice(0, 60);
 }
 
+/** The API tokens card, and `load` to list them again (an app password made elsewhere). */
 function tokensCard() {
   const list = h('ul', { class: 'rows' });
-  const name = field({ label: t('tokens.name'), name: 'name', placeholder: t('tokens.namePlaceholder'), maxlength: 100 });
+  const name = field({ label: t('tokens.name'), name: 'name', placeholder: t('tokens.namePlaceholder'), maxlength: 64 });
   const expiry = field({ label: t('tokens.expiry'), name: 'expires_in_days', type: 'select', value: '90', options: [
     { value: '30', label: t('tokens.days', { n: 30 }) }, { value: '90', label: t('tokens.days', { n: 90 }) }, { value: '365', label: t('tokens.days', { n: 365 }) }, { value: '', label: t('tokens.never') },
   ] });
@@ -165,21 +167,10 @@ function tokensCard() {
       const token = await api('/auth/tokens', { method: 'POST', json });
       form.reset();
       general.textContent = '';
-      showToken(token);
+      showSecret({ title: t('tokens.createdTitle'), hint: t('tokens.createdHint'), label: t('tokens.value'), secret: token.token });
       load();
     } catch (error) { showFormError(error, { name }, general); }
   });
-  function showToken(token) {
-    const input = h('input', { type: 'text', readonly: true, value: token.token, class: 'share-url mono', 'aria-label': t('tokens.value') });
-    const dlg = openDialog({
-      title: t('tokens.createdTitle'),
-      size: 'md',
-      body: h('div', {}, h('p', { text: t('tokens.createdHint') }), h('div', { class: 'share-row' }, input, h('button', { type: 'button', class: 'btn', onclick: () => copyText(token.token) }, icon('copy', { size: 16 }), h('span', { text: t('share.copy') })))),
-      actions: [h('button', { type: 'button', class: 'btn btn-primary', text: t('common.done'), onclick: () => dlg.close() })],
-      initialFocus: () => input,
-    });
-    input.select();
-  }
   async function load() {
     try {
       const page = await api('/auth/tokens', { query: { limit: 100 } });
@@ -197,12 +188,14 @@ function tokensCard() {
     } catch (error) { toastError(error); }
   }
   load();
-  return card('tokens-title', t('tokens.title'), t('tokens.hint'), form, list);
+  return { el: card('tokens-title', t('tokens.title'), t('tokens.hint'), form, list), load };
 }
 
 export function showSettings(view) {
   document.title = `${t('nav.settings')} · Hoard`;
+  const tokens = tokensCard();
   mount(view, h('section', { class: 'page settings' },
     h('div', { class: 'page-head' }, h('h1', { class: 'page-title', text: t('nav.settings') })),
-    h('div', { class: 'settings-grid' }, profileCard(), passwordCard(), sessionsCard(), tokensCard())));
+    h('div', { class: 'settings-grid' }, profileCard(), passwordCard(), sessionsCard(), tokens.el,
+      webdavCard({ onCreated: tokens.load }))));
 }
