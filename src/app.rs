@@ -74,7 +74,8 @@ pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
     .await
 }
 
-/// Hourly purge of expired revocations, refresh tokens, sessions and old trash.
+/// Hourly purge of expired revocations, refresh tokens, sessions, WebDAV locks and old
+/// trash.
 fn spawn_housekeeping(state: Arc<AppState>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -83,6 +84,10 @@ fn spawn_housekeeping(state: Arc<AppState>) {
             match state.auth.purge_expired().await {
                 Ok(removed) => tracing::debug!(removed, "purged expired tokens"),
                 Err(e) => tracing::warn!(error = %e, "purge of expired tokens failed"),
+            }
+            match state.locks.sweep().await {
+                Ok(removed) => tracing::debug!(removed, "removed expired WebDAV locks"),
+                Err(e) => tracing::warn!(error = %e, "removal of expired WebDAV locks failed"),
             }
             match state.drive.purge_expired_trash().await {
                 Ok(purged) => tracing::debug!(purged, "purged expired trash"),

@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 
 use super::path::DavPath;
 use super::xml::{escape, DAV};
-use crate::service::now;
 use crate::http::byte_serving::http_date;
 use crate::service::drive::props::{DeadProp, Space};
 use crate::service::drive::Entry;
 use crate::service::locks::Lock;
 use crate::service::media;
+use crate::service::now;
 
 /// A property name: namespace and local name.
 pub type Name = (String, String);

@@ -124,18 +124,22 @@ impl Locks {
         Ok(self.on(owner, path).await?.iter().any(|l| l.token == token))
     }
 
-    /// `Locked` unless every lock guarding this write was submitted.
+    /// `Locked` unless, for each locked path guarding this write, a token of one of its
+    /// locks was submitted (an exclusive lock has one token; any holder of a shared lock
+    /// may write).
     pub async fn check(&self, owner: UserId, write: Write<'_>) -> Result<(), LockError> {
         let mut guarding = self.touching(owner, write.path, write.deep).await?;
         if write.membership && write.path != "/" {
             let up = parent(write.path);
             guarding.extend(self.touching(owner, up, false).await?);
         }
-        match guarding
-            .into_iter()
-            .find(|lock| !write.submitted.contains(&lock.token))
-        {
-            Some(lock) => Err(LockError::Locked(lock.path)),
+        let unmet = guarding.iter().find(|lock| {
+            !guarding
+                .iter()
+                .any(|held| held.path == lock.path && write.submitted.contains(&held.token))
+        });
+        match unmet {
+            Some(lock) => Err(LockError::Locked(lock.path.clone())),
             None => Ok(()),
         }
     }

@@ -1,6 +1,8 @@
 //! Tests: the one cache registry (src/service/cache/registry.rs). Every in-process cache,
 //! wherever it lives, is counted by `GET /admin/cache` and emptied by `DELETE /admin/cache`.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use serde_json::json;
 
 use crate::drive_helpers::{file_url, get_ok, id, list, upload};
@@ -11,11 +13,12 @@ const ME: &str = "/api/v1/users/me";
 
 /// The caches `GET /admin/cache` sums and `DELETE /admin/cache` empties, in the order they
 /// register: the auth caches and the diagnostic namespace, then the drive's.
-const REGISTERED: [&str; 7] = [
+const REGISTERED: [&str; 8] = [
     "users",
     "sessions",
     "revoked",
     "api_tokens",
+    "basic_credentials",
     "kv",
     "records",
     "listings",
@@ -45,6 +48,12 @@ async fn the_cache_routes_see_and_flush_every_registered_cache() {
         .await
         .assert_status(200);
     list(&app, &alice.access, "").await;
+    let basic = format!("Basic {}", STANDARD.encode(format!("alice:{PASSWORD}")));
+    let propfind = poem::http::Method::from_bytes(b"PROPFIND").unwrap();
+    let headers = [("authorization", basic.as_str()), ("depth", "0")];
+    app.send_raw(propfind, "/dav/", &headers, Vec::new())
+        .await
+        .assert_status(207);
 
     let reports = app.state.caches.registry().reports();
     let names: Vec<&str> = reports.iter().map(|(name, _)| *name).collect();

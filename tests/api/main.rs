@@ -16,6 +16,7 @@ mod cli;
 mod content;
 mod content_links;
 mod content_preview;
+mod dav_credentials;
 mod drive_helpers;
 mod durability;
 mod e2e;
