@@ -1,6 +1,7 @@
 //! COPY and MOVE (RFC 4918 §9.8–9.9): `Destination` on this server only (else 502),
 //! `Overwrite` (a replaced destination goes to the trash first), `Depth`. A copy shares
-//! the blobs (nothing is re-copied) and keeps the dead properties; a move keeps the entry.
+//! the blobs (nothing is re-copied) and keeps the dead properties of everything it copies;
+//! a move keeps the entry.
 
 use poem::http::StatusCode;
 use poem::Response;

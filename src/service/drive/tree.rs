@@ -268,7 +268,8 @@ impl Drive {
     }
 }
 
-/// Copies `source` (recursively) under `parent` as `name`; returns the new top id.
+/// Copies `source` (recursively, with its WebDAV dead properties) under `parent` as `name`;
+/// returns the new top id.
 fn copy_tree(
     tx: &Connection,
     owner: UserId,
@@ -294,6 +295,7 @@ fn copy_tree(
         None => entries::insert_folder(tx, owner.0, raw_parent, name, now).map_err(name_taken)?,
     };
     let id = EntryId(id);
+    db::dav_props::copy(tx, source.id, id.0)?;
     if source.is_folder {
         for child in entries::live_children(tx, source.id)? {
             copy_tree(tx, owner, &child, Some(id), &child.name)?;
