@@ -16,3 +16,5 @@ CREATE TRIGGER entries_update_version AFTER UPDATE ON entries BEGIN
 END;
 UPDATE users SET tree_version = tree_version + 1;
 
+-- A resumable upload's `mtime` metadata, applied to the file it commits (NULL: the commit time).
+ALTER TABLE uploads ADD COLUMN modified_at INTEGER;

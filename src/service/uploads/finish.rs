@@ -96,7 +96,7 @@ impl Uploads {
             name,
             blob,
             mime_type,
-            modified_at: None,
+            modified_at: record.modified_at,
         })
     }
 }
