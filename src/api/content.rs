@@ -333,7 +333,10 @@ pub(crate) async fn serve_entry(
             .as_ref()
             .map(|id| id.as_str().to_owned())
             .unwrap_or_default(),
-        entry.updated_at,
+        // The content's own time, as a file server sends a file's mtime (what sync tools and
+        // "save as" keep). It may move backwards when content is replaced with an older
+        // file; the strong ETag, which conditional requests prefer, still changes.
+        entry.modified_at,
         &entry.name,
         shown.content_type,
         shown.inline,
@@ -393,6 +396,7 @@ pub(crate) async fn thumbnail(
         path: thumb.path,
         size: thumb.len,
         sha256: thumb.tag,
+        // A rendering made by the server: its time is the server's (it never goes back).
         modified: entry.updated_at,
         content_type: "image/jpeg".into(),
         disposition: None,

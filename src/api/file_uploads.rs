@@ -106,7 +106,13 @@ impl UploadsApi {
         let mut reader = Watched::new(body.0.into_async_read());
         let put = self
             .drive
-            .put_stream(caller.0.id(), names, declared_length(req), &mut reader)
+            .put_stream(
+                caller.0.id(),
+                names,
+                declared_length(req),
+                None,
+                &mut reader,
+            )
             .await;
         let (entry, outcome) = match put {
             Ok(done) => done,

@@ -59,10 +59,19 @@ pub struct EntryView {
     /// Hex SHA-256 of the content; null for folders.
     #[oai(nullable)]
     pub sha256: Option<String>,
+    /// When the entry was created on the server (a copy is a new entry).
     #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    /// When the server last changed the entry: its content, name or place.
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: DateTime<Utc>,
+    /// The content's modification time as the client knows it: the `mtime` an upload
+    /// carried (tus `Upload-Metadata`, WebDAV `X-OC-Mtime`), else the upload time.
+    /// Replacing the content sets it again; a copy keeps it; rename, move, trash and
+    /// restore leave it. A folder's is its creation time unless a client set it. The byte
+    /// routes send it as `Last-Modified`.
+    #[serde(serialize_with = "rfc3339")]
+    pub modified_at: DateTime<Utc>,
 }
 
 impl EntryView {
@@ -86,6 +95,7 @@ impl EntryView {
             sha256: record.sha256.as_ref().map(|id| id.as_str().to_owned()),
             created_at: time(record.created_at),
             updated_at: time(record.updated_at),
+            modified_at: time(record.modified_at),
         }
     }
 }
@@ -110,6 +120,7 @@ pub enum Sort {
     Size,
     CreatedAt,
     UpdatedAt,
+    ModifiedAt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]
@@ -177,6 +188,7 @@ impl FilesApi {
                 Sort::Size => SortKey::Size,
                 Sort::CreatedAt => SortKey::CreatedAt,
                 Sort::UpdatedAt => SortKey::UpdatedAt,
+                Sort::ModifiedAt => SortKey::ModifiedAt,
             },
             descending: order.0 == Some(Order::Desc),
             limit: page.limit,

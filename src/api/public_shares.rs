@@ -77,7 +77,10 @@ pub struct PublicItem {
     #[oai(nullable)]
     pub category: Option<String>,
     pub can_preview: bool,
+    /// When the server last changed the entry.
     pub updated_at: DateTime<Utc>,
+    /// The content's modification time as the uploader's client knew it (see `Entry`).
+    pub modified_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Object)]
@@ -351,6 +354,7 @@ impl From<SharedItem> for PublicItem {
             mime_type: info.as_ref().map(|i| i.mime_type.clone()),
             category: info.map(|i| i.category.as_str().to_owned()),
             updated_at: time(item.updated_at),
+            modified_at: time(item.modified_at),
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::http::request_body::{has_body, linger};
 use crate::ids::EntryId;
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::OnConflict;
+use crate::service::drive::{check_mtime, parse_mtime, MAX_MTIME};
 use crate::service::uploads::{Declared, Uploads};
 use crate::service::uploads::{UploadRecord, UploadStatus};
 
@@ -157,9 +158,11 @@ impl ResumableApi {
     }
 
     /// tus creation. `Upload-Metadata` must carry `filename` and may carry `parent_id`
-    /// (a folder of mine; absent: the root) and `on_conflict` (`rename`, the default,
-    /// `overwrite` or `fail`). Name, folder, conflict, size limit and quota are checked
-    /// here, before any byte (bytes promised to my other unfinished uploads count as used;
+    /// (a folder of mine; absent: the root), `on_conflict` (`rename`, the default,
+    /// `overwrite` or `fail`) and `mtime` (the file's modification time in decimal unix
+    /// seconds, 0 to 253402300799, a fraction is cut; it becomes the file's `modified_at`,
+    /// which is otherwise the time of the last byte). Name, folder, conflict, `mtime`, size
+    /// limit and quota are checked here, before any byte (bytes promised to my other unfinished uploads count as used;
     /// the commit re-checks exactly). With a body (`application/offset+octet-stream`) this
     /// is creation-with-upload. Unfinished uploads expire after `storage.upload_expiry_s`
     /// (24 h) without activity and their bytes are removed.
@@ -358,6 +361,18 @@ fn declare(raw: String, size: u64) -> Result<Declared, ApiError> {
             OnConflict::default()
         }),
     };
+    let modified_at = match metadata.remove("mtime").filter(|m| !m.is_empty()) {
+        None => None,
+        Some(text) => parse_mtime(&text)
+            .filter(|&t| check_mtime(t).is_ok())
+            .or_else(|| {
+                problems.insert(
+                    "mtime".into(),
+                    format!("must be decimal unix seconds from 0 to {MAX_MTIME}"),
+                );
+                None
+            }),
+    };
     if !problems.is_empty() {
         return Err(ApiError::validation(problems));
     }
@@ -367,6 +382,7 @@ fn declare(raw: String, size: u64) -> Result<Declared, ApiError> {
         policy,
         size,
         metadata: raw,
+        modified_at,
     })
 }
 

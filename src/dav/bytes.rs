@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::http::byte_serving::{self, Resource};
 use crate::http::request_body::{declared_length, Watched};
 use crate::service::drive::upload::Outcome;
-use crate::service::drive::Entry;
+use crate::service::drive::{check_mtime, parse_mtime, Entry};
 use crate::service::media::{self, Mode};
 
 impl Dav {
@@ -28,7 +28,7 @@ impl Dav {
             self.0.drive.blob_path(record).unwrap_or_default(),
             record.size as u64,
             etag_hash(&entry),
-            record.updated_at,
+            record.modified_at,
             &record.name,
             shown.content_type,
             false,
@@ -53,7 +53,13 @@ impl Dav {
         let put = self
             .0
             .drive
-            .put_stream(call.owner, call.path.names.clone(), declared, &mut reader)
+            .put_stream(
+                call.owner,
+                call.path.names.clone(),
+                declared,
+                mtime,
+                &mut reader,
+            )
             .await;
         let (entry, outcome) = match put {
             Ok(done) => done,
@@ -62,9 +68,6 @@ impl Dav {
                 return Err(error.into());
             }
         };
-        if let Some(mtime) = mtime {
-            let _ = mtime;
-        }
         let status = match outcome {
             Outcome::Created => StatusCode::CREATED,
             Outcome::Replaced => StatusCode::NO_CONTENT,
@@ -105,10 +108,9 @@ fn oc_mtime(call: &Call<'_>) -> Result<Option<i64>, Failure> {
     let seconds = value
         .to_str()
         .ok()
-        .and_then(|v| v.trim().split('.').next()?.parse::<i64>().ok())
-        .filter(|s| *s >= 0)
+        .and_then(|v| parse_mtime(v.trim()))
         .ok_or_else(|| ApiError::bad_request("X-OC-Mtime must be unix seconds"))?;
-    Ok(Some(seconds))
+    Ok(Some(check_mtime(seconds)?))
 }
 
 /// `If-Match` / `If-None-Match` on a PUT (RFC 9110 §13.1.1–2): 412 when they fail.

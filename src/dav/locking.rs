@@ -140,6 +140,7 @@ impl Dav {
                     call.owner,
                     call.path.names.clone(),
                     Some(0),
+                    None,
                     &mut tokio::io::empty(),
                 )
                 .await;

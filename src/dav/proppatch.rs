@@ -16,6 +16,7 @@ use super::xml::{escape, Element, DAV};
 use super::{Call, Dav, Target};
 use crate::error::ApiError;
 use crate::ids::EntryId;
+use crate::service::drive::check_mtime;
 use crate::service::drive::props::PropChange;
 
 /// Explorer's namespace for its `Win32*` properties.
@@ -47,10 +48,12 @@ impl Dav {
         let mut modified_at = None;
         for i in &mut instructions {
             match (&i.change, mtime_property(&i.ns, &i.name)) {
-                (PropChange::Set { .. }, true) => match parse_time(&i.text) {
-                    Some(t) => modified_at = Some(t),
-                    None => i.refused = Some(StatusCode::CONFLICT),
-                },
+                (PropChange::Set { .. }, true) => {
+                    match parse_time(&i.text).filter(|t| check_mtime(*t).is_ok()) {
+                        Some(t) => modified_at = Some(t),
+                        None => i.refused = Some(StatusCode::CONFLICT),
+                    }
+                }
                 (_, _) if is_live(&i.ns, &i.name) => i.refused = Some(StatusCode::FORBIDDEN),
                 _ => {}
             }
@@ -63,8 +66,10 @@ impl Dav {
                 .map(|i| i.change.clone())
                 .collect();
             let id = EntryId(entry.record.id);
-            self.0.drive.patch_props(call.owner, id, changes).await?;
-            if let Some(_time) = modified_at {}
+            self.0
+                .drive
+                .patch_props(call.owner, id, changes, modified_at)
+                .await?;
         }
         let href = call.path.href(entry.record.is_folder);
         Ok(multistatus(&href, &instructions, failed))

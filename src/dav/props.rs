@@ -66,7 +66,7 @@ impl Item<'_> {
             return None;
         }
         let record = self.entry.map(|e| &e.record);
-        let modified = record.map_or_else(now, |r| r.updated_at);
+        let modified = record.map_or_else(now, |r| r.modified_at);
         Some(match name {
             "displayname" => escape(record.map_or("", |r| r.name.as_str())),
             "getcontentlength" => record.map_or(0, |r| r.size).to_string(),

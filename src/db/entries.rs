@@ -16,7 +16,11 @@ pub struct EntryRecord {
     pub sha256: Option<BlobId>,
     pub mime_type: Option<String>,
     pub created_at: i64,
+    /// When the server last changed the entry (content, name or place).
     pub updated_at: i64,
+    /// The content's modification time as the client knows it (unix seconds): what the
+    /// uploader said (tus `mtime`, WebDAV `X-OC-Mtime`), else the upload time.
+    pub modified_at: i64,
     pub trash_root: Option<i64>,
     pub deleted_at: Option<i64>,
     pub original_parent_id: Option<i64>,
@@ -24,7 +28,7 @@ pub struct EntryRecord {
 }
 
 const COLUMNS: &str = "id, owner_id, parent_id, name, kind = 'folder', size, sha256, mime_type,
-    created_at, updated_at, trash_root, deleted_at, original_parent_id, original_path";
+    created_at, updated_at, trash_root, deleted_at, original_parent_id, original_path, modified_at";
 
 fn from_row(row: &Row) -> rusqlite::Result<EntryRecord> {
     Ok(EntryRecord {
@@ -42,14 +46,17 @@ fn from_row(row: &Row) -> rusqlite::Result<EntryRecord> {
         deleted_at: row.get(11)?,
         original_parent_id: row.get(12)?,
         original_path: row.get(13)?,
+        modified_at: row.get(14)?,
     })
 }
 
-/// A new file's content.
+/// A file's content, new or replacing the old.
 pub struct FileContent<'a> {
     pub size: i64,
     pub sha256: &'a BlobId,
     pub mime_type: &'a str,
+    /// The content's modification time (unix seconds).
+    pub modified_at: i64,
 }
 
 pub fn insert_file(
@@ -61,25 +68,38 @@ pub fn insert_file(
     now: i64,
 ) -> DbResult<i64> {
     conn.prepare_cached(
-        "INSERT INTO entries (owner_id, parent_id, name, kind, size, sha256, mime_type, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'file', ?4, ?5, ?6, ?7, ?7)",
+        "INSERT INTO entries (owner_id, parent_id, name, kind, size, sha256, mime_type, created_at, updated_at,
+                              modified_at)
+         VALUES (?1, ?2, ?3, 'file', ?4, ?5, ?6, ?7, ?7, ?8)",
     )?
-    .execute(params![owner, parent, name, content.size, content.sha256, content.mime_type, now])?;
+    .execute(params![
+        owner,
+        parent,
+        name,
+        content.size,
+        content.sha256,
+        content.mime_type,
+        now,
+        content.modified_at
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
+/// A new folder created at `now` whose `modified_at` is `modified_at` (a copy keeps its
+/// source's; a new folder passes `now`).
 pub fn insert_folder(
     conn: &Connection,
     owner: i64,
     parent: Option<i64>,
     name: &str,
     now: i64,
+    modified_at: i64,
 ) -> DbResult<i64> {
     conn.prepare_cached(
-        "INSERT INTO entries (owner_id, parent_id, name, kind, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'folder', ?4, ?4)",
+        "INSERT INTO entries (owner_id, parent_id, name, kind, created_at, updated_at, modified_at)
+         VALUES (?1, ?2, ?3, 'folder', ?4, ?4, ?5)",
     )?
-    .execute(params![owner, parent, name, now])?;
+    .execute(params![owner, parent, name, now, modified_at])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -91,16 +111,28 @@ pub fn replace_content(
     now: i64,
 ) -> DbResult<()> {
     conn.prepare_cached(
-        "UPDATE entries SET size = ?2, sha256 = ?3, mime_type = ?4, updated_at = ?5 WHERE id = ?1",
+        "UPDATE entries SET size = ?2, sha256 = ?3, mime_type = ?4, updated_at = ?5, modified_at = ?6
+         WHERE id = ?1",
     )?
     .execute(params![
         id,
         content.size,
         content.sha256,
         content.mime_type,
-        now
+        now,
+        content.modified_at
     ])?;
     Ok(())
+}
+
+/// Sets the `modified_at` of one live entry of this owner; false when there is none.
+pub fn set_modified(conn: &Connection, owner: i64, id: i64, modified_at: i64) -> DbResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE entries SET modified_at = ?3 WHERE id = ?1 AND owner_id = ?2 AND trash_root IS NULL",
+        )?
+        .execute(params![id, owner, modified_at])?
+        > 0)
 }
 
 /// One live entry of this owner.
@@ -147,6 +179,7 @@ pub enum SortKey {
     Size,
     CreatedAt,
     UpdatedAt,
+    ModifiedAt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,6 +197,7 @@ impl Listing {
             SortKey::Size => "size",
             SortKey::CreatedAt => "created_at",
             SortKey::UpdatedAt => "updated_at",
+            SortKey::ModifiedAt => "modified_at",
         };
         let direction = if self.descending { "DESC" } else { "ASC" };
         format!("kind DESC, {column} {direction}, name {direction}, id {direction}")
@@ -308,7 +342,7 @@ pub struct ArchiveRow {
     pub is_folder: bool,
     pub size: i64,
     pub sha256: Option<BlobId>,
-    pub updated_at: i64,
+    pub modified_at: i64,
 }
 
 /// A live folder's subtree for an archive, parents before children.
@@ -320,7 +354,7 @@ pub fn subtree_paths(conn: &Connection, root: i64) -> DbResult<Vec<ArchiveRow>> 
                 UNION ALL
                 SELECT e.id, down.rel || '/' || e.name, down.depth + 1
                 FROM entries e JOIN down ON e.parent_id = down.id WHERE e.trash_root IS NULL)
-             SELECT down.rel, e.kind = 'folder', e.size, e.sha256, e.updated_at
+             SELECT down.rel, e.kind = 'folder', e.size, e.sha256, e.modified_at
              FROM down JOIN entries e ON e.id = down.id ORDER BY down.depth, down.rel",
         )?
         .query_map([root], |r| {
@@ -329,7 +363,7 @@ pub fn subtree_paths(conn: &Connection, root: i64) -> DbResult<Vec<ArchiveRow>> 
                 is_folder: r.get(1)?,
                 size: r.get(2)?,
                 sha256: r.get(3)?,
-                updated_at: r.get(4)?,
+                modified_at: r.get(4)?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -42,6 +42,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0004_shares.sql")),
     M::up(include_str!("../../migrations/0005_listing_index.sql")),
     M::up(include_str!("../../migrations/0006_tree_version.sql")),
+    M::up(include_str!("../../migrations/0007_modified_at.sql")),
     M::up(include_str!("../../migrations/0008_dav.sql")),
 ];
 
@@ -333,6 +334,31 @@ mod tests {
         let statement = conn.prepare_cached(&children_sql(&listing(0)))?;
         let replans = statement.get_status(rusqlite::StatementStatus::RePrepare);
         assert_eq!(replans, 0, "the page query was re-prepared on bind");
+        Ok(())
+    }
+
+    #[test]
+    fn migration_7_starts_modified_at_from_updated_at_and_moves_each_tree_once() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let mut conn = Connection::open(dir.path().join("t.db"))?;
+        Migrations::from_slice(&MIGRATIONS[..6]).to_latest(&mut conn)?;
+        conn.execute_batch(
+            "INSERT INTO users (username, email, password_hash, display_name, created_at, updated_at)
+               VALUES ('u', 'u@example.com', 'x', 'u', 0, 0);
+             INSERT INTO entries (owner_id, parent_id, name, kind, created_at, updated_at)
+               VALUES (1, NULL, 'a', 'folder', 5, 50), (1, NULL, 'b', 'folder', 6, 60);",
+        )?;
+        let version = |c: &Connection| entries::tree_version(c, 1);
+        let before = version(&conn)?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        let pairs: Vec<(i64, i64)> = conn
+            .prepare("SELECT updated_at, modified_at FROM entries ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        assert_eq!(pairs, [(50, 50), (60, 60)]);
+        assert_eq!(version(&conn)?, before + 1);
+        conn.execute("UPDATE entries SET name = 'c' WHERE id = 1", [])?;
+        assert_eq!(version(&conn)?, before + 2, "the trigger is back");
         Ok(())
     }
 

@@ -185,6 +185,7 @@ pub struct SharedItem {
     pub size: i64,
     pub mime_type: Option<String>,
     pub updated_at: i64,
+    pub modified_at: i64,
 }
 
 /// The live subtree below `root` (not `root` itself) in depth-first path order, at most
@@ -199,7 +200,8 @@ pub fn subtree_items(conn: &Connection, root: i64, limit: i64) -> DbResult<Vec<S
                 UNION ALL
                 SELECT e.id, down.rel || '/' || e.name, down.sort || char(1) || e.name
                 FROM entries e JOIN down ON e.parent_id = down.id WHERE e.trash_root IS NULL)
-             SELECT down.rel, e.name, e.kind = 'folder', e.size, e.mime_type, e.updated_at
+             SELECT down.rel, e.name, e.kind = 'folder', e.size, e.mime_type, e.updated_at,
+                    e.modified_at
              FROM down JOIN entries e ON e.id = down.id ORDER BY down.sort LIMIT ?2",
         )?
         .query_map([root, limit], |r| {
@@ -210,6 +212,7 @@ pub fn subtree_items(conn: &Connection, root: i64, limit: i64) -> DbResult<Vec<S
                 size: r.get(3)?,
                 mime_type: r.get(4)?,
                 updated_at: r.get(5)?,
+                modified_at: r.get(6)?,
             })
         })?
         .collect::<Result<_, _>>()?;

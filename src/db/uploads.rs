@@ -44,6 +44,8 @@ pub struct UploadRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub expires_at: i64,
+    /// The `modified_at` its file gets (`mtime` metadata); `None`: the commit's time.
+    pub modified_at: Option<i64>,
 }
 
 /// What a new upload is.
@@ -55,10 +57,11 @@ pub struct NewUpload<'a> {
     pub size: i64,
     pub metadata: &'a str,
     pub expires_at: i64,
+    pub modified_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, owner_id, name, parent_id, on_conflict, size, received, metadata,
-    status, error, file_id, created_at, updated_at, expires_at";
+    status, error, file_id, created_at, updated_at, expires_at, modified_at";
 
 fn from_row(row: &Row) -> rusqlite::Result<UploadRecord> {
     Ok(UploadRecord {
@@ -76,14 +79,15 @@ fn from_row(row: &Row) -> rusqlite::Result<UploadRecord> {
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
         expires_at: row.get(13)?,
+        modified_at: row.get(14)?,
     })
 }
 
 pub fn insert(conn: &Connection, new: &NewUpload, now: i64) -> DbResult<i64> {
     conn.prepare_cached(
         "INSERT INTO uploads (owner_id, name, parent_id, on_conflict, size, metadata,
-             created_at, updated_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+             created_at, updated_at, expires_at, modified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
     )?
     .execute(params![
         new.owner_id,
@@ -93,7 +97,8 @@ pub fn insert(conn: &Connection, new: &NewUpload, now: i64) -> DbResult<i64> {
         new.size,
         new.metadata,
         now,
-        new.expires_at
+        new.expires_at,
+        new.modified_at
     ])?;
     Ok(conn.last_insert_rowid())
 }

@@ -37,11 +37,12 @@ fn assert_safe(reply: &Reply) {
     assert!(csp.contains("sandbox"), "{csp}");
 }
 
-/// The `Last-Modified` value the server must send for an entry's `updated_at`.
+/// The `Last-Modified` value the server must send for an entry: its `modified_at`.
 fn http_date(entry: &serde_json::Value) -> String {
-    let updated = chrono::DateTime::parse_from_rfc3339(entry["updated_at"].as_str().expect("time"))
-        .expect("RFC 3339");
-    updated
+    let modified =
+        chrono::DateTime::parse_from_rfc3339(entry["modified_at"].as_str().expect("time"))
+            .expect("RFC 3339");
+    modified
         .with_timezone(&chrono::Utc)
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string()

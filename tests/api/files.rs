@@ -7,13 +7,14 @@ use serde_json::{json, Value};
 use crate::drive_helpers::*;
 use crate::helpers::*;
 
-const ENTRY_KEYS: [&str; 12] = [
+const ENTRY_KEYS: [&str; 13] = [
     "category",
     "created_at",
     "extension",
     "id",
     "kind",
     "mime_type",
+    "modified_at",
     "name",
     "parent_id",
     "path",
@@ -57,6 +58,7 @@ async fn a_new_folder_is_201_with_every_entry_field() {
         assert_eq!(&docs[key], want, "{key}");
     }
     assert_eq!(rfc3339(&docs["created_at"]), rfc3339(&docs["updated_at"]));
+    assert_eq!(rfc3339(&docs["created_at"]), rfc3339(&docs["modified_at"]));
     assert_eq!(
         rfc3339(&docs["created_at"]).offset().local_minus_utc(),
         0,
@@ -210,7 +212,7 @@ async fn listing_puts_folders_first_sorted_by_name_in_either_order() {
 }
 
 #[tokio::test]
-async fn listing_sorts_by_size_created_at_and_updated_at() {
+async fn listing_sorts_by_size_created_at_updated_at_and_modified_at() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
     let sizes = [("one.txt", 3), ("two.txt", 1), ("three.txt", 2)];
@@ -220,14 +222,14 @@ async fn listing_sorts_by_size_created_at_and_updated_at() {
     mkdir(&app, &alice.access, "folder", None).await;
     // Timestamps are seconds; give each file distinct ones directly.
     let db = app.db();
-    for (name, created, updated) in [
-        ("one.txt", 100, 900),
-        ("two.txt", 300, 700),
-        ("three.txt", 200, 800),
+    for (name, created, updated, modified) in [
+        ("one.txt", 100, 900, 20),
+        ("two.txt", 300, 700, 30),
+        ("three.txt", 200, 800, 10),
     ] {
         db.execute(
-            "UPDATE entries SET created_at = ?2, updated_at = ?3 WHERE name = ?1",
-            rusqlite::params![name, created, updated],
+            "UPDATE entries SET created_at = ?2, updated_at = ?3, modified_at = ?4 WHERE name = ?1",
+            rusqlite::params![name, created, updated, modified],
         )
         .expect("update");
     }
@@ -252,6 +254,14 @@ async fn listing_sorts_by_size_created_at_and_updated_at() {
         (
             "?sort=updated_at&order=desc",
             ["folder", "one.txt", "three.txt", "two.txt"],
+        ),
+        (
+            "?sort=modified_at",
+            ["folder", "three.txt", "one.txt", "two.txt"],
+        ),
+        (
+            "?sort=modified_at&order=desc",
+            ["folder", "two.txt", "one.txt", "three.txt"],
         ),
     ];
     for (query, want) in cases {

@@ -43,6 +43,7 @@ mod isolation;
 mod jwt;
 mod listing_cache;
 mod logout;
+mod modified;
 mod openapi;
 mod profile;
 mod quota;

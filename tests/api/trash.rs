@@ -62,6 +62,7 @@ async fn deleting_a_folder_puts_one_item_in_the_trash_and_hides_its_children() {
         "id",
         "kind",
         "mime_type",
+        "modified_at",
         "name",
         "original_path",
         "parent_id",

@@ -396,6 +396,89 @@ async fn creation_checks_metadata_name_folder_and_conflicts_before_any_byte() {
     assert!(upload_files(&app).is_empty());
 }
 
+/// A file's `modified_at`, in unix seconds.
+async fn modified_at(app: &TestApp, token: &str, id: i64) -> i64 {
+    let entry = app
+        .get(&format!("/api/v1/files/{id}"), Some(token))
+        .await
+        .json();
+    chrono::DateTime::parse_from_rfc3339(entry["modified_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp()
+}
+
+#[tokio::test]
+async fn mtime_metadata_becomes_the_finished_files_modified_at() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let t = &alice.access;
+    let old = upload(&app, t, "report.pdf", b"old").await;
+    let cases = [
+        (("filename", "new.txt"), "978307200", 978_307_200),
+        (("filename", "cut.txt"), "978307200.75", 978_307_200),
+        (("filename", "report.pdf"), "1000000000", 1_000_000_000),
+    ];
+    for ((key, name), mtime, want) in cases {
+        let pairs = [(key, name), ("mtime", mtime), ("on_conflict", "overwrite")];
+        let url = create(&app, t, 4, &pairs).await;
+        url.assert_status(201);
+        let url = url.header("location").unwrap().to_owned();
+        patch(&app, t, &url, 0, b"data").await.assert_status(204);
+        let file_id = status(&app, t, &url).await["file_id"].as_i64().unwrap();
+        assert_eq!(modified_at(&app, t, file_id).await, want, "{name}");
+        if name == "report.pdf" {
+            assert_eq!(file_id, old["id"].as_i64().unwrap(), "replaced in place");
+        }
+    }
+    // An empty upload commits at creation, with its mtime too.
+    let empty = create(&app, t, 0, &[("filename", "empty"), ("mtime", "86400")]).await;
+    empty.assert_status(201);
+    let file_id = empty.json()["file_id"].as_i64().unwrap();
+    assert_eq!(modified_at(&app, t, file_id).await, 86_400);
+    // Without mtime (or with an empty one), the time of the last byte.
+    let before = chrono::Utc::now().timestamp();
+    let plain = create(&app, t, 0, &[("filename", "plain"), ("mtime", "")]).await;
+    let file_id = plain.json()["file_id"].as_i64().unwrap();
+    assert!(modified_at(&app, t, file_id).await >= before);
+}
+
+#[tokio::test]
+async fn a_bad_mtime_is_refused_at_creation_and_creates_nothing() {
+    let app = TestApp::new();
+    let alice = app.register("alice").await;
+    let t = &alice.access;
+    for bad in [
+        "yesterday",
+        "-1",
+        "+5",
+        " 5",
+        "1e9",
+        "1.",
+        "0x10",
+        "253402300800",
+        "99999999999999999999",
+    ] {
+        let refused = create(&app, t, 5, &[("filename", "x.txt"), ("mtime", bad)]).await;
+        refused.assert_error(422, "validation_failed");
+        let fields = &refused.json()["fields"];
+        assert!(fields["mtime"].is_string(), "{bad:?}: {fields}");
+    }
+    let last = create(
+        &app,
+        t,
+        0,
+        &[("filename", "y.txt"), ("mtime", "253402300799")],
+    )
+    .await;
+    last.assert_status(201);
+    let listed = app.get("/api/v1/uploads", Some(t)).await.json();
+    assert_eq!(
+        listed["total"], 1,
+        "only the good one was created: {listed}"
+    );
+    assert!(upload_files(&app).is_empty());
+}
+
 #[tokio::test]
 async fn quota_and_size_limit_are_checked_at_creation_counting_open_uploads() {
     let app = TestApp::with_config(|c| c.limits.max_upload_bytes = 5000);

@@ -417,3 +417,75 @@ fn dav_without_the_slash_redirects_to_the_root() {
     page.assert_status(200);
     assert!(page.text().contains("WebDAV"), "{}", page.text());
 }
+
+#[test]
+fn modification_times_come_from_x_oc_mtime_and_proppatch() {
+    let user = User::new(shared(), "mtime");
+    let put = user.dav(
+        "PUT",
+        "/dav/t.txt",
+        &[("X-OC-Mtime", "1600000000")],
+        Body::Bytes(b"t"),
+    );
+    put.assert_status(201);
+    assert_eq!(put.header("x-oc-mtime"), Some("accepted"));
+    let (_, entry) = user.api_entry("/t.txt");
+    assert_eq!(entry["modified_at"], "2020-09-13T12:26:40+00:00");
+    let lastmod =
+        r#"<D:propfind xmlns:D="DAV:"><D:prop><D:getlastmodified/></D:prop></D:propfind>"#;
+    let found = user.propfind("/dav/t.txt", "0", lastmod).text();
+    assert!(
+        found.contains("<D:getlastmodified>Sun, 13 Sep 2020 12:26:40 GMT</D:getlastmodified>"),
+        "{found}"
+    );
+    assert_eq!(
+        user.get("/dav/t.txt").header("last-modified"),
+        Some("Sun, 13 Sep 2020 12:26:40 GMT")
+    );
+    for bad in ["yesterday", "-5", "99999999999999"] {
+        let reply = user.dav(
+            "PUT",
+            "/dav/t.txt",
+            &[("X-OC-Mtime", bad)],
+            Body::Bytes(b"changed"),
+        );
+        assert!(matches!(reply.status, 400 | 422), "{bad}: {}", reply.text());
+    }
+    assert_eq!(user.get("/dav/t.txt").body, b"t");
+    let patch = |prop: &str| {
+        format!(
+            r#"<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>{prop}</D:prop></D:set></D:propertyupdate>"#
+        )
+    };
+    let set = patch("<D:getlastmodified>Tue, 02 Jan 2024 03:04:05 GMT</D:getlastmodified>");
+    let reply = user.dav("PROPPATCH", "/dav/t.txt", &[], Body::Bytes(set.as_bytes()));
+    assert!(reply.text().contains("HTTP/1.1 200 OK"), "{}", reply.text());
+    assert_eq!(
+        user.api_entry("/t.txt").1["modified_at"],
+        "2024-01-02T03:04:05+00:00"
+    );
+    let win =
+        patch("<Z:Win32LastModifiedTime>Wed, 03 Jul 2019 10:00:00 GMT</Z:Win32LastModifiedTime>");
+    user.dav("PROPPATCH", "/dav/t.txt", &[], Body::Bytes(win.as_bytes()))
+        .assert_status(207);
+    assert_eq!(
+        user.api_entry("/t.txt").1["modified_at"],
+        "2019-07-03T10:00:00+00:00"
+    );
+    let nonsense = patch("<D:getlastmodified>not a date</D:getlastmodified>");
+    let refused = user.dav(
+        "PROPPATCH",
+        "/dav/t.txt",
+        &[],
+        Body::Bytes(nonsense.as_bytes()),
+    );
+    assert!(
+        refused.text().contains("HTTP/1.1 409 Conflict"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(
+        user.api_entry("/t.txt").1["modified_at"],
+        "2019-07-03T10:00:00+00:00"
+    );
+}

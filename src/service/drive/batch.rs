@@ -7,7 +7,7 @@ use tokio::io::AsyncRead;
 
 use super::names::FileName;
 use super::upload::{OnConflict, Outcome, PendingFile};
-use super::{Drive, DriveError, DriveResult, Entry};
+use super::{check_mtime, Drive, DriveError, DriveResult, Entry};
 use crate::ids::{EntryId, UserId};
 
 /// Files of one multipart upload, staged as their parts arrive.
@@ -40,24 +40,28 @@ impl Drive {
     }
 
     /// Streams `reader` to the file at `path` (creating missing folders, replacing an
-    /// existing file), failing before any byte is read when a `declared` length cannot fit.
-    /// A replacement is charged only the difference.
+    /// existing file), failing before any byte is read when a `declared` length cannot fit
+    /// or `mtime` is out of range. A replacement is charged only the difference. The file's
+    /// `modified_at` becomes `mtime`, or the commit's time when it is `None`.
     pub async fn put_stream<R: AsyncRead + Unpin>(
         &self,
         owner: UserId,
         path: Vec<FileName>,
         declared: Option<u64>,
+        mtime: Option<i64>,
         reader: &mut R,
     ) -> DriveResult<(Entry, Outcome)> {
         let last = path
             .last()
             .cloned()
             .ok_or_else(|| DriveError::InvalidName("empty path".into()))?;
+        let modified_at = mtime.map(check_mtime).transpose()?;
         let credit = self.replaceable(owner, None, path.clone()).await?;
         if let Some(length) = declared {
             self.precheck(owner, length, credit).await?;
         }
-        let file = self.stage(owner, last, reader, 0, credit).await?;
+        let mut file = self.stage(owner, last, reader, 0, credit).await?;
+        file.modified_at = modified_at;
         self.put_by_path(owner, path, file).await
     }
 }

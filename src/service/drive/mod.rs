@@ -3,6 +3,7 @@
 
 mod batch;
 mod listings;
+mod modified;
 pub mod names;
 pub(crate) mod namespace;
 pub mod props;
@@ -14,6 +15,7 @@ pub mod upload;
 
 pub use crate::db::entries::{EntryRecord, Listing, SortKey};
 pub use batch::UploadBatch;
+pub use modified::{check_mtime, parse_mtime, MAX_MTIME};
 pub use thumbnails::Thumbnail;
 
 use std::sync::Arc;

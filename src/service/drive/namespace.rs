@@ -97,13 +97,11 @@ pub(crate) fn ensure_folder(
     match entries::child(tx, owner.0, parent, name.as_str())? {
         Some(existing) if existing.is_folder => Ok(EntryId(existing.id)),
         Some(_) => Err(DriveError::NameConflict),
-        None => Ok(EntryId(entries::insert_folder(
-            tx,
-            owner.0,
-            parent,
-            name.as_str(),
-            now(),
-        )?)),
+        None => {
+            let now = now();
+            let id = entries::insert_folder(tx, owner.0, parent, name.as_str(), now, now)?;
+            Ok(EntryId(id))
+        }
     }
 }
 

@@ -69,13 +69,18 @@ impl Drive {
             .await
     }
 
-    /// Applies every change to the entry, all or none.
+    /// Applies every change to the entry, and the modification time when one is given,
+    /// all or none.
     pub async fn patch_props(
         &self,
         owner: UserId,
         id: EntryId,
         changes: Vec<PropChange>,
+        modified_at: Option<i64>,
     ) -> DriveResult<()> {
+        if let Some(mtime) = modified_at {
+            super::check_mtime(mtime)?;
+        }
         if changes.iter().any(
             |c| matches!(c, PropChange::Set { value, .. } if value.len() > MAX_PROP_VALUE_BYTES),
         ) {
@@ -97,6 +102,9 @@ impl Drive {
                 }
                 if dav_props::count(tx, id.0)? > MAX_PROPS_PER_ENTRY {
                     return Err(DriveError::QuotaExceeded);
+                }
+                if let Some(mtime) = modified_at {
+                    entries::set_modified(tx, owner.0, id.0, mtime)?;
                 }
                 Ok(())
             })

@@ -46,7 +46,8 @@ impl Drive {
             .write(move |tx| -> DriveResult<Entry> {
                 let parent_path = folder_path(tx, owner, parent)?;
                 let raw_parent = EntryId::raw(parent);
-                let id = entries::insert_folder(tx, owner.0, raw_parent, name.as_str(), now())
+                let now = now();
+                let id = entries::insert_folder(tx, owner.0, raw_parent, name.as_str(), now, now)
                     .map_err(name_taken)?;
                 let record = entries::live(tx, owner.0, id)?.ok_or(DriveError::NotFound)?;
                 Ok(Entry {
@@ -109,7 +110,7 @@ impl Drive {
                 },
                 blob: row.sha256.map(|sha| self.store.path(&sha)),
                 size: row.size as u64,
-                modified: row.updated_at,
+                modified: row.modified_at,
             })
             .collect();
         Ok(items)
@@ -269,7 +270,8 @@ impl Drive {
 }
 
 /// Copies `source` (recursively, with its WebDAV dead properties) under `parent` as `name`;
-/// returns the new top id.
+/// returns the new top id. Copies are new entries (created and updated now) of unchanged
+/// content: they keep `modified_at`.
 fn copy_tree(
     tx: &Connection,
     owner: UserId,
@@ -288,11 +290,13 @@ fn copy_tree(
                 size: source.size,
                 sha256,
                 mime_type: &mime,
+                modified_at: source.modified_at,
             };
             entries::insert_file(tx, owner.0, raw_parent, name, &content, now)
                 .map_err(name_taken)?
         }
-        None => entries::insert_folder(tx, owner.0, raw_parent, name, now).map_err(name_taken)?,
+        None => entries::insert_folder(tx, owner.0, raw_parent, name, now, source.modified_at)
+            .map_err(name_taken)?,
     };
     let id = EntryId(id);
     db::dav_props::copy(tx, source.id, id.0)?;

@@ -49,6 +49,11 @@ pub struct PendingFile {
     pub name: FileName,
     pub blob: StagedBlob,
     pub mime_type: String,
+    /// The content's modification time (unix seconds, within [`MAX_MTIME`]) for the new or
+    /// replaced entry's `modified_at`; `None`: the commit's time.
+    ///
+    /// [`MAX_MTIME`]: super::MAX_MTIME
+    pub modified_at: Option<i64>,
 }
 
 /// Whether a committed upload made a new entry or replaced one (PUT answers 201 or 200).
@@ -96,6 +101,7 @@ impl Drive {
             name,
             blob,
             mime_type,
+            modified_at: None,
         })
     }
 
@@ -295,6 +301,7 @@ pub struct FileMeta {
     sha256: BlobId,
     size: i64,
     mime_type: String,
+    modified_at: Option<i64>,
 }
 
 impl From<PendingFile> for FileMeta {
@@ -304,6 +311,7 @@ impl From<PendingFile> for FileMeta {
             sha256: file.blob.sha256.clone(),
             size: file.blob.size as i64,
             mime_type: file.mime_type,
+            modified_at: file.modified_at,
         }
     }
 }
@@ -323,6 +331,7 @@ fn put_file(
         size: file.size,
         sha256: &file.sha256,
         mime_type: &file.mime_type,
+        modified_at: file.modified_at.unwrap_or(now),
     };
     // The blob row first: entries reference it.
     db::blobs::acquire(tx, &file.sha256, file.size, now)?;

@@ -96,6 +96,7 @@ impl Uploads {
             name,
             blob,
             mime_type,
+            modified_at: record.modified_at,
         })
     }
 }

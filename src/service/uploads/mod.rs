@@ -25,7 +25,7 @@ use crate::db::{now, Db, DbError};
 use crate::ids::{EntryId, UserId};
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::OnConflict;
-use crate::service::drive::{Drive, DriveError};
+use crate::service::drive::{check_mtime, Drive, DriveError};
 use crate::store::{pump, StoreError};
 use partial::{Appender, Checksum};
 
@@ -70,6 +70,8 @@ pub struct Declared {
     pub size: u64,
     /// The raw `Upload-Metadata` header, echoed back on HEAD.
     pub metadata: String,
+    /// The finished file's `modified_at` (tus `mtime`); `None`: the commit's time.
+    pub modified_at: Option<i64>,
 }
 
 /// The `error` of an upload that expired.
@@ -122,9 +124,11 @@ impl Uploads {
         self.dir.join(id.to_string())
     }
 
-    /// Checks name, folder, conflict policy, size limit and quota (counting my other
-    /// unfinished uploads as used), then records the upload and creates its empty file.
+    /// Checks name, folder, conflict policy, modification time, size limit and quota
+    /// (counting my other unfinished uploads as used), then records the upload and creates
+    /// its empty file.
     pub async fn create(&self, owner: UserId, declared: Declared) -> UploadResult<UploadRecord> {
+        declared.modified_at.map(check_mtime).transpose()?;
         let credit = self.check_target(owner, &declared).await?;
         let reserved = self.db.run(move |c| rows::reserved(c, owner.0)).await?;
         self.drive
@@ -145,6 +149,7 @@ impl Uploads {
                     size,
                     metadata: &declared.metadata,
                     expires_at,
+                    modified_at: declared.modified_at,
                 };
                 rows::insert(tx, &new, created_at)
             })

@@ -213,7 +213,7 @@ test('keyboard: arrows move, Space selects, Enter opens, Backspace goes up, Dele
   assert.equal(await page.getByRole('menu').count(), 0);
 });
 
-test('list and grid views (with thumbnails), sorted by size', async () => {
+test('list and grid views (with thumbnails), sorted by size and by modification time', async () => {
   await uploadFixtures(page, ['photo3.jpg']);
   await page.reload();
   await row(page, 'photo3.jpg').waitFor();
@@ -221,6 +221,11 @@ test('list and grid views (with thumbnails), sorted by size', async () => {
   await page.waitForFunction(() => document.querySelector('[aria-sort="ascending"]')?.textContent.includes('Size'));
   const sizes = await apiInPage(page, '/files?sort=size&order=asc');
   assert.deepEqual(await listedNames(page), sizes.body.items.map((e) => e.name));
+  // "Modified" is the content's time (`modified_at`), and the list sorts by it on the server.
+  await page.getByRole('columnheader', { name: 'Modified' }).getByRole('button').click();
+  await page.waitForFunction(() => document.querySelector('[aria-sort="ascending"]')?.textContent.includes('Modified'));
+  const times = await apiInPage(page, '/files?sort=modified_at&order=asc');
+  assert.deepEqual(await listedNames(page), times.body.items.map((e) => e.name));
   await page.getByRole('columnheader', { name: 'Name' }).getByRole('button').click();
   await page.waitForFunction(() => document.querySelector('[aria-sort="ascending"]')?.textContent.includes('Name'));
   await page.locator('.fl-row .thumb-img').first().waitFor();

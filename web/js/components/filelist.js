@@ -36,7 +36,7 @@ export function createFileList(options) {
         h('div', { class: 'fl-cell fl-check', role: 'columnheader' }, selectAll),
         sortHeader('name', t('files.col.name'), 'fl-name'),
         sortHeader('size', t('files.col.size'), 'fl-size'),
-        sortHeader('updated_at', t('files.col.modified'), 'fl-date'),
+        sortHeader('modified_at', t('files.col.modified'), 'fl-date'),
         h('div', { class: 'fl-cell fl-actions', role: 'columnheader' }, h('span', { class: 'sr-only', text: t('files.col.actions') })),
       ),
     )
@@ -99,13 +99,13 @@ export function createFileList(options) {
     const kindText = entry.kind === 'folder' ? t('files.folder') : formatBytes(entry.size);
     const meta = showPath
       ? h('span', { class: 'fl-path', text: parentPath(entry.path) })
-      : h('span', { class: 'fl-sub', text: `${entry.kind === 'folder' ? t('files.folder') : formatBytes(entry.size)} · ${formatRelative(entry.updated_at)}` });
+      : h('span', { class: 'fl-sub', text: `${entry.kind === 'folder' ? t('files.folder') : formatBytes(entry.size)} · ${formatRelative(entry.modified_at)}` });
     const cells = mode === 'list'
       ? [
         h('div', { class: 'fl-cell fl-check', role: 'gridcell' }, check),
         h('div', { class: 'fl-cell fl-name', role: 'gridcell' }, h('span', { class: 'fl-icon' }, thumb(entry, 64)), h('span', { class: 'fl-name-text' }, nameLink, meta)),
         h('div', { class: 'fl-cell fl-size', role: 'gridcell', text: entry.kind === 'folder' ? '—' : formatBytes(entry.size) }),
-        h('div', { class: 'fl-cell fl-date', role: 'gridcell', title: formatDate(entry.updated_at), text: formatRelative(entry.updated_at) }),
+        h('div', { class: 'fl-cell fl-date', role: 'gridcell', title: formatDate(entry.modified_at), text: formatRelative(entry.modified_at) }),
         h('div', { class: 'fl-cell fl-actions', role: 'gridcell' }, more),
       ]
       : [

@@ -99,7 +99,7 @@ export function openPreview(entry, siblings, { onChange, onClose } = {}) {
     const mine = ++token;
     title.textContent = entry.name;
     counter.textContent = list.length > 1 ? t('preview.position', { i: index + 1, n: list.length }) : '';
-    meta.textContent = `${formatBytes(entry.size)} · ${formatDate(entry.updated_at)}`;
+    meta.textContent = `${formatBytes(entry.size)} · ${formatDate(entry.modified_at)}`;
     openTab.href = fileUrl(entry.id, 'content');
     prev.hidden = next.hidden = list.length < 2;
     dlg.el.querySelector('.dialog-title').textContent = entry.name;

@@ -72,7 +72,7 @@ export default {
   'files.sortBy': 'Sort by',
   'files.sort.name': 'Name',
   'files.sort.size': 'Size',
-  'files.sort.updated_at': 'Modified',
+  'files.sort.modified_at': 'Modified',
   'files.sort.created_at': 'Created',
   'files.order.asc': 'Ascending',
   'files.order.desc': 'Descending',

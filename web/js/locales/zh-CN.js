@@ -70,7 +70,7 @@ export default {
   'files.sortBy': '排序方式',
   'files.sort.name': '名称',
   'files.sort.size': '大小',
-  'files.sort.updated_at': '修改时间',
+  'files.sort.modified_at': '修改时间',
   'files.sort.created_at': '创建时间',
   'files.order.asc': '升序',
   'files.order.desc': '降序',

@@ -16,7 +16,10 @@ import { uploader, filesFromDrop } from '../components/uploader.js';
 import { openPreview } from '../components/preview.js';
 
 const PAGE = 200;
-const SORTS = ['name', 'size', 'updated_at', 'created_at'];
+// "Modified" is the content's time as the uploader's device knew it (`modified_at`).
+const SORTS = ['name', 'size', 'modified_at', 'created_at'];
+// Saved before `modified_at` existed: the same column, under its new key.
+const RENAMED_SORTS = { updated_at: 'modified_at' };
 const pathCache = new Map();
 
 let active = null;
@@ -66,7 +69,8 @@ export async function showFiles(view, folderId) {
   const q = query().get('q')?.trim() || '';
   const openId = Number(query().get('open')) || null;
   let mode = pref('view', 'list');
-  let sort = SORTS.includes(pref('sort', 'name')) ? pref('sort', 'name') : 'name';
+  const saved = pref('sort', 'name');
+  let sort = RENAMED_SORTS[saved] || (SORTS.includes(saved) ? saved : 'name');
   let order = pref('order', 'asc') === 'desc' ? 'desc' : 'asc';
   let folder = null;
   let total = 0;
