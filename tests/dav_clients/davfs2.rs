@@ -1,6 +1,7 @@
 //! davfs2 (Debian `davfs2`) mounts `/dav/` through /dev/fuse with a per-mount config
 //! (`buf_size 64` for Linux ≥ 6.16, no questions, uploads at close, LOCK while writing, its
-//! own cache); the kernel's file calls become WebDAV requests.
+//! own cache); the kernel's file calls (mkdir, write, overwrite, rename, unlink, read)
+//! become WebDAV requests.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -42,6 +43,17 @@ fn a_davfs2_mount_writes_reads_renames_deletes_and_carries_200_mib() {
     });
     let (status, got) = world.dav("GET", &note, &[]);
     assert!(status == 200 && got == bytes, "GET {note}: {status}");
+
+    // An editor saving over it → PUT of the new bytes into the same entry.
+    let id = world.entry(&note).unwrap()["id"].clone();
+    let bytes = [&bytes[..], "… edited\n".as_bytes()].concat();
+    let sha = sha256_hex(&bytes);
+    fs::write(folder.join("notiz ü.txt"), &bytes).unwrap();
+    wait_for("the edit on the server", Duration::from_secs(60), || {
+        world
+            .entry(&note)
+            .is_some_and(|e| e["sha256"] == sha.as_str() && e["id"] == id)
+    });
 
     // rename → MOVE.
     fs::rename(

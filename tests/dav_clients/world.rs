@@ -156,12 +156,15 @@ impl World {
         }
     }
 
-    /// Stops the server with SIGTERM (it must exit cleanly), then `hoard check` on its data
-    /// dir must report `consistent`.
+    /// Stops the server with SIGTERM (it must exit cleanly), with no 5xx answer in its
+    /// request log (SPEC §11: no method answers 500 for client input); then `hoard check` on
+    /// its data dir must report `consistent`.
     pub fn finish(self) {
         let data = self.server.data.clone();
         let (clean, log) = self.server.stop();
         assert!(clean, "hoard did not stop cleanly; its log:\n{log}");
+        let errors: Vec<&str> = log.lines().filter(|l| l.contains(" status=5")).collect();
+        assert!(errors.is_empty(), "5xx answers:\n{}", errors.join("\n"));
         let out = hoard_command(&data).arg("check").output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
