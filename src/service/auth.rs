@@ -47,7 +47,7 @@ pub struct Auth {
     pub(super) db: Db,
     pub(super) caches: Arc<Caches>,
     pub(super) codec: Arc<TokenCodec>,
-    pub(super) passwords: Passwords,
+    passwords: Passwords,
     pub(super) accounts: Arc<Accounts>,
     access_ttl: i64,
     refresh_ttl: i64,
@@ -118,26 +118,13 @@ impl Auth {
         password: &str,
         client: &ClientInfo,
     ) -> AuthResult<(UserRecord, IssuedTokens)> {
-        // Bounded key: no real username or email is longer, and a huge login must not
-        // become a huge cache key.
-        let login_key: String = login.to_lowercase().chars().take(MAX_LOGIN_KEY).collect();
-        let account_key = format!("{login_key}|{}", client.ip);
+        let account_key = account_key(login, &client.ip);
         self.login_per_account.check(&account_key)?;
         self.login_per_ip.check(&client.ip)?;
-        let login_owned = login.to_owned();
-        let user = self
-            .db
-            .run(move |conn| db::users::by_login(conn, &login_owned))
-            .await?;
-        let hash = user.as_ref().map(|u| u.password_hash.as_str());
-        let verified = self.passwords.verify(password, hash).await?;
-        let user = match user {
-            Some(user) if verified => user,
-            _ => {
-                self.login_per_account.record(&account_key);
-                self.login_per_ip.record(&client.ip);
-                return Err(AuthError::InvalidCredentials);
-            }
+        let Some(user) = self.verify_password(login, password).await? else {
+            self.login_per_account.record(&account_key);
+            self.login_per_ip.record(&client.ip);
+            return Err(AuthError::InvalidCredentials);
         };
         if !user.is_active {
             return Err(AuthError::AccountDisabled);
@@ -150,6 +137,23 @@ impl Auth {
         self.caches.users.invalidate(&user_id);
         let user = self.accounts.get(user_id).await?;
         Ok((user, tokens))
+    }
+
+    /// The account `login` (username or email) names, if `password` is its password.
+    /// Unknown users cost the same work (a dummy hash is verified).
+    pub(super) async fn verify_password(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> AuthResult<Option<UserRecord>> {
+        let login_owned = login.to_owned();
+        let user = self
+            .db
+            .run(move |conn| db::users::by_login(conn, &login_owned))
+            .await?;
+        let hash = user.as_ref().map(|u| u.password_hash.as_str());
+        let verified = self.passwords.verify(password, hash).await?;
+        Ok(user.filter(|_| verified))
     }
 
     /// Rotates a refresh token. Presenting one that was already rotated revokes its whole
@@ -414,6 +418,13 @@ fn current_jti(principal: &Principal) -> Option<(String, i64)> {
         } => Some((jti.clone(), *expires_at)),
         Credential::ApiToken { .. } | Credential::Password => None,
     }
+}
+
+/// The login throttle's key for an account from an address. Bounded: no real username or
+/// email is longer, and a huge login must not become a huge cache key.
+pub(super) fn account_key(login: &str, ip: &str) -> String {
+    let login_key: String = login.to_lowercase().chars().take(MAX_LOGIN_KEY).collect();
+    format!("{login_key}|{ip}")
 }
 
 /// Signs a new access/refresh pair for a session and records the refresh token's jti.

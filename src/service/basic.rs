@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::db;
 use crate::ids::UserId;
 
-use super::auth::{Auth, ClientInfo};
+use super::auth::{account_key, Auth, ClientInfo};
 use super::cache::basic::Grant;
 use super::tokens::API_TOKEN_PREFIX;
 use super::{AuthError, AuthResult, Credential, Principal};
@@ -23,7 +23,7 @@ impl Auth {
         password_login: bool,
         client: &ClientInfo,
     ) -> AuthResult<Principal> {
-        let account_key = format!("{}|{}", login.to_lowercase(), client.ip);
+        let account_key = account_key(login, &client.ip);
         self.login_per_account.check(&account_key)?;
         self.login_per_ip.check(&client.ip)?;
         let verified = match secret.starts_with(API_TOKEN_PREFIX) {
@@ -63,16 +63,10 @@ impl Auth {
             }
         }
         let epoch = cache.epoch();
-        let login_owned = login.to_owned();
         let user = self
-            .db
-            .run(move |conn| db::users::by_login(conn, &login_owned))
-            .await?;
-        let hash = user.as_ref().map(|u| u.password_hash.as_str());
-        if !self.passwords.verify(password, hash).await? {
-            return Err(AuthError::InvalidCredentials);
-        }
-        let user = user.ok_or(AuthError::InvalidCredentials)?;
+            .verify_password(login, password)
+            .await?
+            .ok_or(AuthError::InvalidCredentials)?;
         let grant = Grant {
             user: UserId(user.id),
             password_hash: Arc::from(user.password_hash.as_str()),

@@ -6,6 +6,17 @@ use serde_json::json;
 use crate::client::{basic, send, Body};
 use crate::{serve, shared, User, PASSWORD};
 
+/// PROPFIND Depth 0 of the root with this `Authorization`.
+fn root(addr: &str, auth: &str) -> crate::client::Reply {
+    send(
+        addr,
+        "PROPFIND",
+        "/dav/",
+        &[("Depth", "0"), ("Authorization", auth)],
+        Body::None,
+    )
+}
+
 #[test]
 fn options_answers_without_credentials_with_the_dav_classes() {
     let user = User::new(shared(), "opt");
@@ -43,13 +54,7 @@ fn no_or_wrong_credentials_are_401_with_a_basic_challenge() {
         "Digest username=x".to_owned(),
         "Bearer not-a-token".to_owned(),
     ] {
-        let reply = send(
-            &addr,
-            "PROPFIND",
-            "/dav/",
-            &[("Depth", "0"), ("Authorization", &auth)],
-            Body::None,
-        );
+        let reply = root(&addr, &auth);
         assert_eq!(reply.status, 401, "{auth}: {}", reply.text());
         assert_eq!(reply.header("www-authenticate"), challenge, "{auth}");
     }
@@ -68,25 +73,13 @@ fn the_password_an_app_password_an_email_and_bearer_tokens_all_sign_in() {
         format!("Bearer {}", user.access),
         format!("Bearer {app_password}"),
     ] {
-        let reply = send(
-            &addr,
-            "PROPFIND",
-            "/dav/",
-            &[("Depth", "0"), ("Authorization", &auth)],
-            Body::None,
-        );
+        let reply = root(&addr, &auth);
         assert_eq!(reply.status, 207, "{auth}: {}", reply.text());
     }
     // An app password only opens its owner's account.
     let other = User::new(shared(), "creds-other");
     let wrong = basic(&other.name, &app_password);
-    let reply = send(
-        &addr,
-        "PROPFIND",
-        "/dav/",
-        &[("Depth", "0"), ("Authorization", &wrong)],
-        Body::None,
-    );
+    let reply = root(&addr, &wrong);
     reply.assert_status(401);
 }
 
@@ -96,25 +89,10 @@ fn with_password_login_off_only_app_passwords_work() {
     let user = User::new(&server, "nopw");
     let (_, app_password) = user.app_password("phone");
     let addr = user.addr();
-    let depth = ("Depth", "0");
     let pw = basic(&user.name, PASSWORD);
-    send(
-        &addr,
-        "PROPFIND",
-        "/dav/",
-        &[depth, ("Authorization", &pw)],
-        Body::None,
-    )
-    .assert_error(401, "invalid_credentials");
+    root(&addr, &pw).assert_error(401, "invalid_credentials");
     let app = basic(&user.name, &app_password);
-    send(
-        &addr,
-        "PROPFIND",
-        "/dav/",
-        &[depth, ("Authorization", &app)],
-        Body::None,
-    )
-    .assert_status(207);
+    root(&addr, &app).assert_status(207);
 }
 
 #[test]
@@ -124,23 +102,10 @@ fn failures_are_throttled_like_login() {
     let addr = user.addr();
     let wrong = basic(&user.name, "not the password");
     for _ in 0..3 {
-        send(
-            &addr,
-            "PROPFIND",
-            "/dav/",
-            &[("Depth", "0"), ("Authorization", &wrong)],
-            Body::None,
-        )
-        .assert_status(401);
+        root(&addr, &wrong).assert_status(401);
     }
     let right = basic(&user.name, PASSWORD);
-    let limited = send(
-        &addr,
-        "PROPFIND",
-        "/dav/",
-        &[("Depth", "0"), ("Authorization", &right)],
-        Body::None,
-    );
+    let limited = root(&addr, &right);
     limited.assert_error(429, "rate_limited");
     assert!(
         limited
@@ -158,7 +123,6 @@ fn password_change_revocation_and_deactivation_end_access_at_once() {
     let admin = User::new(&server, "root");
     let user = User::new(&server, "ends");
     let addr = user.addr();
-    let depth = ("Depth", "0");
     let (token_id, app_password) = user.app_password("tablet");
     let (_, me) = user.api("GET", "/api/v1/users/me", None);
     let id = me["id"].as_i64().unwrap();
@@ -166,64 +130,23 @@ fn password_change_revocation_and_deactivation_end_access_at_once() {
     let pw = basic(&user.name, PASSWORD);
     // Verified once, then remembered: the same answer again.
     for _ in 0..2 {
-        send(
-            &addr,
-            "PROPFIND",
-            "/dav/",
-            &[depth, ("Authorization", &pw)],
-            Body::None,
-        )
-        .assert_status(207);
-        send(
-            &addr,
-            "PROPFIND",
-            "/dav/",
-            &[depth, ("Authorization", &app)],
-            Body::None,
-        )
-        .assert_status(207);
+        root(&addr, &pw).assert_status(207);
+        root(&addr, &app).assert_status(207);
     }
     let (status, _) = user.api("DELETE", &format!("/api/v1/auth/tokens/{token_id}"), None);
     assert_eq!(status, 204);
-    send(
-        &addr,
-        "PROPFIND",
-        "/dav/",
-        &[depth, ("Authorization", &app)],
-        Body::None,
-    )
-    .assert_status(401);
+    root(&addr, &app).assert_status(401);
 
     let new_password = "A-brand-new-passphrase-77";
     let change = json!({"old_password": PASSWORD, "new_password": new_password});
     let (status, body) = user.api("POST", "/api/v1/auth/change-password", Some(change));
     assert_eq!(status, 200, "{body}");
-    send(
-        &addr,
-        "PROPFIND",
-        "/dav/",
-        &[depth, ("Authorization", &pw)],
-        Body::None,
-    )
-    .assert_status(401);
+    root(&addr, &pw).assert_status(401);
     let fresh = basic(&user.name, new_password);
-    send(
-        &addr,
-        "PROPFIND",
-        "/dav/",
-        &[depth, ("Authorization", &fresh)],
-        Body::None,
-    )
-    .assert_status(207);
+    root(&addr, &fresh).assert_status(207);
 
     let (status, body) = admin.api("POST", &format!("/api/v1/users/{id}/deactivate"), None);
     assert_eq!(status, 200, "{body}");
-    let after = send(
-        &addr,
-        "PROPFIND",
-        "/dav/",
-        &[depth, ("Authorization", &fresh)],
-        Body::None,
-    );
+    let after = root(&addr, &fresh);
     assert!(matches!(after.status, 401 | 403), "{}", after.text());
 }

@@ -4,14 +4,15 @@
 //! names the user and the password hash it was checked against, so a password change
 //! misses at once. Logout-all forgets every entry of the user.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use moka::sync::Cache;
 use sha2::Sha256;
 
-use super::registry::{Counters, Flushable};
+use super::registry::CacheRegistry;
+use super::Cached;
 use crate::ids::UserId;
 
 /// How long a verified password is remembered.
@@ -26,27 +27,23 @@ pub struct Grant {
 
 pub struct BasicCredentials {
     key: [u8; 32],
-    entries: Cache<[u8; 32], Grant>,
-    epoch: AtomicU64,
-    counters: Counters,
-}
-
-impl Default for BasicCredentials {
-    fn default() -> Self {
-        Self {
-            key: rand::random(),
-            entries: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(BASIC_TTL)
-                .support_invalidation_closures()
-                .build(),
-            epoch: AtomicU64::new(0),
-            counters: Counters::default(),
-        }
-    }
+    entries: Arc<Cached<[u8; 32], Grant>>,
 }
 
 impl BasicCredentials {
+    /// Registers its cache with `registry`.
+    pub fn new(registry: &CacheRegistry) -> Self {
+        let entries = Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(BASIC_TTL)
+            .support_invalidation_closures()
+            .build();
+        Self {
+            key: rand::random(),
+            entries: registry.register(Cached::build("basic_credentials", entries)),
+        }
+    }
+
     /// The cache key of a login and password.
     pub fn key(&self, login: &str, password: &str) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
@@ -58,53 +55,21 @@ impl BasicCredentials {
     }
 
     pub fn get(&self, key: &[u8; 32]) -> Option<Grant> {
-        self.counters.count(self.entries.get(key))
+        self.entries.get(key)
     }
 
     /// The epoch to pass to [`BasicCredentials::insert`], read before verifying.
     pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+        self.entries.epoch()
     }
 
     /// Remembers a verified password unless a user was forgotten since `epoch`.
     pub fn insert(&self, key: [u8; 32], grant: Grant, epoch: u64) {
-        if self.epoch.load(Ordering::Acquire) == epoch {
-            self.entries.insert(key, grant);
-        }
+        self.entries.insert_unless_invalidated(key, grant, epoch);
     }
 
     pub fn forget_user(&self, user: UserId) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        if self
-            .entries
-            .invalidate_entries_if(move |_, grant| grant.user == user)
-            .is_err()
-        {
-            self.entries.invalidate_all();
-        }
-    }
-}
-
-impl Flushable for BasicCredentials {
-    fn name(&self) -> &'static str {
-        "basic_credentials"
-    }
-
-    fn entries(&self) -> u64 {
-        self.entries.run_pending_tasks();
-        self.entries.entry_count()
-    }
-
-    fn hits(&self) -> u64 {
-        self.counters.hits()
-    }
-
-    fn misses(&self) -> u64 {
-        self.counters.misses()
-    }
-
-    fn flush(&self) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        self.entries.invalidate_all();
+        self.entries
+            .invalidate_if(move |_, grant| grant.user == user);
     }
 }

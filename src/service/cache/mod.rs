@@ -40,14 +40,39 @@ where
     V: Clone + Send + Sync + 'static,
 {
     fn new(name: &'static str) -> Self {
-        Self {
+        Self::build(
             name,
-            entries: Cache::builder()
+            Cache::builder()
                 .max_capacity(CAPACITY)
                 .time_to_live(TTL)
                 .build(),
+        )
+    }
+
+    fn build(name: &'static str, entries: Cache<K, V>) -> Self {
+        Self {
+            name,
+            entries,
             epoch: AtomicU64::new(0),
             counters: Counters::default(),
+        }
+    }
+
+    /// The cached value, counted as a hit or a miss.
+    pub fn get(&self, key: &K) -> Option<V> {
+        self.counters.count(self.entries.get(key))
+    }
+
+    /// The invalidation epoch: read it before loading a value by hand, and pass it to
+    /// [`Cached::insert_unless_invalidated`].
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Caches `value` unless something was invalidated since `epoch`.
+    pub fn insert_unless_invalidated(&self, key: K, value: V, epoch: u64) {
+        if self.epoch() == epoch {
+            self.entries.insert(key, value);
         }
     }
 
@@ -75,6 +100,15 @@ where
 
     pub fn insert(&self, key: K, value: V) {
         self.entries.insert(key, value);
+    }
+
+    /// Drops every entry `pred` holds for (the cache must be built with invalidation
+    /// closures; else everything is dropped).
+    pub fn invalidate_if(&self, pred: impl Fn(&K, &V) -> bool + Send + Sync + 'static) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if self.entries.invalidate_entries_if(pred).is_err() {
+            self.entries.invalidate_all();
+        }
     }
 }
 
@@ -192,7 +226,7 @@ impl Default for Caches {
             sessions: registry.register(Cached::new("sessions")),
             revoked: registry.register(Cached::new("revoked")),
             api_tokens: registry.register(Cached::new("api_tokens")),
-            basic: registry.register(basic::BasicCredentials::default()),
+            basic: Arc::new(basic::BasicCredentials::new(&registry)),
             kv: registry.register(Kv(kv)),
             registry,
         }
