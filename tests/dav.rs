@@ -22,7 +22,6 @@ mod hostile;
 mod methods;
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -31,13 +30,6 @@ use client::{basic, send, Body, Reply};
 use support::server::{curl, Server};
 
 pub const PASSWORD: &str = "Mount-the-drive-42!";
-
-/// One server for the tests that need no special configuration; each test signs up its
-/// own user, so they never see each other's trees.
-pub fn shared() -> &'static Server {
-    static SHARED: OnceLock<(TempDir, Server)> = OnceLock::new();
-    &SHARED.get_or_init(|| serve("")).1
-}
 
 /// A fresh server with `extra` TOML appended to a config that lets many users register.
 pub fn serve(extra: &str) -> (TempDir, Server) {

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::client::{basic, send, Body};
-use crate::{serve, shared, User, PASSWORD};
+use crate::{serve, User, PASSWORD};
 
 /// PROPFIND Depth 0 of the root with this `Authorization`.
 fn root(addr: &str, auth: &str) -> crate::client::Reply {
@@ -19,7 +19,8 @@ fn root(addr: &str, auth: &str) -> crate::client::Reply {
 
 #[test]
 fn options_answers_without_credentials_with_the_dav_classes() {
-    let user = User::new(shared(), "opt");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "opt");
     let reply = send(&user.addr(), "OPTIONS", "/dav/", &[], Body::None);
     reply.assert_status(200);
     assert_eq!(reply.header("dav"), Some("1, 2"));
@@ -41,7 +42,8 @@ fn options_answers_without_credentials_with_the_dav_classes() {
 
 #[test]
 fn no_or_wrong_credentials_are_401_with_a_basic_challenge() {
-    let user = User::new(shared(), "anon");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "anon");
     let addr = user.addr();
     let challenge = Some("Basic realm=\"Hoard\", charset=\"UTF-8\"");
     let none = send(&addr, "PROPFIND", "/dav/", &[("Depth", "0")], Body::None);
@@ -62,7 +64,8 @@ fn no_or_wrong_credentials_are_401_with_a_basic_challenge() {
 
 #[test]
 fn the_password_an_app_password_an_email_and_bearer_tokens_all_sign_in() {
-    let user = User::new(shared(), "creds");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "creds");
     let addr = user.addr();
     let (_, app_password) = user.app_password("laptop");
     let email = format!("{}@example.com", user.name);
@@ -77,7 +80,7 @@ fn the_password_an_app_password_an_email_and_bearer_tokens_all_sign_in() {
         assert_eq!(reply.status, 207, "{auth}: {}", reply.text());
     }
     // An app password only opens its owner's account.
-    let other = User::new(shared(), "creds-other");
+    let other = User::new(&server, "creds-other");
     let wrong = basic(&other.name, &app_password);
     let reply = root(&addr, &wrong);
     reply.assert_status(401);

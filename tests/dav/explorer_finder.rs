@@ -3,7 +3,7 @@
 //! `X-Expected-Entity-Length`; `._` and `.DS_Store` files; 423 for writes without the token.
 
 use crate::client::Body;
-use crate::{serve, shared, User};
+use crate::{serve, User};
 
 const LOCKINFO: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><D:href>WIN-PC\alice</D:href></D:owner></D:lockinfo>"#;
@@ -36,7 +36,8 @@ fn lock(user: &User, path: &str) -> String {
 
 #[test]
 fn explorer_locks_writes_patches_win32_times_and_unlocks() {
-    let user = User::new(shared(), "explorer");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "explorer");
     // Explorer's copy of a new file: LOCK the unmapped URL (an empty file appears)...
     let token = lock(&user, "/dav/report.docx");
     let (status, entry) = user.api_entry("/report.docx");
@@ -152,7 +153,8 @@ fn locks_survive_a_restart() {
 
 #[test]
 fn a_folder_lock_guards_new_members_and_a_shared_lock_admits_another() {
-    let user = User::new(shared(), "coll");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "coll");
     user.mkcol("/dav/team/").assert_status(201);
     let lockinfo = LOCKINFO.replace("exclusive", "shared");
     let first = user.dav(
@@ -190,7 +192,8 @@ fn a_folder_lock_guards_new_members_and_a_shared_lock_admits_another() {
 
 #[test]
 fn finder_chunked_put_with_expected_length_and_its_dot_underscore_files() {
-    let user = User::new(shared(), "finder");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "finder");
     let headers = [("X-Expected-Entity-Length", "11")];
     let chunks = vec![&b"hello "[..], &b"world"[..]];
     let put = user.dav("PUT", "/dav/notes.txt", &headers, Body::Chunked(chunks));

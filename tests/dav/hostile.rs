@@ -2,11 +2,12 @@
 //! changes nothing.
 
 use crate::client::{basic, send, Body};
-use crate::{check, serve, shared, User, PASSWORD};
+use crate::{check, serve, User, PASSWORD};
 
 #[test]
 fn destinations_elsewhere_and_traversal_are_refused() {
-    let user = User::new(shared(), "trav");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "trav");
     user.put("/dav/f.txt", b"f").assert_status(201);
     let cases = [
         ("http://evil.example/dav/g.txt", 502),
@@ -55,7 +56,8 @@ fn destinations_elsewhere_and_traversal_are_refused() {
 
 #[test]
 fn xml_bombs_deep_nesting_and_huge_bodies_are_refused() {
-    let user = User::new(shared(), "bomb");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "bomb");
     let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><D:propfind xmlns:D="DAV:"><D:prop><D:x>&lol3;</D:x></D:prop></D:propfind>"#;
     user.propfind("/dav/", "0", laughs)
         .assert_error(400, "bad_request");
@@ -88,7 +90,8 @@ fn xml_bombs_deep_nesting_and_huge_bodies_are_refused() {
 
 #[test]
 fn a_declared_huge_body_is_refused_before_it_is_sent() {
-    let user = User::new(shared(), "declared");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "declared");
     let auth = user.basic();
     // Only the head: a server that waited for 100 MB would never answer.
     let mut stream = std::net::TcpStream::connect(user.addr()).unwrap();
@@ -105,7 +108,8 @@ fn a_declared_huge_body_is_refused_before_it_is_sent() {
 
 #[test]
 fn bad_headers_are_400_and_change_nothing() {
-    let user = User::new(shared(), "hdr");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "hdr");
     user.put("/dav/h.txt", b"h").assert_status(201);
     for (name, value) in [
         ("If", "(<unterminated"),
@@ -139,8 +143,9 @@ fn bad_headers_are_400_and_change_nothing() {
 
 #[test]
 fn forged_and_foreign_lock_tokens_open_nothing() {
-    let alice = User::new(shared(), "forge-a");
-    let bob = User::new(shared(), "forge-b");
+    let (_dir, server) = serve("");
+    let alice = User::new(&server, "forge-a");
+    let bob = User::new(&server, "forge-b");
     for user in [&alice, &bob] {
         user.put("/dav/shared-name.txt", b"original")
             .assert_status(201);

@@ -1,11 +1,12 @@
 //! Every method's rules (SPEC §11) and that WebDAV and the API are one drive.
 
 use crate::client::Body;
-use crate::{check, hrefs, serve, shared, User};
+use crate::{check, hrefs, serve, User};
 
 #[test]
 fn mkcol_put_get_and_their_refusals() {
-    let user = User::new(shared(), "methods");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "methods");
     user.mkcol("/dav/docs/").assert_status(201);
     user.mkcol("/dav/docs/")
         .assert_error(405, "method_not_allowed");
@@ -77,7 +78,8 @@ fn mkcol_put_get_and_their_refusals() {
 
 #[test]
 fn put_if_match_and_if_none_match() {
-    let user = User::new(shared(), "cond");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "cond");
     let first = user.put("/dav/c.txt", b"one");
     let etag = first.header("etag").unwrap().to_owned();
     let create_only = [("If-None-Match", "*")];
@@ -154,7 +156,8 @@ fn quota_is_checked_up_front_and_while_streaming_and_keeps_the_old_content() {
 
 #[test]
 fn delete_goes_to_the_trash_a_folder_as_one_item() {
-    let user = User::new(shared(), "trash");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "trash");
     user.mkcol("/dav/old/").assert_status(201);
     user.put("/dav/old/a.txt", b"a").assert_status(201);
     user.put("/dav/old/b.txt", b"b").assert_status(201);
@@ -242,7 +245,8 @@ fn copy_and_move_share_blobs_honour_overwrite_and_trash_what_they_replace() {
 
 #[test]
 fn propfind_depths_and_the_listing() {
-    let user = User::new(shared(), "pf");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "pf");
     user.mkcol("/dav/dir/").assert_status(201);
     for name in ["b.txt", "a b.txt", "报告.pdf"] {
         user.put(&format!("/dav/dir/{}", crate::client::encode(name)), b"x")
@@ -291,7 +295,8 @@ fn propfind_depths_and_the_listing() {
 
 #[test]
 fn proppatch_stores_dead_properties_and_refuses_live_ones_atomically() {
-    let user = User::new(shared(), "pp");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "pp");
     user.put("/dav/p.txt", b"x").assert_status(201);
     let set = r#"<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:colour>blue &amp; <Z:b>bold</Z:b></Z:colour></D:prop></D:set></D:propertyupdate>"#;
     user.dav("PROPPATCH", "/dav/p.txt", &[], Body::Bytes(set.as_bytes()))
@@ -348,7 +353,8 @@ fn proppatch_stores_dead_properties_and_refuses_live_ones_atomically() {
 
 #[test]
 fn the_api_and_webdav_see_one_drive() {
-    let user = User::new(shared(), "one");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "one");
     // API → WebDAV.
     let (status, _) = user.api_put_by_path("/from-api/x.txt", b"api bytes");
     assert_eq!(status, 201);
@@ -365,7 +371,7 @@ fn the_api_and_webdav_see_one_drive() {
     assert_eq!(status, 204);
     user.get("/dav/from-api/y.txt").assert_status(404);
     // Another user's tree is not this one: the same path is theirs, or 404.
-    let other = User::new(shared(), "one-other");
+    let other = User::new(&server, "one-other");
     other
         .get("/dav/from-api/x.txt")
         .assert_error(404, "not_found");
@@ -386,8 +392,9 @@ impl User<'_> {
 
 #[test]
 fn an_interrupted_put_leaves_the_old_content() {
+    let (_dir, server) = serve("");
     use std::io::Write;
-    let user = User::new(shared(), "cut");
+    let user = User::new(&server, "cut");
     user.put("/dav/doc.txt", b"the old content")
         .assert_status(201);
     let mut stream = std::net::TcpStream::connect(user.addr()).unwrap();
@@ -409,7 +416,8 @@ fn an_interrupted_put_leaves_the_old_content() {
 
 #[test]
 fn dav_without_the_slash_redirects_to_the_root() {
-    let user = User::new(shared(), "redir");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "redir");
     let reply = crate::client::send(&user.addr(), "GET", "/dav", &[], Body::None);
     reply.assert_status(301);
     assert_eq!(reply.header("location"), Some("/dav/"));
@@ -420,7 +428,8 @@ fn dav_without_the_slash_redirects_to_the_root() {
 
 #[test]
 fn modification_times_come_from_x_oc_mtime_and_proppatch() {
-    let user = User::new(shared(), "mtime");
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "mtime");
     let put = user.dav(
         "PUT",
         "/dav/t.txt",
