@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/run.sh — Hoard against nginx, dufs and miniserve on this machine, in one run
-# (issue 6, SPEC §10). See bench/README.md for what each scenario does and how to read it.
+# bench/run.sh — Hoard against nginx, dufs, miniserve and Apache mod_dav on this machine, in
+# one run (issues 6 and 15, SPEC §10). See bench/README.md for what each scenario does and how to read it.
 #
 #   bench/run.sh            full run (~20–30 min on a quiet 2-core box)
 #   bench/run.sh --quick    smaller file, fewer/shorter runs (~5 min); figures are indicative
@@ -12,19 +12,22 @@
 #
 # Requirements (run as root: /proc/PID/clear_refs, nginx `user root`): bash, curl, wrk, jq,
 # sqlite3, python3, taskset, nginx with the dav module (Debian nginx-light), and optionally
-# dufs / miniserve in $PERF_DIR/bin:
-#   apt-get install -y nginx-light wrk jq sqlite3 curl
+# dufs / miniserve in $PERF_DIR/bin and Apache (Debian apache2-bin: the apache2 binary with
+# mod_dav and mod_dav_fs, without the system service; the harness writes its own config):
+#   apt-get install -y nginx-light wrk jq sqlite3 curl apache2-bin
 #   CARGO_TARGET_DIR=$PERF_DIR/cargo-target cargo install dufs miniserve --locked --root $PERF_DIR
 # INSTALL=1 does both for whatever is missing.
 #
 # Knobs (environment):
 #   PERF_DIR        scratch directory                                  (/tmp/hoard-bench)
-#   PEERS           any of: nginx nginx-stock dufs dufs-auth miniserve (all but dufs-auth)
-#   SCENARIOS       any of: download small range upload list cold      (all)
+#   PEERS           any of: nginx nginx-stock dufs dufs-auth miniserve apache (all but dufs-auth)
+#   SCENARIOS       any of: download small range upload list cold dav  (all)
 #   BUILD           0 = use HOARD_BIN as it is                         (1)
 #   HOARD_BIN       the binary                                         ($CARGO_TARGET_DIR or target)/x86_64-unknown-linux-gnu/profiling/hoard
 #   DL_RUNS UP_RUNS WRK_RUNS WRK_DURATION WRK_CONNS LAT_RUNS COLD_RUNS (5 7 3 10s 32 15 5)
-#   BIG_MIB         the big file (download, range, upload)             (1024)
+#   BIG_MIB         the big file (download, range, upload, dav)        (1024)
+#   DAV_CONNS       wrk connections for PROPFIND (dav)                 (4)
+#   PROPFIND_BODY   allprop | empty | prop (a client's usual five)      (allprop)
 #   COLD_ENTRIES    entries in the cold-start database                 (1000000)
 #   QUIET_PCT QUIET_WAIT  idle gate before each run                    (15 % of all cores, 60 s)
 #   SERVER_CPU CLIENT_CPU PORT_BASE                                     (1 0 18180)
@@ -38,7 +41,7 @@ QUICK=0
 for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
-    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -50,14 +53,16 @@ PERF_DIR=${PERF_DIR:-/tmp/hoard-bench}
 BIN_DIR=${BIN_DIR:-$PERF_DIR/bin}
 DATA_DIR=$PERF_DIR/data
 RUN_DIR=$PERF_DIR/run
-PEERS=${PEERS-"nginx nginx-stock dufs miniserve"}
-SCENARIOS=${SCENARIOS-"download small range upload list cold"}
+PEERS=${PEERS-"nginx nginx-stock dufs miniserve apache"}
+SCENARIOS=${SCENARIOS-"download small range upload list cold dav"}
 BUILD=${BUILD:-1}
 DL_RUNS=${DL_RUNS:-5}
 UP_RUNS=${UP_RUNS:-7}
 WRK_RUNS=${WRK_RUNS:-3}
 WRK_DURATION=${WRK_DURATION:-10s}
 WRK_CONNS=${WRK_CONNS:-32}
+DAV_CONNS=${DAV_CONNS:-4}
+PROPFIND_BODY=${PROPFIND_BODY:-allprop}
 LAT_RUNS=${LAT_RUNS:-15}
 COLD_RUNS=${COLD_RUNS:-5}
 BIG_MIB=${BIG_MIB:-1024}
@@ -65,6 +70,7 @@ COLD_ENTRIES=${COLD_ENTRIES:-1000000}
 HUGE_ENTRIES=100000
 MANY_FILES=10000
 HUNDRED_FILES=100
+THOUSAND_FILES=1000
 QUIET_PCT=${QUIET_PCT:-15}
 QUIET_WAIT=${QUIET_WAIT:-60}
 SERVER_CPU=${SERVER_CPU:-1}
@@ -117,6 +123,7 @@ cell() {
 install_tools() {
   local pkgs=() tool
   have nginx || pkgs+=(nginx-light)
+  have apache2 || pkgs+=(apache2-bin)   # mod_dav + mod_dav_fs; no service is started
   for tool in wrk curl jq sqlite3; do have "$tool" || pkgs+=("$tool"); done
   if ((${#pkgs[@]} > 0)); then
     log "installing ${pkgs[*]}"
@@ -131,7 +138,7 @@ install_tools() {
 
 # ---------------------------------------------------------------- data set (for every server)
 make_data() {
-  mkdir -p "$DATA_DIR/many" "$DATA_DIR/hundred" "$DATA_DIR/upload"
+  mkdir -p "$DATA_DIR/many" "$DATA_DIR/hundred" "$DATA_DIR/thousand" "$DATA_DIR/upload"
   if [[ $(stat -c %s "$DATA_DIR/big.bin" 2> /dev/null) != "$BIG_BYTES" ]]; then
     log "creating $BIG_MIB MiB random file"
     head -c "$BIG_BYTES" /dev/urandom > "$DATA_DIR/big.bin"
@@ -150,6 +157,10 @@ make_data() {
   if [[ $(find "$DATA_DIR/hundred" -type f | wc -l) != "$HUNDRED_FILES" ]]; then
     rm -rf "$DATA_DIR/hundred" && mkdir -p "$DATA_DIR/hundred"
     for i in $(seq 0 $((HUNDRED_FILES - 1))); do cp "$DATA_DIR/many/f00000.txt" "$(printf '%s/hundred/f%05d.txt' "$DATA_DIR" "$i")"; done
+  fi
+  if [[ $(find "$DATA_DIR/thousand" -type f | wc -l) != "$THOUSAND_FILES" ]]; then
+    rm -rf "$DATA_DIR/thousand" && mkdir -p "$DATA_DIR/thousand"
+    for i in $(seq 0 $((THOUSAND_FILES - 1))); do cp "$DATA_DIR/many/f00000.txt" "$(printf '%s/thousand/f%05d.txt' "$DATA_DIR" "$i")"; done
   fi
   rm -rf "${DATA_DIR:?}/upload/"*
   warm_cache
@@ -458,6 +469,112 @@ scenario_list() {
 
 scenario_cold() { :; }   # Hoard only, see hoard_cold_start
 
+# dav (issue 15): PROPFIND Depth 1 of thousand/ on every server that speaks WebDAV (Hoard,
+# dufs, Apache mod_dav); for Hoard also 1 GiB WebDAV PUT and GET against its own API raw
+# PUT and download, alternated run by run; peak RSS over the whole scenario.
+PROPFIND_ALLPROP='<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
+PROPFIND_PROP='<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:getcontenttype/><D:getetag/></D:prop></D:propfind>'
+scenario_dav() {
+  local name=$1
+  [[ -n $SRV_PROPFIND ]] || return 0
+  reset_hwm "$SRV_PID"
+  dav_propfind "$name"
+  record "$name" dav_propfind_rss "$(status_mib "$SRV_PID" VmHWM)"
+  [[ -n $SRV_DAV_BIG ]] && dav_transfers "$name"
+  record "$name" dav_rss "$(status_mib "$SRV_PID" VmHWM)"
+}
+
+dav_propfind() {
+  local name=$1 SRV_AUTH=$SRV_DAV_AUTH got code bytes n xml=$RUN_DIR/propfind-$1.xml
+  case $PROPFIND_BODY in
+    allprop) export PROPFIND_XML=$PROPFIND_ALLPROP ;;
+    prop) export PROPFIND_XML=$PROPFIND_PROP ;;
+    empty) export PROPFIND_XML='' ;;
+    *) log "  PROPFIND_BODY must be allprop, prop or empty"; return ;;
+  esac
+  auth_args
+  local body=()
+  [[ -n $PROPFIND_XML ]] && body=(-H 'Content-Type: application/xml; charset=utf-8' --data-binary "$PROPFIND_XML")
+  # the answer must be a 207 with one <response> for the folder and one per file
+  got=$("${CLIENT[@]}" curl -sS -X PROPFIND -H 'Depth: 1' "${AUTH_ARGS[@]}" "${body[@]}" \
+    -o "$xml" -w '%{http_code} %{size_download}' "$SRV_PROPFIND")
+  read -r code bytes <<< "$got"
+  n=$(grep -Eoi '<([a-z0-9]+:)?response[ >]' "$xml" | wc -l)
+  if [[ $code != 207 || $n != $((THOUSAND_FILES + 1)) ]]; then
+    log "  PROPFIND check failed: HTTP $code, $n responses (see $xml)"
+    INFO["$name|dav_propfind_rps"]="HTTP $code, $n responses"
+    return
+  fi
+  INFO["$name|dav_propfind_kib"]="$(fmt "$(calc "$bytes / 1024")") KiB, $n responses"
+  perf_start "$name" dav-propfind
+  run_wrk "$name" dav_propfind "$SRV_PROPFIND" -c"$DAV_CONNS" -s "$BENCH_DIR/propfind.lua"
+  perf_stop
+}
+
+# Hoard only: UP_RUNS uploads and DL_RUNS downloads of the big file each way, the API and
+# WebDAV alternating so that drift on the box hits both alike
+dav_transfers() {
+  local name=$1 i kind
+  for i in $(seq 1 "$UP_RUNS"); do
+    for kind in api_put put; do dav_upload_once "$name" "$kind" "$i"; done
+  done
+  sync
+  for i in $(seq 1 "$DL_RUNS"); do
+    for kind in api_get get; do dav_download_once "$name" "$kind" "$i"; done
+  done
+}
+
+dav_upload_once() {   # NAME KIND RUN; KIND: api_put (raw PUT by-path) or put (WebDAV)
+  local name=$1 kind=$2 i=$3 cmd t0 t1 ok mbps
+  export FILE=$DATA_DIR/big.bin DEST="dav-$kind-$i-$$.bin" URL_BASE=$SRV_BASE \
+    AUTH_HEADER=$SRV_AUTH DAV_AUTH=$SRV_DAV_AUTH
+  # shellcheck disable=SC2016
+  case $kind in
+    api_put) cmd=$SRV_UPLOAD_put ;;
+    put) cmd='curl -sS --fail -o /dev/null -H "$DAV_AUTH" -T "$FILE" "$URL_BASE/dav/up/$DEST"' ;;
+  esac
+  sync
+  wait_quiet
+  prefault
+  perf_start "$name" "dav-$kind-$i"
+  run_begin --no-wait
+  t0=$(now_ns)
+  "${CLIENT[@]}" bash -c "$cmd" > "$RUN_DIR/dav-$name-$kind-$i.log" 2>&1
+  ok=$?
+  t1=$(now_ns)
+  if ((ok == 0)); then [[ $(hoard_size_of "/up/$DEST") == "$BIG_BYTES" ]] || ok=98; fi
+  if ((ok != 0)); then
+    log "  dav $kind run $i failed (rc $ok, see $RUN_DIR/dav-$name-$kind-$i.log)"
+  else
+    run_end "$name" "dav_$kind" "$(calc "$BIG_BYTES / 1073741824")"
+    mbps=$(calc "$BIG_BYTES / (($t1 - $t0) / 1e9) / 1e6")
+    record "$name" "dav_${kind}_mbps" "$mbps"
+    log "  dav $kind run $i: $(fmt "$mbps") MB/s"
+  fi
+  perf_stop
+  bash -c "$SRV_UPLOAD_CLEANUP" > /dev/null 2>&1
+}
+
+dav_download_once() {   # NAME KIND RUN; KIND: api_get (/download) or get (WebDAV GET)
+  local name=$1 kind=$2 i=$3 url hdr out speed size
+  case $kind in
+    api_get) url=$SRV_BIG hdr=$SRV_AUTH ;;
+    get) url=$SRV_DAV_BIG hdr=$SRV_DAV_AUTH ;;
+  esac
+  perf_start "$name" "dav-$kind-$i"
+  run_begin
+  out=$("${CLIENT[@]}" curl -sS --fail -o /dev/null -H "$hdr" -w '%{speed_download} %{size_download}' "$url")
+  read -r speed size <<< "$out"
+  if [[ $size != "$BIG_BYTES" ]]; then
+    log "  dav $kind run $i: got ${size:-0} bytes, not recorded"
+  else
+    run_end "$name" "dav_$kind" "$(calc "$BIG_BYTES / 1073741824")"
+    record "$name" "dav_${kind}_mbps" "$(calc "$speed / 1e6")"
+    log "  dav $kind run $i: $(fmt "$(calc "$speed / 1e6")") MB/s"
+  fi
+  perf_stop
+}
+
 # ---------------------------------------------------------------- physical limits
 measure_limits() {
   local i f=$PERF_DIR/ddtest.bin
@@ -482,6 +599,7 @@ UPLOAD_RM='rm -f "$DATA_DIR/upload/$DEST"'
 
 reset_srv() {
   SRV_PID='' SRV_BASE='' SRV_BIG='' SRV_SMALL='' SRV_AUTH='' SRV_UPLOADS='' SRV_UPLOAD_CLEANUP=''
+  SRV_PROPFIND='' SRV_DAV_AUTH='' SRV_DAV_BIG=''
   SRV_LIST100='' SRV_LIST10K='' SRV_PAGE100K='' SRV_LIST_FMT='' SRV_HEALTH=''
 }
 
@@ -528,8 +646,7 @@ start_peer() {
       start_nginx nginx $((PORT_BASE + 1)) \
         'sendfile on; tcp_nopush off; keepalive_requests 1000000;' 'client_body_buffer_size 256k;' ;;
     nginx-stock)   # Debian's defaults; measured for uploads only (see README)
-      start_nginx nginx-stock $((PORT_BASE + 5)) 'sendfile on; tcp_nopush on;' ''
-      SRV_ONLY="upload" ;;
+      start_nginx nginx-stock $((PORT_BASE + 5)) 'sendfile on; tcp_nopush on;' '' ;;
     dufs | dufs-auth)
       local port=$((PORT_BASE + 2)) auth=()
       [[ $1 == dufs-auth ]] && { port=$((PORT_BASE + 4)); auth=(-a 'bench:bench@/:rw'); }
@@ -540,6 +657,8 @@ start_peer() {
       [[ $1 == dufs-auth ]] && SRV_AUTH="Authorization: Basic $(printf 'bench:bench' | base64)"
       SRV_BIG=$SRV_BASE/big.bin SRV_SMALL=$SRV_BASE/small64k.bin
       SRV_LIST100="$SRV_BASE/hundred/?json" SRV_LIST10K="$SRV_BASE/many/?json" SRV_LIST_FMT=json
+      # dufs answers PROPFIND with --allow-upload exactly as with --allow-all (same bytes)
+      SRV_PROPFIND=$SRV_BASE/thousand/ SRV_DAV_AUTH=$SRV_AUTH
       SRV_UPLOADS=put SRV_UPLOAD_put=$UPLOAD_PUT SRV_UPLOAD_CLEANUP=$UPLOAD_RM ;;
     miniserve)
       local port=$((PORT_BASE + 3))
@@ -552,6 +671,69 @@ start_peer() {
       SRV_BIG=$SRV_BASE/big.bin SRV_SMALL=$SRV_BASE/small64k.bin
       SRV_LIST10K=$SRV_BASE/many/ SRV_LIST_FMT=html
       SRV_UPLOADS=mp SRV_UPLOAD_mp=$UPLOAD_MULTIPART SRV_UPLOAD_CLEANUP=$UPLOAD_RM ;;
+    apache) start_apache ;;
+  esac
+}
+
+# Apache httpd with mod_dav + mod_dav_fs over the data dir: what `a2enmod dav dav_fs` and
+# `Dav On` give (DavLockDB as Debian's dav_fs.conf sets it, mod_mime for getcontenttype),
+# in a private config. One child process (event MPM, ServerLimit 1) with a thread per
+# connection, pinned like every server; the root parent only supervises and its CPU is
+# counted with the child's. Unauthenticated, like the other peers.
+start_apache() {
+  local port=$((PORT_BASE + 6)) dir=$RUN_DIR/apache mods=/usr/lib/apache2/modules
+  rm -rf "$dir" && mkdir -p "$dir/lock" && chown www-data:www-data "$dir/lock"
+  cat > "$dir/apache2.conf" << EOF
+ServerRoot "$dir"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile $dir/apache2.pid
+DefaultRuntimeDir $dir
+Mutex file:$dir default
+ErrorLog $dir/error.log
+LogLevel warn
+User www-data
+Group www-data
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule mime_module $mods/mod_mime.so
+LoadModule dav_module $mods/mod_dav.so
+LoadModule dav_fs_module $mods/mod_dav_fs.so
+TypesConfig /etc/mime.types
+ServerLimit 1
+StartServers 1
+ThreadLimit 64
+ThreadsPerChild 64
+MaxRequestWorkers 64
+MinSpareThreads 1
+MaxSpareThreads 64
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 60
+DavLockDB $dir/lock/DAVLock
+DocumentRoot "$DATA_DIR"
+<Directory "$DATA_DIR">
+  Dav On
+  Options None
+  AllowOverride None
+  Require all granted
+</Directory>
+EOF
+  "${SERVER[@]}" apache2 -f "$dir/apache2.conf" -DFOREGROUND > "$dir/stdout.log" 2>&1 &
+  SRV_PID=$!
+  SRV_BASE=http://127.0.0.1:$port
+  SRV_PROPFIND=$SRV_BASE/thousand/
+}
+
+# peer_scenarios NAME: the scenarios a peer takes part in (Hoard: all)
+peer_scenarios() {
+  case $1 in
+    nginx | miniserve) echo "download small range upload list" ;;
+    nginx-stock) echo "upload" ;;   # Debian's defaults; measured for uploads only (see README)
+    dufs | dufs-auth) echo "download small range upload list dav" ;;
+    apache) echo "dav" ;;
+    *) echo "$SCENARIOS" ;;
   esac
 }
 
@@ -559,9 +741,12 @@ COLUMNS_RUN=()
 bench_server() {
   local name=$1 s
   reset_srv
-  SRV_ONLY=$SCENARIOS
+  SRV_ONLY=''
+  for s in $SCENARIOS; do [[ " $(peer_scenarios "$name") " == *" $s "* ]] && SRV_ONLY+="$s "; done
+  [[ -n $SRV_ONLY ]] || { log "$name takes no part in: $SCENARIOS; skipped"; return; }
   case $name in
     nginx | nginx-stock) have nginx || { log "nginx not installed; $name skipped"; return; } ;;
+    apache) have apache2 || { log "apache2 not installed (apache2-bin); $name skipped"; return; } ;;
     dufs | dufs-auth | miniserve)
       [[ -x $BIN_DIR/${name%-auth} ]] || { log "${name%-auth} not in $BIN_DIR; $name skipped"; return; } ;;
   esac
@@ -626,6 +811,9 @@ hoard_prepare() {
   hoard_api PUT "/api/v1/files/by-path?path=/hundred/f00000.txt" -T "$DATA_DIR/many/f00000.txt" -o /dev/null || return 1
   hoard_api PUT "/api/v1/files/by-path?path=/many/f00000.txt" -T "$DATA_DIR/many/f00000.txt" -o /dev/null || return 1
   hoard_api PUT "/api/v1/files/by-path?path=/huge/f000000.txt" -T "$DATA_DIR/many/f00000.txt" -o /dev/null || return 1
+  if [[ " $SCENARIOS " == *" dav "* ]]; then
+    hoard_api PUT "/api/v1/files/by-path?path=/thousand/f00000.txt" -T "$DATA_DIR/many/f00000.txt" -o /dev/null || return 1
+  fi
   hoard_api POST /api/v1/folders -H 'content-type: application/json' -d '{"name":"up","parent_id":null}' -o /dev/null || return 1
   stop_pid "$pid"
   log "  adding listing rows in SQLite"
@@ -635,6 +823,7 @@ BEGIN;
 $(hoard_clone_sql /hundred/f00000.txt hundred "$HUNDRED_FILES" 'f%05d.txt')
 $(hoard_clone_sql /many/f00000.txt many "$MANY_FILES" 'f%05d.txt')
 $(hoard_clone_sql /huge/f000000.txt huge "$HUGE_ENTRIES" 'f%06d.txt')
+$([[ " $SCENARIOS " == *" dav "* ]] && hoard_clone_sql /thousand/f00000.txt thousand "$THOUSAND_FILES" 'f%05d.txt')
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 EOF
@@ -694,6 +883,14 @@ hoard_session() {
   # shellcheck disable=SC2016
   SRV_UPLOAD_CLEANUP='id=$(curl -sS -H "$AUTH_HEADER" "$URL_BASE/api/v1/files/by-path?path=/up/$DEST" | jq -r .id);
     curl -sS -X DELETE -H "$AUTH_HEADER" "$URL_BASE/api/v1/files/$id"; curl -sS -X DELETE -H "$AUTH_HEADER" "$URL_BASE/api/v1/trash"'
+  if [[ " $SCENARIOS " == *" dav "* ]]; then
+    # WebDAV as a mounted client signs in: Basic with the username and a personal API
+    # token (an app password), so no Argon2 runs per request
+    r=$(curl -sS --fail -X POST "$SRV_BASE/api/v1/auth/tokens" -H "$SRV_AUTH" \
+      -H 'content-type: application/json' -d '{"name":"bench-dav"}') || { log "Hoard token creation failed: $r"; return 1; }
+    SRV_DAV_AUTH="Authorization: Basic $(printf 'bench:%s' "$(jq -r .token <<< "$r")" | base64 -w0)"
+    SRV_PROPFIND=$SRV_BASE/dav/thousand/ SRV_DAV_BIG=$SRV_BASE/dav/big.bin
+  fi
   log "  Hoard ids: big=$big small=$small hundred=$hundred many=$many huge=$huge up=$UP_FOLDER_ID"
 }
 
@@ -774,6 +971,20 @@ ROWS=(
   "page100k_p50|e. first page of a 100,000-entry folder by name, p50, ms (wrk -c1)"
   "page100k_p99|e. same, p99, ms"
   "cold_ms|g. cold start to first 200 on /health, ms ($COLD_RUNS runs)"
+  "dav_propfind_rps|h. WebDAV PROPFIND Depth 1 of a 1,000-entry folder, req/s (wrk -t1 -c$DAV_CONNS, $PROPFIND_BODY)"
+  "dav_propfind_p99|h. PROPFIND Depth 1, p99, ms"
+  "dav_propfind_cpu|h. server CPU per PROPFIND Depth 1, µs"
+  "dav_propfind_kib|h. PROPFIND Depth 1 answer (207)"
+  "dav_propfind_rss|f. peak RSS during PROPFINDs, MiB"
+  "dav_api_put_mbps|h. 1 GiB upload, API raw PUT (this scenario), MB/s ($UP_RUNS runs)"
+  "dav_api_put_cpu|h. server CPU per GiB, API raw PUT, ms"
+  "dav_put_mbps|h. 1 GiB upload, WebDAV PUT, MB/s (alternated with the API's)"
+  "dav_put_cpu|h. server CPU per GiB, WebDAV PUT, ms"
+  "dav_api_get_mbps|h. 1 GiB download, API /download (this scenario), MB/s ($DL_RUNS runs)"
+  "dav_api_get_cpu|h. server CPU per GiB, API download, ms"
+  "dav_get_mbps|h. 1 GiB download, WebDAV GET, MB/s (alternated with the API's)"
+  "dav_get_cpu|h. server CPU per GiB, WebDAV GET, ms"
+  "dav_rss|f. peak RSS during the whole dav scenario (PROPFIND, PUT, GET), MiB"
   "idle_rss|RSS right after start, MiB"
   "foreign_pct|foreign CPU load during the runs (noise), % of both cores"
 )
@@ -820,8 +1031,9 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 target() {
   local k=$1 h n d m dd v
   h=$(col_median hoard "$k")
-  [[ -z $h ]] && { case $k in dl_mbps | small_rps | range_rps | up_*_mbps | dl_rss | up_rss | list100_rps | list10k_ms | page100k_p50 | cold_ms) ;; *) return ;; esac; }
+  [[ -z $h ]] && { case $k in dl_mbps | small_rps | range_rps | up_*_mbps | dl_rss | up_rss | list100_rps | list10k_ms | page100k_p50 | cold_ms | dav_propfind_rps | dav_put_mbps | dav_get_mbps | dav_rss) ;; *) return ;; esac; }
   n=$(col_median nginx "$k"); d=$(col_median dufs "$k"); m=$(col_median miniserve "$k")
+  local a; a=$(col_median apache "$k")
   local text verdict=met
   chk() { [[ -z $1 || -z $2 ]] && return 0; "$3" "$1" "$2" || verdict=missed; }
   case $k in
@@ -842,6 +1054,20 @@ target() {
     list10k_ms) text="≤ nginx JSON autoindex"; [[ -n $n ]] || verdict="no nginx"; chk "$n" "$h" ge ;;
     page100k_p50) text="< 20 ms"; chk 20 "$h" gt ;;
     cold_ms) text="< 500 ms"; chk 500 "$h" gt ;;
+    dav_propfind_rps)
+      text="faster than dufs and Apache mod_dav"
+      [[ -n $d || -n $a ]] || verdict="no peers"
+      chk "$h" "$d" gt; chk "$h" "$a" gt ;;
+    dav_propfind_cpu)
+      text="(per request: below dufs and Apache)"
+      [[ -n $d || -n $a ]] || verdict="no peers"
+      chk "$d" "$h" gt; chk "$a" "$h" gt ;;
+    dav_put_mbps | dav_get_mbps)
+      local api; api=$(median hoard "dav_api_${k#dav_}")
+      text="≥ 0.9× the API's ($(fmt "${api:-0}") → $(fmt "$(calc "0.9 * ${api:-0}")"))"
+      [[ -n $api ]] || verdict="no API figure"
+      chk "$h" "$(calc "0.9 * ${api:-0}")" ge ;;
+    dav_rss | dav_propfind_rss) text="< 64 MiB"; chk 64 "$h" gt ;;
     *) return ;;
   esac
   [[ -z $h ]] && verdict="not measured"
@@ -850,6 +1076,13 @@ target() {
 ratios() {   # "peer ×r" for every peer that has the row
   local k=$1 h c v out=()
   h=$(col_median hoard "$k"); [[ -z $h ]] && return
+  case $k in   # Hoard's WebDAV against Hoard's own API
+    dav_put_* | dav_get_*)
+      v=$(median hoard "dav_api_${k#dav_}")
+      [[ -n $v ]] && awk -v a="$h" -v b="$v" 'BEGIN { if (b > 0) printf "WebDAV ÷ API %.2f", a / b }'
+      return ;;
+    dav_api_*) return ;;
+  esac
   for c in "${COLUMNS_RUN[@]}"; do
     [[ $c == hoard ]] && continue
     v=$(col_median "$c" "$k"); [[ -z $v ]] && continue
@@ -860,33 +1093,48 @@ ratios() {   # "peer ×r" for every peer that has the row
   printf '%s' "${out[*]}" | sed 's/,/, /g'
 }
 
+# a row is printed when some column has a figure or a note for it (a subset of SCENARIOS
+# leaves the other rows out)
+row_has_data() {
+  local c
+  for c in "${COLUMNS_RUN[@]}"; do
+    [[ -n ${INFO["$c|$1"]:-} ]] && return 0
+    [[ $(col_cell "$c" "$1") != — ]] && return 0
+  done
+  return 1
+}
+
 report() {
   local c r key t
   echo "# Hoard benchmark — $(date -u +%Y-%m-%dT%H:%MZ)$( ((QUICK)) && echo ' (--quick)')"
   echo
   echo "Machine: $NCPU CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME")."
-  echo "Hoard: $(cd "$REPO_DIR" && git describe --always --dirty 2> /dev/null) ($HOARD_BIN). Peers: $(nginx -v 2>&1 | sed 's/.*: //'); $("$BIN_DIR/dufs" --version 2> /dev/null || echo 'no dufs'); $("$BIN_DIR/miniserve" --version 2> /dev/null || echo 'no miniserve'); $(wrk -v 2>&1 | head -1 | awk '{ print "wrk", $2 }'); $(curl --version | head -1 | awk '{ print "curl", $2 }')."
+  echo "Hoard: $(cd "$REPO_DIR" && git describe --always --dirty 2> /dev/null) ($HOARD_BIN). Peers: $(nginx -v 2>&1 | sed 's/.*: //'); $("$BIN_DIR/dufs" --version 2> /dev/null || echo 'no dufs'); $("$BIN_DIR/miniserve" --version 2> /dev/null || echo 'no miniserve'); $(apache2 -v 2> /dev/null | awk -F': ' '/version/ { print $2 }' || echo 'no apache2'); $(wrk -v 2>&1 | head -1 | awk '{ print "wrk", $2 }'); $(curl --version | head -1 | awk '{ print "curl", $2 }')."
   echo "Pinning: every server on CPU $SERVER_CPU (one worker; Hoard's tokio runtime sees 1 CPU), clients on CPU $CLIENT_CPU. Loopback only; files from the page cache; big file $BIG_MIB MiB."
   echo "Cells: median (min–max). MB/s = 10^6 B/s. CPU = the server's utime+stime over the run. Ratios: Hoard ÷ peer (for ms, CPU and p99, below 1 is better)."
   echo "Uploads: nginx, nginx-stock, dufs by PUT (shown in the PUT and tus rows), miniserve by multipart. nginx-stock ran the upload scenario only. Hoard hashes (sha256) and fsyncs; the peers do neither."
+  [[ " $SCENARIOS " == *" dav "* ]] && echo "WebDAV (h): Hoard at /dav/ with Basic username + personal API token on every request; dufs (--allow-upload) and Apache 2.4 mod_dav_fs (event MPM, one child, DavLockDB) without auth. PROPFIND body: $PROPFIND_BODY. Hoard's WebDAV PUT/GET alternate run by run with its API raw PUT / download (Bearer JWT)."
   echo
   printf '| metric |'; for c in "${COLUMNS_RUN[@]}"; do printf ' %s |' "$c"; done; echo ' Hoard ÷ peer | SPEC §10 target | verdict |'
   printf '|---|'; for c in "${COLUMNS_RUN[@]}"; do printf '%s' '---|'; done; echo '---|---|---|'
   for r in "${ROWS[@]}"; do
     key=${r%%|*}
+    row_has_data "$key" || continue
     printf '| %s |' "${r#*|}"
     for c in "${COLUMNS_RUN[@]}"; do
-      if [[ $key == list10k_kib ]]; then printf ' %s |' "${INFO["$c|list10k_kib"]:-—}"; else printf ' %s |' "$(col_cell "$c" "$key")"; fi
+      if [[ $key == *_kib ]]; then printf ' %s |' "${INFO["$c|$key"]:-—}"; else printf ' %s |' "$(col_cell "$c" "$key")"; fi
     done
     t=$(target "$key")
     printf ' %s | %s | %s |\n' "$( [[ $key == *_kib || $key == foreign_pct || $key == idle_rss ]] || ratios "$key")" "${t%%|*}" "${t#*|}"
   done
   echo
-  echo "| machine limit | MB/s |"
-  echo "|---|---|"
-  echo "| disk: buffered write + one fsync, 1 GiB (dd bs=1M conv=fsync), 3 runs | $(cell limits dd_fsync_mbps) |"
-  echo "| sha256 on one core (openssl speed -evp sha256, 16 KiB) | $(cell limits sha256_mbps) |"
-  echo
+  if [[ -n $(stats limits dd_fsync_mbps) ]]; then   # measured with the upload scenario
+    echo "| machine limit | MB/s |"
+    echo "|---|---|"
+    echo "| disk: buffered write + one fsync, 1 GiB (dd bs=1M conv=fsync), 3 runs | $(cell limits dd_fsync_mbps) |"
+    echo "| sha256 on one core (openssl speed -evp sha256, 16 KiB) | $(cell limits sha256_mbps) |"
+    echo
+  fi
   local busy; busy=$(awk -F'\t' '$1 == "gate" { n++ } END { print n + 0 }' "$SAMPLES")
   echo "Quiet gate: before each measured run the box had to be < $QUIET_PCT % busy for 1 s (waiting up to $QUIET_WAIT s); $busy run(s) started on a busier box. Foreign load is the per-run CPU of other processes (not the server, client or kernel threads)."
 }
