@@ -11,6 +11,7 @@ pub mod entries;
 pub mod revoked;
 pub mod sessions;
 pub mod shares;
+pub mod trash;
 pub mod uploads;
 pub mod users;
 

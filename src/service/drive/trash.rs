@@ -21,14 +21,14 @@ impl Drive {
     ) -> DriveResult<(Vec<EntryRecord>, i64)> {
         Ok(self
             .db
-            .run(move |conn| entries::trash_items(conn, owner.0, limit, offset))
+            .run(move |conn| db::trash::trash_items(conn, owner.0, limit, offset))
             .await?)
     }
 
     pub async fn restore(&self, owner: UserId, id: EntryId) -> DriveResult<Entry> {
         self.db
             .write(move |tx| -> DriveResult<Entry> {
-                let item = entries::trash_item(tx, owner.0, id.0)?.ok_or(DriveError::NotFound)?;
+                let item = db::trash::trash_item(tx, owner.0, id.0)?.ok_or(DriveError::NotFound)?;
                 let parent = item
                     .original_parent_id
                     .map(EntryId)
@@ -40,7 +40,7 @@ impl Drive {
                 } else {
                     wanted
                 };
-                entries::restore(tx, id.0, raw_parent, name.as_str(), now())?;
+                db::trash::restore(tx, id.0, raw_parent, name.as_str(), now())?;
                 let record = entries::live(tx, owner.0, id.0)?.ok_or(DriveError::NotFound)?;
                 Ok(Entry {
                     path: entries::path_of(tx, id.0)?,
@@ -55,7 +55,7 @@ impl Drive {
         let freed = self
             .db
             .write(move |tx| -> DriveResult<Vec<BlobId>> {
-                entries::trash_item(tx, owner.0, id.0)?.ok_or(DriveError::NotFound)?;
+                db::trash::trash_item(tx, owner.0, id.0)?.ok_or(DriveError::NotFound)?;
                 purge_item(tx, owner, id)
             })
             .await?;
@@ -68,7 +68,7 @@ impl Drive {
         let freed = self
             .db
             .write(move |tx| -> DriveResult<Vec<BlobId>> {
-                let (items, _) = entries::trash_items(tx, owner.0, i64::MAX, 0)?;
+                let (items, _) = db::trash::trash_items(tx, owner.0, i64::MAX, 0)?;
                 let mut freed = Vec::new();
                 for item in items {
                     freed.extend(purge_item(tx, owner, EntryId(item.id))?);
@@ -85,7 +85,7 @@ impl Drive {
         let before = now() - i64::from(self.trash_days) * 86_400;
         let expired = self
             .db
-            .run(move |conn| entries::expired_trash(conn, before))
+            .run(move |conn| db::trash::expired_trash(conn, before))
             .await?;
         let count = expired.len();
         for (owner, id) in expired {
@@ -99,7 +99,7 @@ impl Drive {
 /// blobs; returns the hashes now unreferenced.
 fn purge_item(tx: &Connection, owner: UserId, id: EntryId) -> DriveResult<Vec<BlobId>> {
     let size: i64 = entries::subtree(tx, id.0)?.iter().map(|e| e.size).sum();
-    let hashes = entries::purge(tx, id.0)?;
+    let hashes = db::trash::purge(tx, id.0)?;
     db::users::add_usage(tx, owner.0, -size)?;
     Ok(release_all(tx, hashes)?)
 }

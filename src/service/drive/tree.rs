@@ -262,7 +262,7 @@ impl Drive {
             .write(move |tx| -> DriveResult<()> {
                 let entry = live(tx, owner, id)?;
                 let path = entries::path_of(tx, id.0)?;
-                entries::trash(tx, &entry, &path, now())?;
+                db::trash::trash(tx, &entry, &path, now())?;
                 Ok(())
             })
             .await
