@@ -70,12 +70,6 @@ impl DavPath {
         self.names.last()
     }
 
-    pub fn join(&self, name: FileName) -> Self {
-        let mut names = self.names.clone();
-        names.push(name);
-        Self { names }
-    }
-
     /// Whether `other` is this path or below it.
     pub fn contains(&self, other: &DavPath) -> bool {
         other.names.starts_with(&self.names)

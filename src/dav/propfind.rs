@@ -8,20 +8,19 @@ use tokio::io::AsyncWriteExt;
 
 use super::conditions::{depth, Depth};
 use super::locking::read_xml;
-use super::path::DavPath;
+use super::path::{percent_encode, DavPath};
 use super::props::{Item, Name, Wanted};
 use super::respond::{Failure, XML_DECL};
 use super::xml::{Element, DAV};
 use super::{Call, Dav, Target};
 use crate::error::ApiError;
 use crate::ids::UserId;
-use crate::service::drive::names::FileName;
 use crate::service::drive::props::{DeadProp, Space};
 use crate::service::drive::{Entry, Listing, SortKey};
 use crate::service::locks::{covers_path, Lock};
 
-/// Children read per page.
-const PAGE: i64 = 256;
+/// Children read per page (each page is one hop to the blocking pool and one chunk).
+const PAGE: i64 = 1000;
 
 /// What one streamed PROPFIND needs after the handler has returned.
 struct Job {
@@ -86,14 +85,16 @@ impl Job {
             _ => Vec::new(),
         };
         let dead = self.dead_props(&own).await;
+        let folder = self.target.is_folder();
         let item = Item {
-            path: self.path.clone(),
+            href: self.path.href(folder),
             entry: own.first(),
-            locks: self.locks_of(&self.path),
+            locks: self.locks_of(&self.path.key()),
             dead: dead.iter().collect(),
         };
-        out.write_all(item.render(&self.wanted, self.space).as_bytes())
-            .await?;
+        let mut chunk = String::new();
+        item.render_into(&self.wanted, self.space, &mut chunk);
+        out.write_all(chunk.as_bytes()).await?;
         if self.one && self.target.is_folder() {
             self.children(&mut out).await?;
         }
@@ -103,6 +104,8 @@ impl Job {
 
     async fn children(&self, out: &mut tokio::io::DuplexStream) -> std::io::Result<()> {
         let parent = self.target.id();
+        let base_href = self.path.href(true);
+        let base_key = self.path.key();
         let mut offset = 0;
         loop {
             let listing = Listing {
@@ -119,22 +122,20 @@ impl Job {
                 .await;
             let entries = page.map_err(std::io::Error::other)?.0;
             let dead = self.dead_props(&entries).await;
-            let mut chunk = String::new();
+            let mut chunk = String::with_capacity(entries.len() * 800);
             for entry in &entries {
-                let Ok(name) = FileName::parse(&entry.record.name) else {
-                    continue;
-                };
-                let path = self.path.join(name);
+                let record = &entry.record;
+                let mut href = format!("{base_href}{}", percent_encode(&record.name));
+                if record.is_folder {
+                    href.push('/');
+                }
                 let item = Item {
-                    locks: self.locks_of(&path),
-                    dead: dead
-                        .iter()
-                        .filter(|p| p.entry_id == entry.record.id)
-                        .collect(),
-                    path,
+                    href,
                     entry: Some(entry),
+                    locks: self.locks_of(&child_key(&base_key, &record.name)),
+                    dead: dead.iter().filter(|p| p.entry_id == record.id).collect(),
                 };
-                chunk.push_str(&item.render(&self.wanted, self.space));
+                item.render_into(&self.wanted, self.space, &mut chunk);
             }
             out.write_all(chunk.as_bytes()).await?;
             if (entries.len() as i64) < PAGE {
@@ -144,13 +145,12 @@ impl Job {
         }
     }
 
-    fn locks_of(&self, path: &DavPath) -> Vec<Lock> {
-        let key = path.key();
-        self.locks
-            .iter()
-            .filter(|l| covers_path(l, &key))
-            .cloned()
-            .collect()
+    fn locks_of(&self, key: &str) -> Vec<Lock> {
+        if self.locks.is_empty() {
+            return Vec::new();
+        }
+        let covering = self.locks.iter().filter(|l| covers_path(l, key));
+        covering.cloned().collect()
     }
 
     async fn dead_props(&self, entries: &[Entry]) -> Vec<DeadProp> {
@@ -168,6 +168,14 @@ impl Job {
             .dead_props(self.owner, ids)
             .await
             .unwrap_or_default()
+    }
+}
+
+/// The lock key of a child: `/a` + `b` → `/a/b`.
+fn child_key(parent: &str, name: &str) -> String {
+    match parent {
+        "/" => format!("/{name}"),
+        _ => format!("{parent}/{name}"),
     }
 }
 

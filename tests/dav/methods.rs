@@ -498,3 +498,22 @@ fn modification_times_come_from_x_oc_mtime_and_proppatch() {
         "2019-07-03T10:00:00+00:00"
     );
 }
+
+#[test]
+fn propfind_of_a_folder_larger_than_a_page_lists_every_child_once() {
+    let (_dir, server) = serve("");
+    let user = User::new(&server, "big");
+    user.mkcol("/dav/many/").assert_status(201);
+    for i in 0..1003 {
+        user.mkcol(&format!("/dav/many/d{i:04}/"))
+            .assert_status(201);
+    }
+    let listed = hrefs(&user.propfind("/dav/many/", "1", "").text());
+    assert_eq!(listed.len(), 1004);
+    let mut unique = listed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 1004, "no child twice");
+    assert_eq!(listed[1], "/dav/many/d0000/");
+    assert_eq!(listed[1003], "/dav/many/d1002/");
+}
