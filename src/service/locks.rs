@@ -11,7 +11,7 @@ use crate::ids::UserId;
 pub const MAX_TIMEOUT_S: i64 = 7 * 24 * 3600;
 /// What a LOCK without a `Timeout` header gets.
 pub const DEFAULT_TIMEOUT_S: i64 = 3600;
-/// Locks one user may hold at once (a bound on hostile clients).
+/// Live locks that may touch one path at once (a bound on shared locks piling up).
 pub const MAX_LOCKS_PER_PATH: usize = 64;
 
 pub type Lock = LockRow;
