@@ -7,6 +7,7 @@ use poem::http::StatusCode;
 use poem::Response;
 
 use super::conditions::{depth, overwrite, Depth};
+use super::locking::Guarded;
 use super::path;
 use super::respond::{self, Failure};
 use super::tree::no_content;
@@ -46,12 +47,19 @@ impl Dav {
         }
         let dest_parent = self.parent_folder(call.owner, &dest).await?;
         let dest_target = self.target(call.owner, &dest).await?;
+        let source_target = Target::Entry(source.clone());
+        let guard = |path, target| Guarded {
+            path,
+            target,
+            deep: true,
+            membership: true,
+        };
+        let mut writes = Vec::new();
         if moving {
-            let source_target = Target::Entry(source.clone());
-            self.guard(call, &source_target, true, true).await?;
+            writes.push(guard(&call.path, &source_target));
         }
-        self.guard_path(call, &dest, &dest_target, true, true)
-            .await?;
+        writes.push(guard(&dest, &dest_target));
+        self.guard_all(call, &writes).await?;
         let existed = dest_target.exists();
         if let Target::Entry(old) = &dest_target {
             if !replace {

@@ -13,6 +13,14 @@ use super::{bytes::etag_hash, Call, Dav, Target};
 use crate::error::ApiError;
 use crate::service::locks::{grant_timeout, LockRequest, Write, DEFAULT_TIMEOUT_S};
 
+/// One path a request writes, for [`Dav::guard_all`].
+pub(super) struct Guarded<'a> {
+    pub path: &'a DavPath,
+    pub target: &'a Target,
+    pub deep: bool,
+    pub membership: bool,
+}
+
 /// Largest XML body of PROPFIND, PROPPATCH and LOCK.
 pub const MAX_XML_BODY: usize = 1024 * 1024;
 
@@ -42,27 +50,33 @@ impl Dav {
         deep: bool,
         membership: bool,
     ) -> Result<(), Failure> {
-        self.guard_path(call, &call.path, target, deep, membership)
-            .await
+        let write = Guarded {
+            path: &call.path,
+            target,
+            deep,
+            membership,
+        };
+        self.guard_all(call, &[write]).await
     }
 
-    pub(super) async fn guard_path(
+    /// [`Dav::guard`] for a request that writes several paths (MOVE: the source and the
+    /// destination): the `If` header is evaluated once, then each path's locks.
+    pub(super) async fn guard_all(
         &self,
         call: &Call<'_>,
-        path: &DavPath,
-        target: &Target,
-        deep: bool,
-        membership: bool,
+        writes: &[Guarded<'_>],
     ) -> Result<(), Failure> {
         let lists = self.if_holds_or_412(call).await?;
         let submitted = conditions::submitted(&lists);
-        let write = Write {
-            path: &path.key(),
-            deep: deep && target.is_folder(),
-            membership,
-            submitted: &submitted,
-        };
-        self.0.locks.check(call.owner, write).await?;
+        for guarded in writes {
+            let write = Write {
+                path: &guarded.path.key(),
+                deep: guarded.deep && guarded.target.is_folder(),
+                membership: guarded.membership,
+                submitted: &submitted,
+            };
+            self.0.locks.check(call.owner, write).await?;
+        }
         Ok(())
     }
 

@@ -89,6 +89,20 @@ impl DavPath {
     }
 }
 
+/// The href of a lock key (`/a/b`, names as stored): the inverse of [`DavPath::key`],
+/// without parsing the names again.
+pub fn key_href(key: &str, folder: bool) -> String {
+    let mut out = String::from(PREFIX);
+    for name in key.split('/').filter(|n| !n.is_empty()) {
+        out.push('/');
+        out.push_str(&percent_encode(name));
+    }
+    if folder || key == "/" {
+        out.push('/');
+    }
+    out
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

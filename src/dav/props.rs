@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::path::DavPath;
+use super::path::key_href;
 use super::xml::{escape, DAV};
 use crate::http::byte_serving::http_date;
 use crate::service::drive::props::{DeadProp, Space};
@@ -182,9 +182,7 @@ fn lockdiscovery_inner(locks: &[Lock], folder: bool) -> String {
         let scope = if lock.shared { "shared" } else { "exclusive" };
         let depth = if lock.deep { "infinity" } else { "0" };
         let left = (lock.expires_at - now()).max(0);
-        let root = DavPath::from_request_path(&format!("{}{}", super::PREFIX, lock.path))
-            .map(|p| p.href(folder))
-            .unwrap_or_default();
+        let root = key_href(&lock.path, folder);
         let _ = write!(
             out,
             "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:{scope}/></D:lockscope>\

@@ -62,9 +62,7 @@ impl From<LockError> for Failure {
 
 /// 423 with the lock's root (a path key such as `/a/b`) in the precondition.
 fn locked(condition: &str, key: &str) -> Failure {
-    let href = super::path::DavPath::from_request_path(&format!("{}{key}", super::PREFIX))
-        .map(|p| p.href(false))
-        .unwrap_or_else(|_| format!("{}/", super::PREFIX));
+    let href = super::path::key_href(key, false);
     Failure::Xml(
         StatusCode::LOCKED,
         format!(

@@ -12,14 +12,15 @@ pub struct PropRow {
     pub value: String,
 }
 
-/// Every dead property of the given entries, ordered by entry.
-pub fn of_entries(conn: &Connection, ids: &[i64]) -> DbResult<Vec<PropRow>> {
+/// Every dead property of `owner`'s live entries among `ids`, ordered by entry.
+pub fn of_entries(conn: &Connection, owner: i64, ids: &[i64]) -> DbResult<Vec<PropRow>> {
     let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     let mut stmt = conn.prepare_cached(
-        "SELECT entry_id, ns, name, value FROM dav_props
-          WHERE entry_id IN (SELECT value FROM json_each(?1)) ORDER BY entry_id, ns, name",
+        "SELECT p.entry_id, p.ns, p.name, p.value FROM dav_props p
+           JOIN entries e ON e.id = p.entry_id AND e.owner_id = ?1 AND e.trash_root IS NULL
+          WHERE p.entry_id IN (SELECT value FROM json_each(?2)) ORDER BY p.entry_id, p.ns, p.name",
     )?;
-    let rows = stmt.query_map([ids], |row| {
+    let rows = stmt.query_map(params![owner, ids], |row| {
         Ok(PropRow {
             entry_id: row.get(0)?,
             ns: row.get(1)?,

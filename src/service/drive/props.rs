@@ -37,36 +37,15 @@ pub struct Space {
 }
 
 impl Drive {
-    /// The dead properties of `owner`'s entries among `ids`.
+    /// The dead properties of `owner`'s live entries among `ids` (one query).
     pub async fn dead_props(&self, owner: UserId, ids: Vec<i64>) -> DriveResult<Vec<DeadProp>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows = self
+        Ok(self
             .db
-            .run(move |conn| dav_props::of_entries(conn, &ids))
-            .await?;
-        // The ids come from the owner's own listing; this keeps it a rule, not a habit.
-        let owned = self
-            .owned(owner, rows.iter().map(|r| r.entry_id).collect())
-            .await?;
-        rows.retain(|row| owned.contains(&row.entry_id));
-        Ok(rows)
-    }
-
-    async fn owned(&self, owner: UserId, mut ids: Vec<i64>) -> DriveResult<Vec<i64>> {
-        ids.dedup();
-        self.db
-            .run(move |conn| -> DriveResult<Vec<i64>> {
-                let mut out = Vec::new();
-                for id in ids {
-                    if entries::live(conn, owner.0, id)?.is_some() {
-                        out.push(id);
-                    }
-                }
-                Ok(out)
-            })
-            .await
+            .run(move |conn| dav_props::of_entries(conn, owner.0, &ids))
+            .await?)
     }
 
     /// Applies every change to the entry, and the modification time when one is given,
