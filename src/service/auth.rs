@@ -130,7 +130,16 @@ impl Auth {
             return Err(AuthError::AccountDisabled);
         }
         self.login_per_account.reset(&account_key);
-        let user_id = UserId(user.id);
+        self.sign_in(UserId(user.id), client).await
+    }
+
+    /// Starts a login session for an account whose identity is proven (password, second
+    /// step or single sign-on): sets `last_login_at` and returns the fresh user row.
+    pub(crate) async fn sign_in(
+        &self,
+        user_id: UserId,
+        client: &ClientInfo,
+    ) -> AuthResult<(UserRecord, IssuedTokens)> {
         let tokens = self
             .start_session(user_id, client, SessionKind::Login)
             .await?;
