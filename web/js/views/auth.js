@@ -7,6 +7,7 @@ import { field, showFormError } from '../components/dialog.js';
 import { prefButtons } from '../components/shell.js';
 import { signIn, register } from '../session.js';
 import { navigate, query } from '../router.js';
+import { nextPath, secondStepForm, oidcButtons, loginNotice } from './login-steps.js';
 
 function authPage(root, title, form, footer) {
   document.title = `${title} · Hoard`;
@@ -30,8 +31,7 @@ function authPage(root, title, form, footer) {
 }
 
 function afterSignIn() {
-  const next = query().get('next');
-  navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/files', { replace: true });
+  navigate(nextPath(query()) || '/files', { replace: true });
 }
 
 function submitting(button, busy, label) {
@@ -40,13 +40,24 @@ function submitting(button, busy, label) {
 }
 
 export function showLogin(root) {
+  const params = query();
   const fields = {
     username: field({ label: t('auth.usernameOrEmail'), name: 'username', autocomplete: 'username', required: true, autofocus: true }),
     password: field({ label: t('auth.password'), name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
   };
   const general = h('p', { class: 'form-error', role: 'alert' });
   const button = h('button', { type: 'submit', class: 'btn btn-primary btn-block', text: t('auth.signIn') });
-  const form = h('form', { class: 'form', novalidate: true }, fields.username.wrap, fields.password.wrap, general, button);
+  const form = h('form', { class: 'form', novalidate: true, dataset: { step: 'password' } }, fields.username.wrap, fields.password.wrap, general, button);
+  // The password form, or in its place the second step; single sign-on hides meanwhile.
+  const step = h('div', { class: 'auth-step' }, form);
+  const sso = oidcButtons(nextPath(params));
+  const passwordStep = (message) => {
+    mount(step, form);
+    sso.classList.remove('away');
+    general.textContent = message;
+    fields.password.input.value = '';
+    fields.password.input.focus();
+  };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     general.textContent = '';
@@ -57,15 +68,19 @@ export function showLogin(root) {
     if (!username || !password) return;
     submitting(button, true, t('auth.signIn'));
     try {
-      await signIn(username, password);
-      afterSignIn();
+      const result = await signIn(username, password);
+      submitting(button, false, t('auth.signIn'));
+      if (!result?.mfa_required) return afterSignIn();
+      sso.classList.add('away');
+      mount(step, secondStepForm(result.mfa_token, { onDone: afterSignIn, onRestart: passwordStep }));
+      step.querySelector('input[name="code"]').focus();
     } catch (error) {
       showFormError(error, fields, general);
       submitting(button, false, t('auth.signIn'));
       fields.password.input.select();
     }
   });
-  authPage(root, t('auth.signInTitle'), form, [t('auth.noAccount'), ' ', h('a', { href: `/register${location.search}`, text: t('auth.createAccount') })]);
+  authPage(root, t('auth.signInTitle'), [loginNotice(params), step, sso], [t('auth.noAccount'), ' ', h('a', { href: `/register${location.search}`, text: t('auth.createAccount') })]);
   fields.username.input.focus();
 }
 
