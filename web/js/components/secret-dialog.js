@@ -7,10 +7,13 @@ import { t } from '../i18n.js';
 import { openDialog } from './dialog.js';
 import { copyText } from './share-dialog.js';
 
-/** A read-only field holding `value` beside a Copy button; returns {row, input}. */
-export function copyRow(value, { label, copyLabel, copied = t('common.copied'), primary = false }) {
+/**
+ * A read-only field holding `value` beside a Copy button; returns {row, input}. The button
+ * copies `copyValue` when given (the value without the spaces that make it readable).
+ */
+export function copyRow(value, { label, copyLabel, copied = t('common.copied'), primary = false, copyValue = value }) {
   const input = h('input', { type: 'text', readonly: true, value, class: 'share-url mono', 'aria-label': label });
-  const button = h('button', { type: 'button', class: `btn ${primary ? 'btn-primary' : ''}`.trim(), 'aria-label': copyLabel, onclick: () => copyText(value, copied) },
+  const button = h('button', { type: 'button', class: `btn ${primary ? 'btn-primary' : ''}`.trim(), 'aria-label': copyLabel, onclick: () => copyText(copyValue, copied) },
     icon('copy', { size: 16 }), h('span', { text: t('share.copy') }));
   return { row: h('div', { class: 'share-row' }, input, button), input };
 }

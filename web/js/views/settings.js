@@ -1,4 +1,5 @@
-// Settings: profile (name, email, bio, avatar), password, sessions, API tokens and WebDAV.
+// Settings: profile (name, email, bio, avatar), password, two-step sign-in, sessions, API
+// tokens and WebDAV.
 
 import { h, mount } from '../dom.js';
 import { icon } from '../icons.js';
@@ -8,9 +9,11 @@ import { me, setUser } from '../state.js';
 import { field, showFormError, confirmDialog } from '../components/dialog.js';
 import { toastOk, toastError } from '../components/toast.js';
 import { avatar } from '../components/avatar.js';
-import { signIn, signOut } from '../session.js';
+import { signInAgain, signOut } from '../session.js';
+import { refresh } from '../router.js';
 import { showSecret } from '../components/secret-dialog.js';
 import { webdavCard } from './settings-webdav.js';
+import { securityCard } from './settings-security.js';
 
 function card(id, title, hint, ...content) {
   return h('section', { class: 'card settings-card', 'aria-labelledby': id },
@@ -79,37 +82,42 @@ function profileCard() {
     form);
 }
 
+/** Change the password; an account made by single sign-on has none yet and just sets one. */
 function passwordCard() {
-  const fields = {
-    old_password: field({ label: t('password.current'), name: 'old_password', type: 'password', autocomplete: 'current-password', required: true }),
-    new_password: field({ label: t('password.new'), name: 'new_password', type: 'password', autocomplete: 'new-password', required: true, hint: t('auth.passwordHint') }),
-    new_password_confirm: field({ label: t('password.confirm'), name: 'new_password_confirm', type: 'password', autocomplete: 'new-password', required: true }),
-  };
+  const setting = me().has_password === false;
+  const fields = {};
+  if (!setting) fields.old_password = field({ label: t('password.current'), name: 'old_password', type: 'password', autocomplete: 'current-password', required: true });
+  fields.new_password = field({ label: t('password.new'), name: 'new_password', type: 'password', autocomplete: 'new-password', required: true, hint: t('auth.passwordHint') });
+  fields.new_password_confirm = field({ label: t('password.confirm'), name: 'new_password_confirm', type: 'password', autocomplete: 'new-password', required: true });
   const general = h('p', { class: 'form-error', role: 'alert' });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary', text: t('password.change') });
+  const label = setting ? t('password.set') : t('password.change');
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', text: label });
   const form = h('form', { class: 'form', novalidate: true }, Object.values(fields).map((f) => f.wrap), general, h('div', { class: 'form-actions' }, save));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const [oldPw, newPw, confirm] = Object.values(fields).map((f) => f.input.value);
+    const oldPw = fields.old_password?.input.value;
+    const newPw = fields.new_password.input.value;
+    const confirm = fields.new_password_confirm.input.value;
     fields.new_password_confirm.setError(newPw !== confirm ? t('auth.passwordMismatch') : '');
-    if (!oldPw || !newPw || newPw !== confirm) return;
+    if ((!setting && !oldPw) || !newPw || newPw !== confirm) return;
     save.disabled = true;
     try {
       await api('/auth/change-password', { method: 'POST', json: { old_password: oldPw, new_password: newPw, new_password_confirm: confirm } });
       // Every earlier session ended, this one too: sign in again with the new password.
-      await signIn(me().username, newPw);
+      if (!(await signInAgain(me().username, newPw))) return signOut();
       form.reset();
       general.textContent = '';
-      toastOk(t('password.changed'));
+      toastOk(setting ? t('password.wasSet') : t('password.changed'));
+      if (setting) refresh();
     } catch (error) {
       showFormError(error, fields, general);
       if (error.code === 'weak_password') { fields.new_password.setError(general.textContent); general.textContent = ''; }
-      if (error.code === 'invalid_credentials') { fields.old_password.setError(general.textContent); general.textContent = ''; }
+      if (error.code === 'invalid_credentials' && fields.old_password) { fields.old_password.setError(general.textContent); general.textContent = ''; }
     } finally {
       save.disabled = false;
     }
   });
-  return card('password-title', t('password.title'), t('password.hint'), form);
+  return card('password-title', t('password.title'), setting ? t('password.setHint') : t('password.hint'), form);
 }
 
 function sessionsCard() {
@@ -196,6 +204,6 @@ export function showSettings(view) {
   const tokens = tokensCard();
   mount(view, h('section', { class: 'page settings' },
     h('div', { class: 'page-head' }, h('h1', { class: 'page-title', text: t('nav.settings') })),
-    h('div', { class: 'settings-grid' }, profileCard(), passwordCard(), sessionsCard(), tokens.el,
+    h('div', { class: 'settings-grid' }, profileCard(), passwordCard(), securityCard(), sessionsCard(), tokens.el,
       webdavCard({ onCreated: tokens.load }))));
 }
