@@ -1,5 +1,5 @@
 // Administration: instance statistics and user accounts (search, create, role, quota,
-// activate/deactivate, delete).
+// activate/deactivate, reset two-step sign-in, delete).
 
 import { h, mount, debounce } from '../dom.js';
 import { icon } from '../icons.js';
@@ -69,6 +69,14 @@ function userDialog(user) {
   });
 }
 
+/** What each row action sends, and asks first when it cannot be undone. */
+const ACTIONS = {
+  activate: { method: 'POST', path: '/activate', done: 'admin.activated' },
+  deactivate: { method: 'POST', path: '/deactivate', done: 'admin.deactivated' },
+  mfa: { method: 'DELETE', path: '/mfa', ask: 'admin.resetMfa', message: 'admin.resetMfaConfirm', done: 'admin.mfaReset' },
+  delete: { method: 'DELETE', path: '', ask: 'admin.deleteUser', message: 'admin.deleteConfirm', done: 'admin.deleted' },
+};
+
 export async function showAdmin(view) {
   document.title = `${t('nav.admin')} · Hoard`;
   if (me().role !== 'admin') {
@@ -102,15 +110,11 @@ export async function showAdmin(view) {
   }
 
   async function act(user, action) {
+    const { method, path, ask, message, done } = ACTIONS[action];
     try {
-      if (action === 'delete') {
-        if (!(await confirmDialog({ title: t('admin.deleteUser'), message: t('admin.deleteConfirm', { name: user.username }), confirm: t('admin.deleteUser'), danger: true }))) return;
-        await api(`/users/${user.id}`, { method: 'DELETE' });
-        toastOk(t('admin.deleted', { name: user.username }));
-      } else {
-        await api(`/users/${user.id}/${action}`, { method: 'POST' });
-        toastOk(t(action === 'activate' ? 'admin.activated' : 'admin.deactivated', { name: user.username }));
-      }
+      if (ask && !(await confirmDialog({ title: t(ask), message: t(message, { name: user.username }), confirm: t(ask), danger: true }))) return;
+      await api(`/users/${user.id}${path}`, { method });
+      toastOk(t(done, { name: user.username }));
       loadUsers();
       loadStats();
     } catch (error) { toastError(error); }
@@ -126,7 +130,9 @@ export async function showAdmin(view) {
         h('tbody', {}, page.items.map((u) => h('tr', { dataset: { id: u.id, username: u.username } },
           h('td', {}, h('div', { class: 'cell-user' }, avatar(u, 32), h('div', {}, h('p', { class: 'row-title', text: u.display_name || u.username }), h('p', { class: 'muted', text: `@${u.username} · ${u.email}` })))),
           h('td', {}, h('span', { class: `badge badge-${u.role}`, text: t(`role.${u.role}`) })),
-          h('td', {}, h('span', { class: `badge ${u.is_active ? 'badge-active' : 'badge-off'}`, text: u.is_active ? t('admin.active') : t('admin.inactive') })),
+          h('td', {}, h('span', { class: 'badges' },
+            h('span', { class: `badge ${u.is_active ? 'badge-active' : 'badge-off'}`, text: u.is_active ? t('admin.active') : t('admin.inactive') }),
+            u.totp_enabled ? h('span', { class: 'badge badge-mfa', title: t('admin.mfaOnTitle'), text: t('admin.mfaOn') }) : null)),
           h('td', { class: 'hide-sm', text: quotaText(u) }),
           h('td', { class: 'hide-sm', title: u.last_login_at ? formatDate(u.last_login_at) : '', text: u.last_login_at ? formatRelative(u.last_login_at) : t('admin.never') }),
           h('td', { class: 'cell-actions' }, menuButton({
@@ -136,6 +142,7 @@ export async function showAdmin(view) {
               u.is_active
                 ? { label: t('admin.deactivate'), icon: 'lock', run: () => act(u, 'deactivate'), hidden: u.id === me().id }
                 : { label: t('admin.activate'), icon: 'check', run: () => act(u, 'activate') },
+              { label: t('admin.resetMfa'), icon: 'shield', hidden: !u.totp_enabled, run: () => act(u, 'mfa') },
               'sep',
               { label: t('admin.deleteUser'), icon: 'trash', danger: true, hidden: u.id === me().id, run: () => act(u, 'delete') },
             ],
