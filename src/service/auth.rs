@@ -12,6 +12,7 @@ use crate::ids::UserId;
 
 use super::accounts::{Accounts, NewAccount};
 use super::cache::Caches;
+use super::mfa::open_challenge;
 use super::passwords::{check_strength, Passwords};
 use super::throttle::Throttle;
 use super::tokens::{new_jti, Claims, TokenCodec, TokenType, ISSUER};
@@ -32,6 +33,18 @@ enum SessionKind {
 pub struct ClientInfo {
     pub ip: String,
     pub user_agent: String,
+}
+
+/// What a right password leads to: a session, or (two-step sign-in on) a second step.
+// One per login, moved once: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    SignedIn(UserRecord, IssuedTokens),
+    /// The single-use token of the second step (`/auth/login/mfa`).
+    MfaRequired {
+        mfa_token: String,
+    },
 }
 
 /// A freshly issued access/refresh pair.
@@ -111,13 +124,14 @@ impl Auth {
     }
 
     /// Login by username or email. Unknown users and wrong passwords get the same answer
-    /// after the same work (a dummy hash is verified).
+    /// after the same work (a dummy hash is verified). With two-step sign-in on, the right
+    /// password opens only the second step.
     pub async fn login(
         &self,
         login: &str,
         password: &str,
         client: &ClientInfo,
-    ) -> AuthResult<(UserRecord, IssuedTokens)> {
+    ) -> AuthResult<LoginOutcome> {
         let account_key = account_key(login, &client.ip);
         self.login_per_account.check(&account_key)?;
         self.login_per_ip.check(&client.ip)?;
@@ -130,7 +144,12 @@ impl Auth {
             return Err(AuthError::AccountDisabled);
         }
         self.login_per_account.reset(&account_key);
-        self.sign_in(UserId(user.id), client).await
+        if user.totp_enabled {
+            let mfa_token = open_challenge(&self.db, UserId(user.id)).await?;
+            return Ok(LoginOutcome::MfaRequired { mfa_token });
+        }
+        let (user, tokens) = self.sign_in(UserId(user.id), client).await?;
+        Ok(LoginOutcome::SignedIn(user, tokens))
     }
 
     /// Starts a login session for an account whose identity is proven (password, second
@@ -363,6 +382,7 @@ impl Auth {
             .write(move |tx| -> AuthResult<usize> {
                 let now = now();
                 Ok(db::revoked::purge(tx, now - 60)?
+                    + db::mfa::purge_challenges(tx, now - 60)?
                     + db::sessions::purge(tx, now, now - grace)?
                     + db::api_tokens::purge(tx, now - 30 * grace)?)
             })
