@@ -19,6 +19,7 @@ pub mod media;
 pub mod mfa;
 pub mod passwords;
 mod services;
+pub mod sessions;
 pub mod shares;
 pub mod throttle;
 pub mod tokens;

@@ -1,34 +1,13 @@
 //! The second step of a login: the password was right, two-step sign-in is on, and the
 //! client holds a single-use `mfa_token` that lives five minutes.
 
-use crate::db::{self, now, Db};
+use crate::db::{self, now};
 use crate::ids::UserId;
-use crate::secret::{random_secret, sha256_hex};
+use crate::secret::sha256_hex;
 use crate::service::auth::{ClientInfo, IssuedTokens};
 use crate::service::{AuthError, AuthResult, UserRecord};
 
 use super::Mfa;
-
-/// How long a second step may wait.
-pub const CHALLENGE_TTL_S: i64 = 300;
-
-/// Opens a second step for `user_id` and returns its `mfa_token` (stored only hashed).
-pub async fn open_challenge(db: &Db, user_id: UserId) -> AuthResult<String> {
-    let token = random_secret(32);
-    let hash = sha256_hex(&token);
-    db.write(move |tx| -> AuthResult<()> {
-        let now = now();
-        db::mfa::purge_challenges(tx, now)?;
-        Ok(db::mfa::insert_challenge(
-            tx,
-            &hash,
-            user_id.0,
-            now + CHALLENGE_TTL_S,
-        )?)
-    })
-    .await?;
-    Ok(token)
-}
 
 impl Mfa {
     /// Finishes a login with a TOTP code or a recovery code. A wrong code leaves the token

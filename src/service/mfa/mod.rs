@@ -17,7 +17,6 @@ use crate::secret::ServerSecret;
 use super::auth::{Auth, ClientInfo};
 use super::passwords::Passwords;
 use super::{AccountError, AuthError, AuthResult, Principal};
-pub use login::{open_challenge, CHALLENGE_TTL_S};
 use proof::Proof;
 use secret::Sealer;
 
