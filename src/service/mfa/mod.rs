@@ -16,7 +16,7 @@ use crate::secret::ServerSecret;
 
 use super::auth::{Auth, ClientInfo};
 use super::passwords::Passwords;
-use super::{AccountError, AuthError, AuthResult, Principal};
+use super::{AccountError, AccountResult, AuthError, AuthResult, Principal};
 use proof::Proof;
 use secret::Sealer;
 
@@ -196,9 +196,21 @@ impl Mfa {
     /// An admin turns a (locked-out) user's two-step sign-in off.
     pub async fn reset(&self, admin: &Principal, user_id: UserId) -> AuthResult<()> {
         admin.require_admin()?;
+        self.turn_off(user_id).await?;
+        tracing::info!(
+            admin = admin.id().0,
+            user = user_id.0,
+            "two-step sign-in reset"
+        );
+        Ok(())
+    }
+
+    /// Turns an account's two-step sign-in off without asking who wants it: for the
+    /// admin's reset and `hoard user reset-mfa` (an admin locked out of their own account).
+    pub async fn turn_off(&self, user_id: UserId) -> AccountResult<()> {
         let found = self
             .db
-            .write(move |tx| -> AuthResult<bool> {
+            .write(move |tx| -> AccountResult<bool> {
                 if db::users::by_id(tx, user_id.0)?.is_none() {
                     return Ok(false);
                 }
@@ -207,13 +219,8 @@ impl Mfa {
             })
             .await?;
         if !found {
-            return Err(AccountError::NotFound.into());
+            return Err(AccountError::NotFound);
         }
-        tracing::info!(
-            admin = admin.id().0,
-            user = user_id.0,
-            "two-step sign-in reset"
-        );
         self.forget_user(user_id);
         Ok(())
     }
