@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::{self, AppState};
 use crate::config::{Config, Overrides};
+use crate::ids::UserId;
 use crate::service::accounts::NewAccount;
 use crate::service::AccountError;
 use crate::service::StartupError;
@@ -76,6 +77,9 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Turn an account's two-step sign-in off (its owner lost the app and the recovery
+    /// codes, and no other admin can reset it).
+    ResetMfa { name: String },
     /// List accounts.
     List,
 }
@@ -226,6 +230,15 @@ async fn run_user(state: &Arc<AppState>, command: UserCommand) -> Result<(), Cli
                 "password changed for {}; their sessions have ended",
                 user.username
             );
+        }
+        UserCommand::ResetMfa { name } => {
+            let all = accounts.all().await?;
+            let user = all
+                .iter()
+                .find(|u| u.username.eq_ignore_ascii_case(&name))
+                .ok_or_else(|| CliError::Usage(format!("no account named {name}")))?;
+            state.mfa.turn_off(UserId(user.id)).await.map_err(explain)?;
+            println!("two-step sign-in is off for {}", user.username);
         }
         UserCommand::List => {
             println!(

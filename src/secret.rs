@@ -20,6 +20,16 @@ impl ServerSecret {
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
+
+    /// A 32-byte key for one purpose, derived from the secret and the purpose's `label`, so
+    /// no two uses (JWTs, signed links, share unlocks, sealed TOTP secrets) share a key.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(label.as_bytes());
+        hasher.update([0]);
+        hasher.update(&self.0);
+        hasher.finalize().into()
+    }
 }
 
 impl std::fmt::Debug for ServerSecret {

@@ -11,6 +11,7 @@ use super::extract::text::Text;
 use super::respond::failure::{
     ApiResult, LoginErrors, RefreshErrors, RegisterErrors, UserWriteErrors,
 };
+use super::respond::login::LoginResponse;
 use super::respond::models::{AuthResponse, Tokens, User};
 use super::{ApiTags, NoContent};
 use crate::service::accounts::NewAccount;
@@ -105,21 +106,20 @@ impl AuthApi {
     }
 
     /// Sign in with username (or email) and password. Repeated failures are throttled per
-    /// account and client address (429 with `Retry-After`).
+    /// account and client address (429 with `Retry-After`). With two-step sign-in on, the
+    /// right password answers `{mfa_required: true, mfa_token, methods}` and no tokens:
+    /// finish with `POST /auth/login/mfa`.
     #[oai(path = "/auth/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> ApiResult<Json<AuthResponse>, LoginErrors> {
-        let (user, tokens) = self
+    ) -> ApiResult<Json<LoginResponse>, LoginErrors> {
+        let outcome = self
             .auth
             .login(&body.username, &body.password, &client_info(req))
             .await?;
-        Ok(Json(AuthResponse {
-            user: User::from(&user),
-            tokens: tokens.into(),
-        }))
+        Ok(Json(outcome.into()))
     }
 
     /// Exchange a refresh token for a new pair. Each refresh token works once: presenting

@@ -10,6 +10,7 @@ pub mod file_uploads;
 pub mod files;
 pub mod health;
 pub mod meta;
+pub mod mfa;
 pub mod one_path_item;
 pub mod profile;
 pub mod public_shares;
@@ -71,6 +72,7 @@ pub type Apis = one_path_item::OnePathItem<(
     trash::TrashApi,
     content::ContentApi,
     web_session::WebSessionApi,
+    mfa::MfaApi,
     resumable::ResumableApi,
     shares::SharesApi,
     public_shares::PublicSharesApi,
@@ -124,8 +126,12 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         },
         web_session::WebSessionApi {
             auth: state.auth.clone(),
+            mfa: state.mfa.clone(),
             access_ttl: state.config.auth.access_ttl_s,
             refresh_ttl: state.config.auth.refresh_ttl_s,
+        },
+        mfa::MfaApi {
+            mfa: state.mfa.clone(),
         },
         resumable::ResumableApi {
             uploads: state.uploads.clone(),

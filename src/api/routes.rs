@@ -42,6 +42,10 @@ pub const PASSWORD_CHECKS: &[&str] = &[
     "/auth/web/login",
     "/auth/register",
     "/auth/change-password",
+    "/login/mfa",
+    "/auth/mfa/totp/setup",
+    "/auth/mfa/totp/enable",
+    "/auth/mfa/recovery-codes",
     "/unlock",
 ];
 

@@ -16,10 +16,13 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::auth::LoginRequest;
 use super::extract::cookies::{self, ACCESS, CSRF, REFRESH, REFRESH_PATH};
 use super::extract::security::{client_info, Caller};
+use super::mfa::MfaLoginRequest;
 use super::respond::failure::{ApiResult, LoginErrors, WebSessionErrors};
+use super::respond::login::{MfaChallenge, WebLoginResponse};
 use super::respond::models::User;
 use super::ApiTags;
-use crate::service::auth::{Auth, IssuedTokens};
+use crate::service::auth::{Auth, IssuedTokens, LoginOutcome};
+use crate::service::mfa::Mfa;
 use crate::service::tokens::new_csrf_token;
 use crate::service::AuthError;
 
@@ -34,18 +37,7 @@ impl IntoResponse for WebSession {
 
 impl ApiResponse for WebSession {
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "Signed in; the session is in cookies.",
-                status: Some(200),
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: "application/json; charset=utf-8",
-                    schema: User::schema_ref(),
-                }],
-                headers: vec![cookie_header()],
-            }],
-        }
+        signed_in("Signed in; the session is in cookies.", User::schema_ref())
     }
 
     fn register(registry: &mut Registry) {
@@ -53,24 +45,90 @@ impl ApiResponse for WebSession {
     }
 }
 
+/// A web login's answer: a [`WebSession`], or the second step two-step sign-in asks for
+/// (no cookies).
+pub struct WebLogin(Response);
+
+impl IntoResponse for WebLogin {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl ApiResponse for WebLogin {
+    fn meta() -> MetaResponses {
+        signed_in(
+            "Signed in (the user; the session is in cookies), or `mfa_required` with no cookies.",
+            WebLoginResponse::schema_ref(),
+        )
+    }
+
+    fn register(registry: &mut Registry) {
+        WebLoginResponse::register(registry);
+    }
+}
+
+fn signed_in(description: &'static str, schema: MetaSchemaRef) -> MetaResponses {
+    MetaResponses {
+        responses: vec![MetaResponse {
+            description,
+            status: Some(200),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type: "application/json; charset=utf-8",
+                schema,
+            }],
+            headers: vec![cookie_header()],
+        }],
+    }
+}
+
 pub struct WebSessionApi {
     pub auth: Arc<Auth>,
+    pub mfa: Arc<Mfa>,
     pub access_ttl: u64,
     pub refresh_ttl: u64,
 }
 
 #[OpenApi(tag = "ApiTags::Auth")]
 impl WebSessionApi {
-    /// Sign in for the web UI: like `/auth/login`, but the tokens are set as cookies.
+    /// Sign in for the web UI: like `/auth/login`, but the tokens are set as cookies. With
+    /// two-step sign-in on, the answer is `{mfa_required: true, mfa_token, methods}` without
+    /// cookies: finish with `POST /auth/web/login/mfa`.
     #[oai(path = "/auth/web/login", method = "post", operation_id = "web_login")]
     async fn login(
         &self,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> ApiResult<WebSession, LoginErrors> {
-        let (user, tokens) = self
+    ) -> ApiResult<WebLogin, LoginErrors> {
+        let outcome = self
             .auth
             .login(&body.username, &body.password, &client_info(req))
+            .await?;
+        Ok(match outcome {
+            LoginOutcome::SignedIn(user, tokens) => {
+                WebLogin(self.session(req, &User::from(&user), Some(tokens)).0)
+            }
+            LoginOutcome::MfaRequired { mfa_token } => {
+                WebLogin(Json(MfaChallenge::new(mfa_token).to_json()).into_response())
+            }
+        })
+    }
+
+    /// The second step of a web login (see `/auth/login/mfa`); sets the session cookies.
+    #[oai(
+        path = "/auth/web/login/mfa",
+        method = "post",
+        operation_id = "web_login_mfa"
+    )]
+    async fn login_mfa(
+        &self,
+        req: &Request,
+        body: Json<MfaLoginRequest>,
+    ) -> ApiResult<WebSession, LoginErrors> {
+        let (user, tokens) = self
+            .mfa
+            .complete_login(&body.mfa_token, &body.code, &client_info(req))
             .await?;
         Ok(self.session(req, &User::from(&user), Some(tokens)))
     }

@@ -103,6 +103,23 @@ pub fn revoke_all_for_user(conn: &Connection, user_id: i64, now: i64) -> DbResul
     Ok(ids)
 }
 
+/// Revokes every live session of a user but `keep` (the caller's own, if any).
+pub fn revoke_others(
+    conn: &Connection,
+    user_id: i64,
+    keep: Option<i64>,
+    now: i64,
+) -> DbResult<Vec<i64>> {
+    let ids = conn
+        .prepare_cached(
+            "UPDATE sessions SET revoked_at = ?2
+             WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?3 RETURNING id",
+        )?
+        .query_map(params![user_id, now, keep], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
 pub fn insert_refresh(
     conn: &Connection,
     jti: &str,

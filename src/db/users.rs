@@ -22,6 +22,8 @@ pub struct UserRecord {
     pub last_login_at: Option<i64>,
     /// When the avatar was last set, if there is one (read from `avatars`).
     pub avatar_updated_at: Option<i64>,
+    /// Whether two-step sign-in is on (read from `user_totp`).
+    pub totp_enabled: bool,
 }
 
 impl UserRecord {
@@ -45,7 +47,8 @@ pub struct NewUser<'a> {
 
 const COLUMNS: &str = "u.id, u.username, u.email, u.password_hash, u.display_name, u.bio, u.role,
     u.is_active, u.storage_used, u.storage_quota, u.created_at, u.updated_at, u.last_login_at,
-    (SELECT a.updated_at FROM avatars a WHERE a.user_id = u.id)";
+    (SELECT a.updated_at FROM avatars a WHERE a.user_id = u.id),
+    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)";
 
 fn from_row(row: &Row) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
@@ -63,6 +66,7 @@ fn from_row(row: &Row) -> rusqlite::Result<UserRecord> {
         updated_at: row.get(11)?,
         last_login_at: row.get(12)?,
         avatar_updated_at: row.get(13)?,
+        totp_enabled: row.get(14)?,
     })
 }
 

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::AuthConfig;
-use crate::db::sessions::{Rotation, SessionRecord};
+use crate::db::sessions::Rotation;
 use crate::db::users::UserRecord;
 use crate::db::{self, now, Db};
 use crate::ids::UserId;
+use crate::secret::{random_secret, sha256_hex};
 
 use super::accounts::{Accounts, NewAccount};
 use super::cache::Caches;
@@ -18,6 +19,8 @@ use super::tokens::{new_jti, Claims, TokenCodec, TokenType, ISSUER};
 use super::{AccountError, AuthError, AuthResult, Credential, Principal};
 
 const MAX_LOGIN_KEY: usize = 320;
+/// How long the second step of a login may wait (SPEC §12).
+pub const MFA_TOKEN_TTL_S: i64 = 300;
 
 /// Why a session starts; only a login counts as `last_login_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +35,18 @@ enum SessionKind {
 pub struct ClientInfo {
     pub ip: String,
     pub user_agent: String,
+}
+
+/// What a right password leads to: a session, or (two-step sign-in on) a second step.
+// One per login, moved once: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    SignedIn(UserRecord, IssuedTokens),
+    /// The single-use token of the second step (`/auth/login/mfa`).
+    MfaRequired {
+        mfa_token: String,
+    },
 }
 
 /// A freshly issued access/refresh pair.
@@ -111,13 +126,14 @@ impl Auth {
     }
 
     /// Login by username or email. Unknown users and wrong passwords get the same answer
-    /// after the same work (a dummy hash is verified).
+    /// after the same work (a dummy hash is verified). With two-step sign-in on, the right
+    /// password opens only the second step.
     pub async fn login(
         &self,
         login: &str,
         password: &str,
         client: &ClientInfo,
-    ) -> AuthResult<(UserRecord, IssuedTokens)> {
+    ) -> AuthResult<LoginOutcome> {
         let account_key = account_key(login, &client.ip);
         self.login_per_account.check(&account_key)?;
         self.login_per_ip.check(&client.ip)?;
@@ -130,7 +146,32 @@ impl Auth {
             return Err(AuthError::AccountDisabled);
         }
         self.login_per_account.reset(&account_key);
-        self.sign_in(UserId(user.id), client).await
+        if user.totp_enabled {
+            let mfa_token = self.open_challenge(UserId(user.id)).await?;
+            return Ok(LoginOutcome::MfaRequired { mfa_token });
+        }
+        let (user, tokens) = self.sign_in(UserId(user.id), client).await?;
+        Ok(LoginOutcome::SignedIn(user, tokens))
+    }
+
+    /// Opens the second step of a login and returns its `mfa_token`, stored only hashed;
+    /// `service::mfa` finishes it.
+    async fn open_challenge(&self, user_id: UserId) -> AuthResult<String> {
+        let token = random_secret(32);
+        let hash = sha256_hex(&token);
+        self.db
+            .write(move |tx| -> AuthResult<()> {
+                let now = now();
+                db::mfa::purge_challenges(tx, now)?;
+                Ok(db::mfa::insert_challenge(
+                    tx,
+                    &hash,
+                    user_id.0,
+                    now + MFA_TOKEN_TTL_S,
+                )?)
+            })
+            .await?;
+        Ok(token)
     }
 
     /// Starts a login session for an account whose identity is proven (password, second
@@ -325,47 +366,6 @@ impl Auth {
         self.caches.users.invalidate(&user_id);
         self.caches.basic.forget_user(user_id);
         self.start_session(user_id, client, SessionKind::PasswordChange)
-            .await
-    }
-
-    /// The caller's live sessions, newest first.
-    pub async fn sessions(&self, principal: &Principal) -> AuthResult<Vec<SessionRecord>> {
-        let user_id = principal.id();
-        Ok(self
-            .db
-            .run(move |conn| db::sessions::live_for_user(conn, user_id.0, now()))
-            .await?)
-    }
-
-    /// Revokes one of the caller's sessions; someone else's is `NotFound`.
-    pub async fn revoke_session(&self, principal: &Principal, session_id: i64) -> AuthResult<()> {
-        let user_id = principal.id();
-        let revoked = self
-            .db
-            .write(move |tx| -> AuthResult<bool> {
-                let owned = db::sessions::by_id(tx, session_id)?
-                    .is_some_and(|s| s.user_id == user_id.0 && s.is_live(now()));
-                Ok(owned && db::sessions::revoke(tx, session_id, now())?)
-            })
-            .await?;
-        self.caches.sessions.invalidate(&session_id);
-        if revoked {
-            Ok(())
-        } else {
-            Err(AuthError::NotFound)
-        }
-    }
-
-    /// Deletes blacklist entries, refresh tokens and sessions that can no longer matter.
-    pub async fn purge_expired(&self) -> AuthResult<usize> {
-        let grace = 24 * 3600;
-        self.db
-            .write(move |tx| -> AuthResult<usize> {
-                let now = now();
-                Ok(db::revoked::purge(tx, now - 60)?
-                    + db::sessions::purge(tx, now, now - grace)?
-                    + db::api_tokens::purge(tx, now - 30 * grace)?)
-            })
             .await
     }
 

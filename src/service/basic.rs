@@ -80,6 +80,9 @@ fn password_principal(user: Arc<db::users::UserRecord>) -> AuthResult<Principal>
     if !user.is_active {
         return Err(AuthError::AccountDisabled);
     }
+    if user.totp_enabled {
+        return Err(AuthError::PasswordNotEnough);
+    }
     Ok(Principal {
         user,
         credential: Credential::Password,

@@ -32,9 +32,11 @@ impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         use AccountError as E;
         let status = match &error {
-            E::Validation(_) | E::WeakPassword(_) | E::InvalidImage(_) | E::LastAdmin => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            E::Validation(_)
+            | E::WeakPassword(_)
+            | E::InvalidImage(_)
+            | E::LastAdmin
+            | E::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
             E::UsernameTaken | E::EmailTaken => StatusCode::CONFLICT,
             E::NotFound => StatusCode::NOT_FOUND,
             E::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -58,6 +60,8 @@ impl From<AuthError> for ApiError {
         use AuthError as E;
         let status = match &error {
             E::InvalidCredentials
+            | E::InvalidCode
+            | E::PasswordNotEnough
             | E::Unauthorized
             | E::InvalidToken
             | E::TokenExpired

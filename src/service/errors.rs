@@ -23,6 +23,9 @@ pub enum AccountError {
     UsernameTaken,
     #[error("email is already registered")]
     EmailTaken,
+    /// A wrong or spent code while turning two-step sign-in on, off or renewing its codes.
+    #[error("wrong or already used code")]
+    InvalidCode,
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -50,6 +53,7 @@ impl AccountError {
             Self::LastAdmin => "last_admin",
             Self::UsernameTaken => "username_taken",
             Self::EmailTaken => "email_taken",
+            Self::InvalidCode => "invalid_code",
             Self::NotFound => "not_found",
             Self::TooLarge(_) => "too_large",
             Self::Db(_) | Self::Internal(_) => "internal",
@@ -77,6 +81,14 @@ pub enum AuthError {
     TokenExpired,
     #[error("token has been revoked")]
     TokenRevoked,
+    /// The second step of a login: a wrong or spent TOTP or recovery code.
+    #[error("wrong or already used code")]
+    InvalidCode,
+    /// The account password where two-step sign-in is on (WebDAV, HTTP Basic).
+    #[error(
+        "two-step sign-in is on for this account: use a personal API token instead of the password"
+    )]
+    PasswordNotEnough,
     #[error("account is disabled")]
     AccountDisabled,
     #[error("registration is closed")]
@@ -103,7 +115,8 @@ impl AuthError {
     /// The SPEC's stable error code.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidCredentials | Self::PasswordNotEnough => "invalid_credentials",
+            Self::InvalidCode => "invalid_code",
             Self::Unauthorized => "unauthorized",
             Self::InvalidToken => "invalid_token",
             Self::TokenExpired => "token_expired",

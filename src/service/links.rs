@@ -4,7 +4,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::AuthError;
 use crate::ids::EntryId;
@@ -21,10 +21,7 @@ pub struct LinkSigner {
 impl LinkSigner {
     /// Derives the link key from the instance secret, so links and JWTs never share a key.
     pub fn new(secret: &ServerSecret) -> Self {
-        let mut hasher = Sha256::new();
-        hasher.update(b"hoard signed links\0");
-        hasher.update(secret.expose());
-        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(&hasher.finalize())
+        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(&secret.derive("hoard signed links"))
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         Self { keyed }
     }

@@ -10,6 +10,7 @@ use super::drive::Drive;
 use super::health::Health;
 use super::links::LinkSigner;
 use super::locks::Locks;
+use super::mfa::Mfa;
 use super::shares::Shares;
 use super::tokens::TokenCodec;
 use super::uploads::Uploads;
@@ -29,6 +30,7 @@ pub struct Services {
     pub drive: Arc<Drive>,
     pub links: Arc<LinkSigner>,
     pub locks: Arc<Locks>,
+    pub mfa: Arc<Mfa>,
     pub uploads: Arc<Uploads>,
     pub shares: Arc<Shares>,
     pub health: Arc<Health>,
@@ -86,6 +88,12 @@ impl Services {
             accounts.clone(),
             &config.auth,
         ));
+        let mfa = Arc::new(Mfa::new(
+            db.clone(),
+            auth.clone(),
+            accounts.passwords().clone(),
+            &secret,
+        ));
         let health = Arc::new(Health::new(db.clone(), data_dir.clone()));
         let locks = Arc::new(Locks::new(db.clone()));
         Ok(Arc::new(Self {
@@ -98,6 +106,7 @@ impl Services {
             drive,
             links,
             locks,
+            mfa,
             uploads,
             shares,
             health,

@@ -291,3 +291,43 @@ fn user_add_without_a_terminal_or_stdin_flag_refuses() {
         stderr(&output)
     );
 }
+
+#[test]
+fn user_reset_mfa_turns_two_step_sign_in_off_from_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = format!("{PASSWORD}\n");
+    let args = [
+        "user",
+        "add",
+        "root",
+        "--email",
+        "root@example.com",
+        "--admin",
+        "--password-stdin",
+    ];
+    assert!(hoard(&dir, &args, Some(&input)).status.success());
+    let db = rusqlite::Connection::open(dir.path().join("data/hoard.db")).unwrap();
+    db.execute(
+        "INSERT INTO user_totp (user_id, secret, enabled_at, created_at) VALUES (1, x'00', 1, 1)",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO recovery_codes (user_id, lookup, hash) VALUES (1, 'abcd', 'h')",
+        [],
+    )
+    .unwrap();
+    let unknown = hoard(&dir, &["user", "reset-mfa", "nobody"], None);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    let reset = hoard(&dir, &["user", "reset-mfa", "ROOT"], None);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    assert!(String::from_utf8_lossy(&reset.stdout).contains("two-step sign-in is off for root"));
+    let left: i64 = db
+        .query_row(
+            "SELECT (SELECT count(*) FROM user_totp) + (SELECT count(*) FROM recovery_codes)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+}

@@ -108,11 +108,11 @@ async fn get_me_returns_exactly_the_user_shape_without_a_password_hash() {
         "id": alice.id, "username": "alice", "email": "alice@example.com",
         "display_name": "alice", "bio": "", "avatar_url": null, "role": "user",
         "is_active": true, "created_at": created, "last_login_at": last_login,
-        "storage_used": 0, "storage_quota": null,
+        "storage_used": 0, "storage_quota": null, "totp_enabled": false,
     });
     assert_eq!(
         user, want,
-        "exactly the SPEC's User; display_name defaults to the username"
+        "exactly the SPEC's User (with §12's totp_enabled); display_name defaults to the username"
     );
 }
 

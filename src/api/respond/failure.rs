@@ -128,7 +128,7 @@ fn headers(status: u16) -> Vec<MetaHeader> {
 fn describe(status: u16) -> &'static str {
     match status {
         400 => "`bad_request`: malformed JSON, wrong types, or a bad parameter.",
-        401 => "`unauthorized`, `invalid_token`, `token_expired`, `token_revoked`, `invalid_credentials` or (shares) `password_required`.",
+        401 => "`unauthorized`, `invalid_token`, `token_expired`, `token_revoked`, `invalid_credentials`, `invalid_code` (a wrong or spent code at the second step of a login) or (shares) `password_required`.",
         403 => "`forbidden` (role), `account_disabled`, `registration_closed` or `csrf_failed` (a cookie-authenticated write without `X-CSRF-Token`).",
         404 => "`not_found`: no such resource, or not yours.",
         409 => "`username_taken`, `email_taken`, `name_conflict` or (tus) `upload_conflict`: `Upload-Offset` is not the upload's offset, or another request is writing it.",
@@ -137,7 +137,7 @@ fn describe(status: u16) -> &'static str {
         460 => "`checksum_mismatch` (tus): the bytes do not match `Upload-Checksum`; they were discarded.",
         413 => "`too_large`: the body is over its limit.",
         415 => "`unsupported_media_type`: the body has the wrong Content-Type.",
-        422 => "`validation_failed` (with `fields`), `weak_password`, `invalid_image`, `last_admin`, `invalid_name` or `invalid_move`.",
+        422 => "`validation_failed` (with `fields`), `weak_password`, `invalid_image`, `last_admin`, `invalid_name`, `invalid_move` or `invalid_code` (a wrong code while changing two-step sign-in).",
         429 => "`rate_limited`: too many attempts; see `Retry-After`.",
         500 => "`internal`: an unexpected failure (logged with the request id; details are never sent).",
         503 => "`unavailable`: the server is overloaded or the database is busy; see `Retry-After`.",
@@ -165,6 +165,10 @@ error_set!(
 error_set!(
     /// Login.
     LoginErrors: 400, 401, 403, 413, 415, 429, 500, 503
+);
+error_set!(
+    /// Changes of one's two-step sign-in: a password and often a code.
+    MfaErrors: 400, 401, 413, 415, 422, 429, 500, 503
 );
 error_set!(
     /// Token refresh.

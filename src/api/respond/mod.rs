@@ -3,4 +3,5 @@
 
 pub mod failure;
 pub mod json_bytes;
+pub mod login;
 pub mod models;

@@ -58,6 +58,8 @@ pub struct User {
     /// Quota in bytes; null means unlimited.
     #[oai(nullable)]
     pub storage_quota: Option<i64>,
+    /// Whether two-step sign-in (TOTP) is on.
+    pub totp_enabled: bool,
 }
 
 impl From<&UserRecord> for User {
@@ -81,6 +83,7 @@ impl From<&UserRecord> for User {
             last_login_at: user.last_login_at.map(time),
             storage_used: user.storage_used,
             storage_quota: user.storage_quota,
+            totp_enabled: user.totp_enabled,
         }
     }
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::passwords::{HashError, Passwords};
 use super::throttle::{RateLimited, Throttle};
@@ -112,11 +112,9 @@ impl Shares {
         secret: &ServerSecret,
         config: &AuthConfig,
     ) -> Self {
-        let mut hasher = Sha256::new();
-        hasher.update(b"hoard share unlock\0");
-        hasher.update(secret.expose());
-        let unlock_key = <Hmac<Sha256> as Mac>::new_from_slice(&hasher.finalize())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        let unlock_key =
+            <Hmac<Sha256> as Mac>::new_from_slice(&secret.derive("hoard share unlock"))
+                .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         let window = Duration::from_secs(config.login_window_s);
         Self {
             db,
