@@ -77,6 +77,7 @@ test('set up two-step sign-in, sign in with an app code and a recovery code, new
     const shown = await dialog.getByRole('textbox', { name: 'Setup key' }).inputValue();
     assert.match(shown, /^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/, 'the key in groups of four');
     const secret = shown.replace(/\s+/g, '');
+    await dialog.evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished)));
     await screenshot(page, 'security');
 
     await dialog.getByLabel('Code from the app').fill(totp(secret) === '000000' ? '111111' : '000000');
