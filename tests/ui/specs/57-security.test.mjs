@@ -1,7 +1,8 @@
 // Two-step sign-in through the UI: set up TOTP in Settings → Security (QR code, the secret
 // read from the page, a code computed here as an authenticator app would), save the recovery
 // codes, sign in again with the second step (an app code, then a recovery code), make a new
-// set of codes and turn it off; the admin resets a user's two-step sign-in; the login page
+// set of codes, change the password (which asks for a code to stay signed in) and turn it
+// off; the admin resets a user's two-step sign-in; the login page
 // explains a failed single sign-on. A user of its own, so the admin account never gets TOTP.
 
 import { test, before, after } from 'node:test';
@@ -47,7 +48,7 @@ async function securityCard(page) {
   return card;
 }
 
-test('set up two-step sign-in, sign in with an app code and a recovery code, new codes, turn it off', async () => {
+test('set up two-step sign-in, sign in with an app code and a recovery code, new codes, change the password, turn it off', async () => {
   const { context, page } = await newPage(browser);
   try {
     const user = await createUser(page.request, 'mfa');
@@ -155,6 +156,21 @@ test('set up two-step sign-in, sign in with an app code and a recovery code, new
     assert.ok(!fresh.includes(codes[2]), 'a new set');
     await dialog.getByRole('button', { name: 'I saved them' }).click();
     await card.getByText('10 recovery codes left').waitFor();
+
+    // A password change ends every session; staying signed in takes the second step too.
+    const newPassword = 'purple elephant dancing quietly';
+    await page.getByLabel('Current password').fill(user.password);
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await page.getByLabel('Confirm new password').fill(newPassword);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+    await dialog.getByLabel('Code from your app, or a recovery code').fill(fresh[1]);
+    const again = response(page, '/auth/web/login/mfa');
+    await dialog.getByRole('button', { name: 'Verify' }).click();
+    assert.equal((await again).status(), 200);
+    await page.getByText('Password changed').waitFor();
+    assert.equal((await apiInPage(page, '/users/me')).status, 200, 'still signed in');
+    user.password = newPassword;
 
     // Turn it off: an old code is dead, a new one works.
     await card.getByRole('button', { name: 'Turn off' }).click();
