@@ -2,8 +2,8 @@
 // read from the page, a code computed here as an authenticator app would), save the recovery
 // codes, sign in again with the second step (an app code, then a recovery code), make a new
 // set of codes, change the password (which asks for a code to stay signed in) and turn it
-// off; the admin resets a user's two-step sign-in; the login page
-// explains a failed single sign-on. A user of its own, so the admin account never gets TOTP.
+// off; the admin resets a user's two-step sign-in; the login page explains a failed single
+// sign-on. A user of its own, so the admin account never gets TOTP.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
