@@ -99,17 +99,19 @@ fn add_admin(data: &Path) {
 /// comma-separated parts (for working on one spec); unset or empty, every spec runs.
 fn spec_files() -> Vec<PathBuf> {
     let only = std::env::var("HOARD_UI_SPECS").unwrap_or_default();
-    let wanted: Vec<&str> = only.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    let wanted: Vec<&str> = only
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
     let mut specs: Vec<PathBuf> = fs::read_dir(ui_dir().join("specs"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| {
-                    n.ends_with(".test.mjs")
-                        && (wanted.is_empty() || wanted.iter().any(|w| n.contains(w)))
-                })
+            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.ends_with(".test.mjs")
+                    && (wanted.is_empty() || wanted.iter().any(|w| n.contains(w)))
+            })
         })
         .collect();
     specs.sort();
