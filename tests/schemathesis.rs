@@ -283,6 +283,19 @@ const EXPECTATIONS: &[Expectation] = &[
         valid_also: &["422"],
         tus: false,
     },
+    // Two-step sign-in (SPEC §12): a code must come from the account's secret, which no
+    // schema can predict (422 `invalid_code`), enabling needs a setup first and setting up
+    // needs it off (422 `validation_failed`).
+    Expectation {
+        ops: &[
+            "setup_totp",
+            "enable_totp",
+            "disable_totp",
+            "regenerate_recovery_codes",
+        ],
+        valid_also: &["422"],
+        tus: false,
+    },
     // An avatar must decode as an image: 422 `invalid_image`.
     Expectation {
         ops: &["set_avatar"],
