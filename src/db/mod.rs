@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod dav_locks;
 pub mod dav_props;
 pub mod entries;
+pub mod oidc;
 pub mod revoked;
 pub mod sessions;
 pub mod shares;
@@ -45,6 +46,8 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0006_tree_version.sql")),
     M::up(include_str!("../../migrations/0007_modified_at.sql")),
     M::up(include_str!("../../migrations/0008_dav.sql")),
+    // 0009_mfa.sql (two-step sign-in) comes before this one on main.
+    M::up(include_str!("../../migrations/0010_oidc.sql")),
 ];
 
 /// Database-layer failures. `Busy` (and a pool that stays exhausted) becomes 503 upstream,
