@@ -10,6 +10,7 @@ pub mod file_uploads;
 pub mod files;
 pub mod health;
 pub mod meta;
+pub mod oidc;
 pub mod one_path_item;
 pub mod profile;
 pub mod public_shares;
@@ -71,6 +72,7 @@ pub type Apis = one_path_item::OnePathItem<(
     trash::TrashApi,
     content::ContentApi,
     web_session::WebSessionApi,
+    oidc::OidcApi,
     resumable::ResumableApi,
     shares::SharesApi,
     public_shares::PublicSharesApi,
@@ -126,6 +128,12 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
             auth: state.auth.clone(),
             access_ttl: state.config.auth.access_ttl_s,
             refresh_ttl: state.config.auth.refresh_ttl_s,
+        },
+        oidc::OidcApi {
+            oidc: state.oidc.clone(),
+            access_ttl: state.config.auth.access_ttl_s,
+            refresh_ttl: state.config.auth.refresh_ttl_s,
+            public_url: state.config.auth.oidc.public_url.clone(),
         },
         resumable::ResumableApi {
             uploads: state.uploads.clone(),

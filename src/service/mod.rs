@@ -16,6 +16,7 @@ pub mod health;
 pub mod links;
 pub mod locks;
 pub mod media;
+pub mod oidc;
 pub mod passwords;
 mod services;
 pub mod shares;

@@ -10,6 +10,7 @@ use super::drive::Drive;
 use super::health::Health;
 use super::links::LinkSigner;
 use super::locks::Locks;
+use super::oidc::{Oidc, OidcError};
 use super::shares::Shares;
 use super::tokens::TokenCodec;
 use super::uploads::Uploads;
@@ -31,6 +32,7 @@ pub struct Services {
     pub locks: Arc<Locks>,
     pub uploads: Arc<Uploads>,
     pub shares: Arc<Shares>,
+    pub oidc: Arc<Oidc>,
     pub health: Arc<Health>,
 }
 
@@ -42,6 +44,8 @@ pub enum StartupError {
     DataDir(#[from] std::io::Error),
     #[error("database: {0}")]
     Db(#[from] DbError),
+    #[error("single sign-on: {0}")]
+    Oidc(#[from] OidcError),
 }
 
 impl Services {
@@ -86,6 +90,12 @@ impl Services {
             accounts.clone(),
             &config.auth,
         ));
+        let oidc = Arc::new(Oidc::new(
+            db.clone(),
+            auth.clone(),
+            caches.clone(),
+            &config.auth.oidc,
+        )?);
         let health = Arc::new(Health::new(db.clone(), data_dir.clone()));
         let locks = Arc::new(Locks::new(db.clone()));
         Ok(Arc::new(Self {
@@ -100,6 +110,7 @@ impl Services {
             locks,
             uploads,
             shares,
+            oidc,
             health,
         }))
     }
