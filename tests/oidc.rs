@@ -120,6 +120,18 @@ allowed_domains = ["corp.example"]
         self.sign_in_as_is(browser, provider_id, "/")
     }
 
+    /// A sign-in through `mock` with `claims` in `browser`, landing on `/`, asserted; the
+    /// account.
+    pub fn signed_in_with(&self, browser: &Browser, claims: Value) -> Value {
+        let hop = self.sign_in(browser, "mock", claims);
+        assert_signed_in(self, browser, &hop, "/")
+    }
+
+    /// The same in a fresh browser.
+    pub fn signed_in(&self, claims: Value) -> Value {
+        self.signed_in_with(&Browser::open(), claims)
+    }
+
     /// A sign-in with whatever the provider was told; the callback's answer.
     pub fn sign_in_as_is(&self, browser: &Browser, provider_id: &str, next: &str) -> Hop {
         let (_, authorize) = self.to_provider(browser, provider_id, next);

@@ -13,31 +13,18 @@ fn auto_create_makes_a_valid_unique_username_and_a_second_sign_in_finds_the_link
     world.hoard.register("grace", PASSWORD);
     let claims = json!({"sub": "g-1", "email": "grace@navy.example", "email_verified": true,
                         "preferred_username": "grace"});
-    let browser = Browser::open();
-    let me = assert_signed_in(
-        &world,
-        &browser,
-        &world.sign_in(&browser, "mock", claims),
-        "/",
-    );
+    let me = world.signed_in(claims);
     assert_eq!(me["username"], "grace-2", "grace is taken");
     // The same identity, whatever its email and name say now, is the same account.
     let later = json!({"sub": "g-1", "email": "other@navy.example", "email_verified": false,
                        "preferred_username": "someone"});
-    let browser = Browser::open();
-    let again = assert_signed_in(
-        &world,
-        &browser,
-        &world.sign_in(&browser, "mock", later),
-        "/",
-    );
+    let again = world.signed_in(later);
     assert_eq!(again["id"], me["id"]);
     assert_eq!(world.links().len(), 1);
     // A name that is no username is made one.
     let odd = json!({"sub": "g-2", "email": "x@navy.example", "email_verified": true,
                      "preferred_username": "Zoë Ünïcode Q"});
-    let browser = Browser::open();
-    let odd = assert_signed_in(&world, &browser, &world.sign_in(&browser, "mock", odd), "/");
+    let odd = world.signed_in(odd);
     assert_eq!(odd["username"], "Zo_ncode_Q");
 }
 
@@ -47,13 +34,7 @@ fn link_by_email_signs_in_the_account_with_that_verified_email() {
     let carol = world.hoard.register("carol", PASSWORD);
     let claims = json!({"sub": "carol-at-idp", "email": "Carol@Example.com",
                         "email_verified": true, "preferred_username": "carol.idp"});
-    let browser = Browser::open();
-    let me = assert_signed_in(
-        &world,
-        &browser,
-        &world.sign_in(&browser, "mock", claims),
-        "/",
-    );
+    let me = world.signed_in(claims);
     assert_eq!(me["id"], carol["user"]["id"]);
     assert_eq!(me["username"], "carol");
     assert_eq!(me["has_password"], true);
@@ -130,48 +111,27 @@ fn the_admin_group_promotes_and_its_absence_demotes_except_the_last_admin() {
         json!({"sub": "fay-1", "email": "fay@example.com", "email_verified": true,
                "preferred_username": "fay", "groups": groups})
     };
-    let browser = Browser::open();
-    let hop = world.sign_in(&browser, "mock", claims(json!(["staff", "hoard-admins"])));
-    assert_eq!(
-        assert_signed_in(&world, &browser, &hop, "/")["role"],
-        "admin"
-    );
-    let hop = world.sign_in(&browser, "mock", claims(json!(["staff"])));
-    assert_eq!(
-        assert_signed_in(&world, &browser, &hop, "/")["role"],
-        "user"
-    );
-    let hop = world.sign_in(&browser, "mock", claims(json!("hoard-admins")));
-    let fay = assert_signed_in(&world, &browser, &hop, "/");
-    assert_eq!(fay["role"], "admin");
+    let role = |groups| world.signed_in(claims(groups))["role"].clone();
+    assert_eq!(role(json!(["staff", "hoard-admins"])), "admin");
+    assert_eq!(role(json!(["staff"])), "user");
     // Fay becomes the only admin: leaving the group then does not demote her.
+    let browser = Browser::open();
+    let fay = world.signed_in_with(&browser, claims(json!("hoard-admins")));
+    assert_eq!(fay["role"], "admin");
     let boss = world.user("boss").unwrap();
     let path = format!("/api/v1/users/{}", boss["id"]);
-    let fay_auth = format!("Authorization: Bearer {}", fay_token(&world, &browser));
+    let fay_auth = format!(
+        "Authorization: Bearer {}",
+        browser.cookie("hoard_access").unwrap()
+    );
+    let json_type = "Content-Type: application/json";
     let body = r#"{"role": "user"}"#;
+    let url = world.hoard.url(&path);
     let (status, reply) = curl(&[
-        "-X",
-        "PATCH",
-        "-H",
-        &fay_auth,
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        body,
-        &world.hoard.url(&path),
+        "-X", "PATCH", "-H", &fay_auth, "-H", json_type, "-d", body, &url,
     ]);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));
-    let hop = world.sign_in(&browser, "mock", claims(json!([])));
-    assert_eq!(
-        assert_signed_in(&world, &browser, &hop, "/")["role"],
-        "admin",
-        "last admin"
-    );
-}
-
-/// An access token of the browser's session (from its cookie).
-fn fay_token(_world: &World, browser: &Browser) -> String {
-    browser.cookie("hoard_access").unwrap()
+    assert_eq!(role(json!([])), "admin", "the last admin stays one");
 }
 
 #[test]
@@ -179,13 +139,7 @@ fn a_deactivated_account_is_refused() {
     let world = World::start();
     let claims = json!({"sub": "gus-1", "email": "gus@example.com", "email_verified": true,
                         "preferred_username": "gus"});
-    let browser = Browser::open();
-    let gus = assert_signed_in(
-        &world,
-        &browser,
-        &world.sign_in(&browser, "mock", claims.clone()),
-        "/",
-    );
+    let gus = world.signed_in(claims.clone());
     let path = format!("/api/v1/users/{}/deactivate", gus["id"]);
     let (status, _) = world.hoard.json(&path, &["-X", "POST"]);
     assert_eq!(status, 200);
@@ -199,12 +153,7 @@ fn an_account_made_by_sign_on_sets_its_first_password_without_an_old_one() {
     let claims = json!({"sub": "h-1", "email": "hal@example.com", "email_verified": true,
                         "preferred_username": "hal"});
     let browser = Browser::open();
-    assert_signed_in(
-        &world,
-        &browser,
-        &world.sign_in(&browser, "mock", claims),
-        "/",
-    );
+    world.signed_in_with(&browser, claims);
     let token = browser.cookie("hoard_access").unwrap();
     let login = |password: &str| {
         let body = json!({"username": "hal", "password": password}).to_string();

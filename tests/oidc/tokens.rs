@@ -103,16 +103,9 @@ fn a_replayed_callback_is_refused() {
 #[test]
 fn a_rotated_signing_key_is_fetched_and_trusted() {
     let world = World::start();
-    let browser = Browser::open();
-    let first = world.sign_in(&browser, "mock", claims("k1"));
-    let me = assert_signed_in(&world, &browser, &first, "/");
+    let me = world.signed_in(claims("k1"));
     world.provider.rotate_key();
-    let browser = Browser::open();
-    let second = world.sign_in(&browser, "mock", claims("k1"));
-    assert_eq!(
-        assert_signed_in(&world, &browser, &second, "/")["id"],
-        me["id"]
-    );
+    assert_eq!(world.signed_in(claims("k1"))["id"], me["id"]);
     assert!(world
         .hoard
         .log_text()
