@@ -43,7 +43,11 @@ pub struct World {
 
 impl World {
     pub fn start() -> Self {
-        let provider = Provider::start();
+        Self::with_provider(Provider::start())
+    }
+
+    /// The same world around `provider`.
+    pub fn with_provider(provider: Provider) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("hoard.toml");
         let issuer = &provider.issuer;

@@ -2,7 +2,8 @@
 // (from tests/ui's lock file) on a free loopback port, plus a small control port through
 // which a test says what the next ID token holds or how it is spoiled.
 //
-// Prints one JSON line once both listen: {"issuer": "http://127.0.0.1:P", "control": "http://127.0.0.1:Q"}.
+// Prints one JSON line once both listen: {"issuer": "http://127.0.0.1:P", "control": "http://127.0.0.1:Q"}
+// (the issuer named `localhost` instead with OIDC_ISSUER_HOST=localhost).
 // Runs until killed (by PID) or until its stdin closes.
 //
 // POST {control}/next with JSON, applied to the next ID token only, then forgotten:
@@ -46,8 +47,10 @@ async function startProvider(port) {
     if (idToken) next = {};
   });
   await provider.start(port, '127.0.0.1');
-  // It would say `localhost`; the tests name the address itself.
-  provider.issuer.url = `http://127.0.0.1:${new URL(provider.issuer.url).port}`;
+  // It would say `localhost`; the tests name the address itself, unless they ask for a
+  // name (OIDC_ISSUER_HOST=localhost) to see the server resolve it.
+  const host = process.env.OIDC_ISSUER_HOST || '127.0.0.1';
+  provider.issuer.url = `http://${host}:${new URL(provider.issuer.url).port}`;
   return provider;
 }
 

@@ -22,11 +22,18 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// A provider whose issuer is `http://127.0.0.1:PORT`.
     pub fn start() -> Self {
+        Self::start_as("127.0.0.1")
+    }
+
+    /// A provider whose issuer is `http://HOST:PORT` (it listens on 127.0.0.1).
+    pub fn start_as(host: &str) -> Self {
         ensure_node_modules(20, "OIDC tests");
         let script = ui_dir().join("..").join("oidc").join("provider.mjs");
         let mut child = Command::new("node")
             .arg(script)
+            .env("OIDC_ISSUER_HOST", host)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

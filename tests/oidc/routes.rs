@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::browser::{query_param, Browser};
+use crate::provider::Provider;
 use crate::{assert_signed_in, World};
 
 #[test]
@@ -121,6 +122,16 @@ fn a_full_sign_in_follows_the_redirects_with_cookies_and_lands_on_next() {
             me["id"].as_i64().unwrap()
         )]
     );
+}
+
+/// The binary under test is the static one (`+crt-static`): with glibc's resolver it could
+/// not look a name up; hickory reads /etc/hosts and /etc/resolv.conf itself.
+#[test]
+fn an_issuer_named_by_host_name_is_resolved_by_the_static_binary() {
+    let world = World::with_provider(Provider::start_as("localhost"));
+    assert!(world.provider.issuer.starts_with("http://localhost:"));
+    let claims = json!({"sub": "l-1", "email": "l@example.com", "email_verified": true});
+    assert_eq!(world.signed_in(claims)["email"], "l@example.com");
 }
 
 #[test]
