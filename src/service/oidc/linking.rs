@@ -5,6 +5,7 @@
 //! active admin.
 
 use rusqlite::Transaction;
+use serde_json::Value;
 
 use super::provider::Claims;
 use super::OidcError;
@@ -28,27 +29,27 @@ pub struct Identity {
 
 impl Identity {
     pub fn from_claims(claims: &Claims, groups_claim: &str) -> Self {
-        let groups = match claims.additional_claims().rest.get(groups_claim) {
-            Some(serde_json::Value::Array(items)) => items
+        let text = |name: &str| claims.other.get(name).and_then(Value::as_str);
+        let groups = match claims.other.get(groups_claim) {
+            Some(Value::Array(items)) => items
                 .iter()
                 .filter_map(|g| g.as_str().map(str::to_owned))
                 .collect(),
-            Some(serde_json::Value::String(one)) => vec![one.clone()],
+            Some(Value::String(one)) => vec![one.clone()],
             _ => Vec::new(),
         };
+        // Some providers send the boolean as a string.
+        let email_verified = matches!(claims.other.get("email_verified"), Some(Value::Bool(true)))
+            || text("email_verified") == Some("true");
         Self {
-            issuer: claims.issuer().as_str().to_owned(),
-            subject: claims.subject().as_str().to_owned(),
-            email: claims
-                .email()
-                .and_then(|e| Email::parse(e.as_str()).ok())
+            issuer: claims.iss.clone(),
+            subject: claims.sub.clone(),
+            email: text("email")
+                .and_then(|e| Email::parse(e).ok())
                 .map(|e| e.as_str().to_owned()),
-            email_verified: claims.email_verified() == Some(true),
-            preferred_username: claims.preferred_username().map(|u| u.as_str().to_owned()),
-            name: claims
-                .name()
-                .and_then(|n| n.get(None))
-                .map(|n| n.as_str().to_owned()),
+            email_verified,
+            preferred_username: text("preferred_username").map(str::to_owned),
+            name: text("name").map(str::to_owned),
             groups,
         }
     }

@@ -107,7 +107,7 @@ impl Oidc {
             .providers
             .iter()
             .map(|p| Provider::new(p.clone()))
-            .collect::<OidcResult<_>>()?;
+            .collect();
         Ok(Self {
             db,
             auth,
