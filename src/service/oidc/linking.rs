@@ -235,3 +235,40 @@ fn sync_role(
 fn load(tx: &Transaction, id: i64) -> Result<UserRecord, OidcError> {
     db::users::by_id(tx, id)?.ok_or(OidcError::Refused("the account is gone".into()))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn claims(value: serde_json::Value) -> Claims {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn identity_reads_the_standard_claims_and_a_configured_groups_claim() {
+        let identity = Identity::from_claims(
+            &claims(serde_json::json!({
+                "iss": "https://id.example", "sub": "42", "email": " Ada@Example.COM ",
+                "email_verified": "true", "preferred_username": "ada", "name": "Ada L",
+                "roles": ["a", 7, "b"],
+            })),
+            "roles",
+        );
+        assert_eq!(identity.subject, "42");
+        assert_eq!(identity.email.as_deref(), Some("ada@example.com"));
+        assert!(identity.email_verified);
+        assert_eq!(identity.groups, ["a", "b"]);
+        let bare = Identity::from_claims(
+            &claims(
+                serde_json::json!({"iss": "i", "sub": "s", "email": "not an email",
+                                       "email_verified": 1, "groups": "solo"}),
+            ),
+            "groups",
+        );
+        assert_eq!(bare.verified_email(), None);
+        assert_eq!((bare.email, bare.email_verified), (None, false));
+        assert_eq!(bare.groups, ["solo"]);
+    }
+}

@@ -397,3 +397,27 @@ fn chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn discovery(algs: &[&str]) -> Discovery {
+        serde_json::from_value(serde_json::json!({
+            "issuer": "https://id.example", "authorization_endpoint": "https://id.example/a",
+            "token_endpoint": "https://id.example/t", "jwks_uri": "https://id.example/k",
+            "id_token_signing_alg_values_supported": algs,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_asymmetric_algorithms_the_provider_names_are_allowed() {
+        let named = allowed_algs(&discovery(&["RS256", "ES256", "HS256", "none"]));
+        assert_eq!(named, [Algorithm::RS256, Algorithm::ES256]);
+        assert_eq!(allowed_algs(&discovery(&[])), [Algorithm::RS256]);
+        assert_eq!(allowed_algs(&discovery(&["HS256"])), [Algorithm::RS256]);
+    }
+}
