@@ -8,6 +8,10 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+mod oidc;
+
+pub use oidc::{OidcConfig, OidcProvider};
+
 /// What a configured `auth.jwt_secret` is shown as (`hoard config`, `Debug`).
 pub const REDACTED: &str = "<redacted>";
 
@@ -71,6 +75,8 @@ pub struct AuthConfig {
     pub login_window_s: u64,
     /// Registrations per client IP per hour.
     pub registrations_per_ip_per_hour: u32,
+    /// Single sign-on through OpenID Connect providers.
+    pub oidc: OidcConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,6 +148,7 @@ impl Default for AuthConfig {
             login_failures_per_ip: 50,
             login_window_s: 900,
             registrations_per_ip_per_hour: 10,
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -159,6 +166,7 @@ impl fmt::Debug for AuthConfig {
             login_failures_per_ip,
             login_window_s,
             registrations_per_ip_per_hour,
+            oidc,
         } = self;
         let jwt_secret = if jwt_secret.is_empty() { "" } else { REDACTED };
         f.debug_struct("AuthConfig")
@@ -173,6 +181,7 @@ impl fmt::Debug for AuthConfig {
                 "registrations_per_ip_per_hour",
                 registrations_per_ip_per_hour,
             )
+            .field("oidc", oidc)
             .finish()
     }
 }
@@ -254,6 +263,7 @@ impl Config {
         if !shown.auth.jwt_secret.is_empty() {
             shown.auth.jwt_secret = REDACTED.into();
         }
+        shown.auth.oidc = shown.auth.oidc.redacted();
         shown
     }
 
@@ -289,6 +299,7 @@ impl Config {
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::key(key, "must be greater than 0"));
         }
+        self.auth.oidc.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())

@@ -55,6 +55,12 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Whether `a` equals `b`, in a time that depends on their lengths only (secrets compared
+/// with what a request presents).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Hex sha256, for storing high-entropy secrets (API tokens) without keeping them.
 pub fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))

@@ -2,6 +2,10 @@
 //! `hoard user add --admin`, and Node's test runner over `tests/ui/specs/*.test.mjs`, which
 //! drive Debian's Chromium through playwright-core (tests/ui/harness.mjs).
 //!
+//! An OpenID Connect provider (tests/oidc/provider.mjs) runs beside it as provider `mock`,
+//! for the login page's single sign-on button (58-oidc); its control URL is passed to the
+//! specs as `HOARD_OIDC_CONTROL`.
+//!
 //! Prerequisites (`.ci/run` installs them): `/usr/bin/chromium` (or `HOARD_CHROMIUM`), Node.js
 //! ≥ 20 with npm, and curl. Chromium is installed with apt when missing and running as root;
 //! otherwise the test fails and says how to install it. It never skips.
@@ -11,6 +15,9 @@
 
 mod support;
 
+#[path = "oidc/provider.rs"]
+mod provider;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,6 +25,7 @@ use std::process::{Command, Stdio};
 
 use tempfile::TempDir;
 
+use provider::Provider;
 use support::node::{ensure_node_modules, ui_dir};
 use support::server::{hoard_command, Server};
 
@@ -131,7 +139,10 @@ fn the_web_ui_specs_pass_in_chromium() {
     let dir: TempDir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     add_admin(&data);
-    let server = Server::start(&data);
+    let oidc = Provider::start();
+    let config = dir.path().join("hoard.toml");
+    fs::write(&config, oidc_config(&oidc.issuer)).unwrap();
+    let server = Server::start_with_config(&data, &config);
 
     let screenshots = repo().join("docs").join("screenshots");
     eprintln!(
@@ -149,6 +160,7 @@ fn the_web_ui_specs_pass_in_chromium() {
         .env("HOARD_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("HOARD_SCREENSHOTS", &screenshots)
         .env("HOARD_CHROMIUM", &chromium)
+        .env("HOARD_OIDC_CONTROL", &oidc.control)
         .stdin(Stdio::null())
         .status()
         .expect("node runs");
@@ -165,4 +177,13 @@ fn the_web_ui_specs_pass_in_chromium() {
         "the browser specs failed ({status}); see the node test output above"
     );
     drop(server);
+    drop(oidc);
+}
+
+/// The server's configuration: one single sign-on provider, `mock`, that may create accounts.
+fn oidc_config(issuer: &str) -> String {
+    format!(
+        "[[auth.oidc.providers]]\nid = \"mock\"\nname = \"Mock ID\"\nissuer = \"{issuer}\"\n\
+         client_id = \"hoard\"\nclient_secret = \"hoard-secret\"\nauto_create = true\n"
+    )
 }

@@ -57,7 +57,9 @@ pub struct LogoutRequest {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
-    pub old_password: Text,
+    /// The current password. Left out (or empty) only by an account that has none yet
+    /// (`has_password` false: made by single sign-on), to set its first one.
+    pub old_password: Option<Text>,
     /// Same rules as at registration.
     pub new_password: Text,
     /// When sent, must equal `new_password`.
@@ -153,6 +155,8 @@ impl AuthApi {
     }
 
     /// Change the password. Every session ends (this one too) and a new one is returned.
+    /// An account made by single sign-on that has no password yet (`has_password` false)
+    /// sets its first one without `old_password`; every other account must send it.
     #[oai(
         path = "/auth/change-password",
         method = "post",
@@ -180,7 +184,7 @@ impl AuthApi {
             .auth
             .change_password(
                 &caller.0,
-                &body.old_password,
+                body.old_password.as_deref(),
                 &body.new_password,
                 &client_info(req),
             )

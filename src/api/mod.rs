@@ -11,6 +11,7 @@ pub mod files;
 pub mod health;
 pub mod meta;
 pub mod mfa;
+pub mod oidc;
 pub mod one_path_item;
 pub mod profile;
 pub mod public_shares;
@@ -73,6 +74,7 @@ pub type Apis = one_path_item::OnePathItem<(
     content::ContentApi,
     web_session::WebSessionApi,
     mfa::MfaApi,
+    oidc::OidcApi,
     resumable::ResumableApi,
     shares::SharesApi,
     public_shares::PublicSharesApi,
@@ -132,6 +134,12 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         },
         mfa::MfaApi {
             mfa: state.mfa.clone(),
+        },
+        oidc::OidcApi {
+            oidc: state.oidc.clone(),
+            access_ttl: state.config.auth.access_ttl_s,
+            refresh_ttl: state.config.auth.refresh_ttl_s,
+            public_url: state.config.auth.oidc.public_url.clone(),
         },
         resumable::ResumableApi {
             uploads: state.uploads.clone(),

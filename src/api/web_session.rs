@@ -175,37 +175,41 @@ impl WebSessionApi {
     }
 
     fn session_headers(&self, req: &Request, tokens: Option<&IssuedTokens>) -> Vec<String> {
-        let secure = cookies::is_https(req);
-        match tokens {
-            Some(t) => vec![
-                cookies::set(ACCESS, &t.access_token, "/", self.access_ttl, true, secure),
-                cookies::set(
-                    REFRESH,
-                    &t.refresh_token,
-                    REFRESH_PATH,
-                    self.refresh_ttl,
-                    true,
-                    secure,
-                ),
-                cookies::set(
-                    CSRF,
-                    &new_csrf_token(),
-                    "/",
-                    self.refresh_ttl,
-                    false,
-                    secure,
-                ),
-            ],
-            None => vec![
-                cookies::set(ACCESS, "", "/", 0, true, secure),
-                cookies::set(REFRESH, "", REFRESH_PATH, 0, true, secure),
-                cookies::set(CSRF, "", "/", 0, false, secure),
-            ],
-        }
+        session_cookies(req, tokens, self.access_ttl, self.refresh_ttl)
     }
 }
 
-fn append_cookies(response: &mut Response, cookies: Vec<String>) {
+/// The `Set-Cookie` values of a web session: its tokens' cookies and a fresh CSRF cookie,
+/// or (None) the clearing of all three. Single sign-on sets the same ones.
+pub(super) fn session_cookies(
+    req: &Request,
+    tokens: Option<&IssuedTokens>,
+    access_ttl: u64,
+    refresh_ttl: u64,
+) -> Vec<String> {
+    let secure = cookies::is_https(req);
+    match tokens {
+        Some(t) => vec![
+            cookies::set(ACCESS, &t.access_token, "/", access_ttl, true, secure),
+            cookies::set(
+                REFRESH,
+                &t.refresh_token,
+                REFRESH_PATH,
+                refresh_ttl,
+                true,
+                secure,
+            ),
+            cookies::set(CSRF, &new_csrf_token(), "/", refresh_ttl, false, secure),
+        ],
+        None => vec![
+            cookies::set(ACCESS, "", "/", 0, true, secure),
+            cookies::set(REFRESH, "", REFRESH_PATH, 0, true, secure),
+            cookies::set(CSRF, "", "/", 0, false, secure),
+        ],
+    }
+}
+
+pub(super) fn append_cookies(response: &mut Response, cookies: Vec<String>) {
     for cookie in cookies {
         if let Ok(value) = cookie.parse() {
             response.headers_mut().append(header::SET_COOKIE, value);
@@ -238,7 +242,7 @@ impl ApiResponse for SignedOut {
     fn register(_registry: &mut Registry) {}
 }
 
-fn cookie_header() -> MetaHeader {
+pub(super) fn cookie_header() -> MetaHeader {
     MetaHeader {
         name: "Set-Cookie".into(),
         description: Some(

@@ -9,6 +9,7 @@ pub mod dav_locks;
 pub mod dav_props;
 pub mod entries;
 pub mod mfa;
+pub mod oidc;
 pub mod revoked;
 pub mod sessions;
 pub mod shares;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0007_modified_at.sql")),
     M::up(include_str!("../../migrations/0008_dav.sql")),
     M::up(include_str!("../../migrations/0009_mfa.sql")),
+    M::up(include_str!("../../migrations/0010_oidc.sql")),
 ];
 
 /// Database-layer failures. `Busy` (and a pool that stays exhausted) becomes 503 upstream,

@@ -30,7 +30,15 @@ impl UserRecord {
     pub fn is_admin(&self) -> bool {
         self.role == ROLE_ADMIN
     }
+
+    /// False for an account made by single sign-on that has not set a password yet.
+    pub fn has_password(&self) -> bool {
+        self.password_hash != NO_PASSWORD
+    }
 }
+
+/// The `password_hash` of an account without a password: no password verifies against it.
+pub const NO_PASSWORD: &str = "";
 
 pub const ROLE_ADMIN: &str = "admin";
 pub const ROLE_USER: &str = "user";

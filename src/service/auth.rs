@@ -331,18 +331,26 @@ impl Auth {
     pub async fn change_password(
         &self,
         principal: &Principal,
-        old_password: &str,
+        old_password: Option<&str>,
         new_password: &str,
         client: &ClientInfo,
     ) -> AuthResult<IssuedTokens> {
         let user = &principal.user;
         let throttle_key = format!("change-password|{}|{}", user.id, client.ip);
         self.login_per_account.check(&throttle_key)?;
-        if !self
-            .passwords
-            .verify(old_password, Some(&user.password_hash))
-            .await?
-        {
+        // An account without a password (single sign-on) sets its first one with none;
+        // any other must prove the current one.
+        let proven = match old_password.filter(|old| !old.is_empty()) {
+            None => !user.has_password(),
+            Some(old) => {
+                user.has_password()
+                    && self
+                        .passwords
+                        .verify(old, Some(&user.password_hash))
+                        .await?
+            }
+        };
+        if !proven {
             self.login_per_account.record(&throttle_key);
             return Err(AuthError::InvalidCredentials);
         }

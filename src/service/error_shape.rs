@@ -132,6 +132,23 @@ impl From<UploadError> for ApiError {
     }
 }
 
+impl From<super::oidc::OidcError> for ApiError {
+    /// Only an unknown provider is ever answered as JSON: every other failure of a
+    /// browser's sign-in redirects to the login page (`api/oidc.rs`).
+    fn from(error: super::oidc::OidcError) -> Self {
+        use super::oidc::OidcError as E;
+        match error {
+            E::UnknownProvider => ApiError::not_found(),
+            E::Auth(auth) => ApiError::from(auth),
+            E::Db(db) => ApiError::from(db),
+            E::AccountDisabled => ApiError::from(AuthError::AccountDisabled),
+            E::Provider(_) | E::BadState | E::IdToken(_) | E::Refused(_) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "oidc_failed", error.to_string())
+            }
+        }
+    }
+}
+
 /// tus's own status for a failed `Upload-Checksum` (not in the HTTP registry).
 fn checksum_mismatch() -> StatusCode {
     StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)

@@ -17,6 +17,7 @@ pub mod links;
 pub mod locks;
 pub mod media;
 pub mod mfa;
+pub mod oidc;
 pub mod passwords;
 mod services;
 pub mod sessions;

@@ -43,11 +43,11 @@ impl Passwords {
         self.blocking(move || hash_now(&password)).await?
     }
 
-    /// Checks `password` against `hash`; with no hash (unknown user) a dummy hash is
-    /// verified instead so both cases cost the same time.
+    /// Checks `password` against `hash`; with no hash (unknown user, or an account without
+    /// a password) a dummy hash is verified instead so every case costs the same time.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, HashError> {
         let password = password.to_owned();
-        let hash = hash.map(str::to_owned);
+        let hash = hash.filter(|h| !h.is_empty()).map(str::to_owned);
         let verifications = self.verifications.clone();
         self.blocking(move || {
             let target = hash.as_deref().unwrap_or_else(|| dummy_hash());

@@ -11,6 +11,7 @@ use super::health::Health;
 use super::links::LinkSigner;
 use super::locks::Locks;
 use super::mfa::Mfa;
+use super::oidc::{Oidc, OidcError};
 use super::shares::Shares;
 use super::tokens::TokenCodec;
 use super::uploads::Uploads;
@@ -33,6 +34,7 @@ pub struct Services {
     pub mfa: Arc<Mfa>,
     pub uploads: Arc<Uploads>,
     pub shares: Arc<Shares>,
+    pub oidc: Arc<Oidc>,
     pub health: Arc<Health>,
 }
 
@@ -44,6 +46,8 @@ pub enum StartupError {
     DataDir(#[from] std::io::Error),
     #[error("database: {0}")]
     Db(#[from] DbError),
+    #[error("single sign-on: {0}")]
+    Oidc(#[from] OidcError),
 }
 
 impl Services {
@@ -94,6 +98,12 @@ impl Services {
             accounts.passwords().clone(),
             &secret,
         ));
+        let oidc = Arc::new(Oidc::new(
+            db.clone(),
+            auth.clone(),
+            caches.clone(),
+            &config.auth.oidc,
+        )?);
         let health = Arc::new(Health::new(db.clone(), data_dir.clone()));
         let locks = Arc::new(Locks::new(db.clone()));
         Ok(Arc::new(Self {
@@ -109,6 +119,7 @@ impl Services {
             mfa,
             uploads,
             shares,
+            oidc,
             health,
         }))
     }

@@ -52,12 +52,27 @@ fn the_example_config_parses_and_matches_the_defaults() {
         assert!(text.contains(section), "{section} is documented");
     }
     let table: toml::Table = toml::from_str(&defaults).unwrap();
-    for (section, keys) in &table {
-        for key in keys.as_table().unwrap().keys() {
-            assert!(
+    assert_documented(&text, "", &table);
+}
+
+/// Every key of `table` (and of its sub-tables, such as `[auth.oidc]`) is in the example.
+fn assert_documented(text: &str, prefix: &str, table: &toml::Table) {
+    for (key, value) in table {
+        match value.as_table() {
+            Some(inner) => {
+                let name = format!("{prefix}{key}");
+                if !prefix.is_empty() {
+                    assert!(
+                        text.contains(&format!("[{name}]")),
+                        "[{name}] is documented"
+                    );
+                }
+                assert_documented(text, &format!("{name}."), inner);
+            }
+            None => assert!(
                 text.contains(&format!("\n{key} = ")),
-                "{section}.{key} is documented in the example"
-            );
+                "{prefix}{key} is documented in the example"
+            ),
         }
     }
 }

@@ -95,7 +95,13 @@ async fn get_me_returns_exactly_the_user_shape_without_a_password_hash() {
     reply.assert_status(200);
     let text = String::from_utf8_lossy(&reply.body).to_string();
     assert!(!text.contains("$argon2"), "hash leaked: {text}");
-    assert!(!text.contains("password"), "password field leaked: {text}");
+    let fields = reply.json();
+    let keys: Vec<&String> = fields.as_object().unwrap().keys().collect();
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("password") || *k == "has_password"),
+        "password field leaked: {text}"
+    );
     let user = reply.json();
     let created = user["created_at"].as_str().expect("created_at string");
     chrono::DateTime::parse_from_rfc3339(created).expect("created_at is RFC 3339");
@@ -107,12 +113,12 @@ async fn get_me_returns_exactly_the_user_shape_without_a_password_hash() {
     let want = json!({
         "id": alice.id, "username": "alice", "email": "alice@example.com",
         "display_name": "alice", "bio": "", "avatar_url": null, "role": "user",
-        "is_active": true, "created_at": created, "last_login_at": last_login,
-        "storage_used": 0, "storage_quota": null, "totp_enabled": false,
+        "is_active": true, "has_password": true, "created_at": created,
+        "last_login_at": last_login, "storage_used": 0, "storage_quota": null, "totp_enabled": false,
     });
     assert_eq!(
         user, want,
-        "exactly the SPEC's User (with §12's totp_enabled); display_name defaults to the username"
+        "exactly the SPEC's User (with §12's has_password and totp_enabled); display_name defaults to the username"
     );
 }
 

@@ -7,6 +7,7 @@ use poem::http::{header, Method};
 use poem::Request;
 
 use crate::error::ApiError;
+use crate::secret::constant_time_eq;
 
 pub const ACCESS: &str = "hoard_access";
 pub const REFRESH: &str = "hoard_refresh";
@@ -14,6 +15,9 @@ pub const CSRF: &str = "hoard_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The refresh cookie is only ever sent to the web session routes.
 pub const REFRESH_PATH: &str = "/api/v1/auth/web";
+/// The state of a single sign-on under way (SPEC §12), sent only to its routes.
+pub const OIDC_STATE: &str = "hoard_oidc";
+pub const OIDC_PATH: &str = "/api/v1/auth/oidc";
 
 /// The value of cookie `name` in the request, if sent (once).
 pub fn get<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
@@ -27,7 +31,7 @@ pub fn get<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
-/// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
+/// A `Set-Cookie` value (SameSite=Strict); `max_age` 0 deletes the cookie.
 pub fn set(
     name: &str,
     value: &str,
@@ -36,7 +40,26 @@ pub fn set(
     http_only: bool,
     secure: bool,
 ) -> String {
-    let mut cookie = format!("{name}={value}; Path={path}; Max-Age={max_age}; SameSite=Strict");
+    cookie(name, value, path, max_age, "Strict", http_only, secure)
+}
+
+/// The HttpOnly, SameSite=Lax cookie that binds a single sign-on to the browser that
+/// started it: Lax, because the provider's redirect back is a cross-site top-level GET.
+pub fn set_oidc_state(value: &str, max_age: u64, secure: bool) -> String {
+    cookie(OIDC_STATE, value, OIDC_PATH, max_age, "Lax", true, secure)
+}
+
+fn cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: u64,
+    same_site: &str,
+    http_only: bool,
+    secure: bool,
+) -> String {
+    let mut cookie =
+        format!("{name}={value}; Path={path}; Max-Age={max_age}; SameSite={same_site}");
     if http_only {
         cookie.push_str("; HttpOnly");
     }
@@ -85,10 +108,6 @@ pub fn check_csrf(req: &Request) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Whether the client reached us over HTTPS (directly impossible here; through a proxy
 /// that says so), so cookies get `Secure`. The header is believed from anyone: `Secure`
 /// only ever withholds a cookie from plain HTTP, so a forged header harms only its sender.
@@ -125,5 +144,9 @@ mod tests {
             "hoard_access=t; Path=/; Max-Age=60; SameSite=Strict; HttpOnly"
         );
         assert!(set(CSRF, "c", "/", 60, false, true).ends_with("SameSite=Strict; Secure"));
+        assert_eq!(
+            set_oidc_state("s", 600, false),
+            "hoard_oidc=s; Path=/api/v1/auth/oidc; Max-Age=600; SameSite=Lax; HttpOnly"
+        );
     }
 }

@@ -159,6 +159,11 @@ error_set!(
     PublicErrors: 400, 500, 503
 );
 error_set!(
+    /// Single sign-on's browser routes: only an unknown provider is an error (404);
+    /// every other failure is a redirect to the login page.
+    OidcErrors: 400, 404, 500, 503
+);
+error_set!(
     /// Registration.
     RegisterErrors: 400, 403, 409, 413, 415, 422, 429, 500, 503
 );

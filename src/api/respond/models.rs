@@ -48,6 +48,10 @@ pub struct User {
     pub role: Role,
     /// Deactivated accounts cannot sign in and their tokens are refused.
     pub is_active: bool,
+    /// False for an account made by single sign-on that has not set a password yet: it
+    /// signs in through its identity provider, and `POST /auth/change-password` sets its
+    /// first password without `old_password`.
+    pub has_password: bool,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
     /// Last successful login, or null.
@@ -79,6 +83,7 @@ impl From<&UserRecord> for User {
                 Role::User
             },
             is_active: user.is_active,
+            has_password: user.has_password(),
             created_at: time(user.created_at),
             last_login_at: user.last_login_at.map(time),
             storage_used: user.storage_used,

@@ -6,7 +6,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-use crate::secret::ServerSecret;
+use crate::secret::{constant_time_eq, ServerSecret};
 use crate::service::AuthError;
 
 /// Seconds per TOTP step.
@@ -87,7 +87,12 @@ pub fn matching_step(secret: &[u8], code: &str, now: i64) -> Result<Option<i64>,
     let found = [current - 1, current, current + 1]
         .into_iter()
         .filter(|step| *step >= 0)
-        .find(|step| constant_eq(&totp.generate((step * STEP_S) as u64), code));
+        .find(|step| {
+            constant_time_eq(
+                totp.generate((step * STEP_S) as u64).as_bytes(),
+                code.as_bytes(),
+            )
+        });
     Ok(found)
 }
 
