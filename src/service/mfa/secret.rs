@@ -96,14 +96,6 @@ pub fn matching_step(secret: &[u8], code: &str, now: i64) -> Result<Option<i64>,
     Ok(found)
 }
 
-fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// Whether `code` has the shape of a TOTP code (six digits).
 pub fn is_totp_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
