@@ -159,16 +159,10 @@ impl Auth {
     async fn open_challenge(&self, user_id: UserId) -> AuthResult<String> {
         let token = random_secret(32);
         let hash = sha256_hex(&token);
+        // Spent and expired second steps go with the hourly purge (`purge_expired`).
         self.db
-            .write(move |tx| -> AuthResult<()> {
-                let now = now();
-                db::mfa::purge_challenges(tx, now)?;
-                Ok(db::mfa::insert_challenge(
-                    tx,
-                    &hash,
-                    user_id.0,
-                    now + MFA_TOKEN_TTL_S,
-                )?)
+            .write(move |tx| {
+                db::mfa::insert_challenge(tx, &hash, user_id.0, now() + MFA_TOKEN_TTL_S)
             })
             .await?;
         Ok(token)

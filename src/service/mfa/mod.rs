@@ -233,27 +233,28 @@ impl Mfa {
         code: &str,
         client: &ClientInfo,
     ) -> AuthResult<Proof> {
-        self.check_password(principal, password, client).await?;
+        let key = self.check_password(principal, password, client).await?;
         if !principal.user.totp_enabled {
             return Err(AccountError::field("code", "two-step sign-in is not on").into());
         }
-        let key = self.throttle_key(principal.id(), client)?;
         match self.proof(principal.id(), code).await? {
             Some(proof) => Ok(proof),
             None => Err(self.wrong_code(&key, client, AccountError::InvalidCode.into())),
         }
     }
 
+    /// Checks the throttles, then the caller's password; returns the throttle key the code
+    /// that follows counts against.
     async fn check_password(
         &self,
         principal: &Principal,
         password: &str,
         client: &ClientInfo,
-    ) -> AuthResult<()> {
+    ) -> AuthResult<String> {
         let key = self.throttle_key(principal.id(), client)?;
         let hash = principal.user.password_hash.as_str();
         if self.passwords.verify(password, Some(hash)).await? {
-            return Ok(());
+            return Ok(key);
         }
         Err(self.wrong_code(&key, client, AuthError::InvalidCredentials))
     }
