@@ -16,13 +16,13 @@ use super::extract::security::Caller;
 use super::files::EntryView;
 use super::respond::failure::{ApiResult, DriveWriteErrors};
 use super::ApiTags;
-use crate::service::drive::versions::Source;
 use crate::error::ApiError;
 use crate::http::multipart::{Field, Multipart};
 use crate::http::request_body::{declared_length, linger, Watched};
 use crate::ids::EntryId;
 use crate::service::drive::names::{parse_path, FileName};
 use crate::service::drive::upload::{OnConflict, Outcome};
+use crate::service::drive::versions::Source;
 use crate::service::drive::{Drive, UploadBatch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Default)]

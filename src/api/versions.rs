@@ -18,8 +18,8 @@ use super::respond::models::{list_type, time};
 use super::routes::Mode;
 use super::{ApiTags, NoContent};
 use crate::ids::EntryId;
-use crate::service::drive::{Drive, EntryRecord};
 use crate::service::drive::versions::VersionRecord;
+use crate::service::drive::{Drive, EntryRecord};
 
 /// An earlier content of a file.
 #[derive(Debug, Clone, Object)]

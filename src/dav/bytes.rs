@@ -7,11 +7,11 @@ use poem::{Body, Response};
 
 use super::respond::{self, Failure};
 use super::{Call, Dav, Target};
-use crate::service::drive::versions::Source;
 use crate::error::ApiError;
 use crate::http::byte_serving::{self, Resource};
 use crate::http::request_body::{declared_length, Watched};
 use crate::service::drive::upload::Outcome;
+use crate::service::drive::versions::Source;
 use crate::service::drive::{check_mtime, parse_mtime, Entry};
 use crate::service::media::{self, Mode};
 

@@ -10,8 +10,8 @@ use super::props::lockdiscovery;
 use super::respond::{self, xml_response, Failure, XML_DECL};
 use super::xml::{self, DAV};
 use super::{bytes::etag_hash, Call, Dav, Target};
-use crate::service::drive::versions::Source;
 use crate::error::ApiError;
+use crate::service::drive::versions::Source;
 use crate::service::locks::{grant_timeout, LockRequest, Write, DEFAULT_TIMEOUT_S};
 
 /// One path a request writes, for [`Dav::guard_all`].

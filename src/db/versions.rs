@@ -44,7 +44,11 @@ fn from_row(row: &Row) -> rusqlite::Result<VersionRecord> {
     })
 }
 
-fn query(conn: &Connection, filter: &str, args: impl rusqlite::Params) -> DbResult<Vec<VersionRecord>> {
+fn query(
+    conn: &Connection,
+    filter: &str,
+    args: impl rusqlite::Params,
+) -> DbResult<Vec<VersionRecord>> {
     let sql = format!("{SELECT} WHERE {filter}");
     let rows = conn
         .prepare_cached(&sql)?
@@ -94,9 +98,11 @@ pub fn page(
 
 /// One version of one file.
 pub fn get(conn: &Connection, entry: i64, id: i64) -> DbResult<Option<VersionRecord>> {
-    Ok(query(conn, "v.id = ?1 AND v.entry_id = ?2", params![id, entry])?
-        .into_iter()
-        .next())
+    Ok(
+        query(conn, "v.id = ?1 AND v.entry_id = ?2", params![id, entry])?
+            .into_iter()
+            .next(),
+    )
 }
 
 pub fn delete(conn: &Connection, id: i64) -> DbResult<()> {
@@ -137,9 +143,7 @@ pub fn expired_of(conn: &Connection, entry: i64, before: i64) -> DbResult<Vec<Ve
 /// Files that keep more than `keep` versions (after `max_per_file` was lowered).
 pub fn crowded(conn: &Connection, keep: i64, limit: i64) -> DbResult<Vec<i64>> {
     let rows = conn
-        .prepare_cached(
-            "SELECT id FROM entries WHERE version_count > ?1 ORDER BY id LIMIT ?2 + 0",
-        )?
+        .prepare_cached("SELECT id FROM entries WHERE version_count > ?1 ORDER BY id LIMIT ?2 + 0")?
         .query_map(params![keep, limit], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
@@ -147,9 +151,11 @@ pub fn crowded(conn: &Connection, keep: i64, limit: i64) -> DbResult<Vec<i64>> {
 
 /// The owner's oldest version, if any (quota pressure drops it first).
 pub fn oldest_of(conn: &Connection, owner: i64) -> DbResult<Option<VersionRecord>> {
-    Ok(query(conn, "v.owner_id = ?1 ORDER BY v.id LIMIT 1", [owner])?
-        .into_iter()
-        .next())
+    Ok(
+        query(conn, "v.owner_id = ?1 ORDER BY v.id LIMIT 1", [owner])?
+            .into_iter()
+            .next(),
+    )
 }
 
 /// Bytes the owner's versions hold (room an upload may reclaim).
@@ -176,7 +182,9 @@ pub fn delete_owner(conn: &Connection, owner: i64) -> DbResult<(Vec<BlobId>, i64
 
 fn delete_where(conn: &Connection, filter: &str, arg: i64) -> DbResult<(Vec<BlobId>, i64)> {
     let rows: Vec<(BlobId, i64)> = conn
-        .prepare_cached(&format!("SELECT sha256, size FROM file_versions WHERE {filter}"))?
+        .prepare_cached(&format!(
+            "SELECT sha256, size FROM file_versions WHERE {filter}"
+        ))?
         .query_map([arg], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     conn.prepare_cached(&format!("DELETE FROM file_versions WHERE {filter}"))?

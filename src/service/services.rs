@@ -64,14 +64,16 @@ impl Services {
             data_dir.thumbs(),
         ));
         let max_upload = Some(config.limits.max_upload_bytes).filter(|max| *max > 0);
-        let drive = Arc::new(Drive::new(
-            db.clone(),
-            store,
-            max_upload,
-            config.storage.trash_days,
-            caches.registry(),
-        )
-        .with_versions(config.versions));
+        let drive = Arc::new(
+            Drive::new(
+                db.clone(),
+                store,
+                max_upload,
+                config.storage.trash_days,
+                caches.registry(),
+            )
+            .with_versions(config.versions),
+        );
         let accounts = Arc::new(Accounts::new(db.clone(), caches.clone(), drive.clone()));
         let uploads = Arc::new(Uploads::new(
             db.clone(),

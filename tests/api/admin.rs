@@ -388,7 +388,7 @@ async fn stats_count_users_and_report_free_disk() {
     assert!(free > 0);
     let want = json!({"users": 2, "active_users": 2, "files": 0, "folders": 0,
                       "bytes_logical": 0, "bytes_stored": 0, "bytes_saved_by_dedup": 0,
-                      "free_disk_bytes": free});
+                      "versions": 0, "bytes_in_versions": 0, "free_disk_bytes": free});
     assert_eq!(s, want, "exactly the SPEC's keys");
 
     check!(action(&app, t, alice.id, "deactivate"), 200);

@@ -261,11 +261,12 @@ pub fn storage_used(app: &TestApp, user: i64) -> i64 {
         .expect("storage_used")
 }
 
-/// The sum of the sizes of a user's entries, trash included.
+/// The sum of the sizes of a user's entries, trash and versions included.
 pub fn sum_of_sizes(app: &TestApp, user: i64) -> i64 {
     app.db()
         .query_row(
-            "SELECT COALESCE(SUM(size), 0) FROM entries WHERE owner_id = ?1",
+            "SELECT (SELECT COALESCE(SUM(size), 0) FROM entries WHERE owner_id = ?1)
+                  + (SELECT COALESCE(SUM(size), 0) FROM file_versions WHERE owner_id = ?1)",
             [user],
             |r| r.get(0),
         )

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::drive_helpers::*;
 use crate::helpers::*;
 
-const ENTRY_KEYS: [&str; 13] = [
+const ENTRY_KEYS: [&str; 14] = [
     "category",
     "created_at",
     "extension",
@@ -21,6 +21,7 @@ const ENTRY_KEYS: [&str; 13] = [
     "sha256",
     "size",
     "updated_at",
+    "versions",
 ];
 
 fn keys(value: &Value) -> Vec<String> {
@@ -53,7 +54,8 @@ async fn a_new_folder_is_201_with_every_entry_field() {
     let docs = mkdir(&app, &alice.access, "Docs", None).await;
     assert_eq!(keys(&docs), ENTRY_KEYS);
     let expected = json!({"parent_id": null, "name": "Docs", "kind": "folder", "path": "/Docs",
-        "size": 0, "mime_type": null, "category": null, "extension": null, "sha256": null});
+        "size": 0, "mime_type": null, "category": null, "extension": null, "sha256": null,
+        "versions": 0});
     for (key, want) in expected.as_object().expect("object") {
         assert_eq!(&docs[key], want, "{key}");
     }

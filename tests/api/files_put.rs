@@ -38,8 +38,12 @@ async fn put_by_path_creates_missing_folders_then_replaces_in_place() {
         (&again["id"], &again["sha256"]),
         (&entry["id"], &json!(sha_hex(b"second version")))
     );
-    assert_eq!(blob_files(&app), [sha_hex(b"second version")]);
-    assert_eq!(storage_used(&app, alice.id), 14);
+    // The first content stays as a version (SPEC §13), and counts.
+    assert_eq!(again["versions"], 1);
+    let mut blobs = vec![sha_hex(b"first"), sha_hex(b"second version")];
+    blobs.sort();
+    assert_eq!(blob_files(&app), blobs);
+    assert_eq!(storage_used(&app, alice.id), 14 + 5);
     let bytes = app
         .get(
             &format!("{}/content", file_url(id(&entry))),

@@ -148,8 +148,8 @@ async fn on_conflict_rename_numbers_the_new_file() {
 }
 
 #[tokio::test]
-async fn on_conflict_overwrite_keeps_the_id_and_releases_the_old_blob() {
-    let app = TestApp::new();
+async fn on_conflict_overwrite_keeps_the_id_and_releases_the_old_blob_when_versions_are_off() {
+    let app = TestApp::with_config(|c| c.versions.max_per_file = 0);
     let alice = app.register("alice").await;
     let old = upload(&app, &alice.access, "a.txt", b"old").await;
     let new = upload_query(

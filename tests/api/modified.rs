@@ -6,6 +6,7 @@
 use hoard::ids::{EntryId, UserId};
 use hoard::service::drive::names::parse_path;
 use hoard::service::drive::upload::Outcome;
+use hoard::service::drive::versions::Source;
 use hoard::service::drive::{DriveError, Entry, MAX_MTIME};
 use poem::http::Method;
 use serde_json::{json, Value};
@@ -84,7 +85,13 @@ async fn put_stream_takes_an_mtime_for_new_and_replaced_files_and_checks_it_firs
     let path = || parse_path("/synced/notes.txt").expect("path");
 
     let (made, outcome) = drive
-        .put_stream(owner, path(), None, Some(Y2001), &mut &b"first"[..])
+        .put_stream(
+            owner,
+            path(),
+            None,
+            (Some(Y2001), Source::Put),
+            &mut &b"first"[..],
+        )
         .await
         .expect("put");
     assert_eq!(
@@ -96,7 +103,13 @@ async fn put_stream_takes_an_mtime_for_new_and_replaced_files_and_checks_it_firs
     assert!(seconds(&shown["updated_at"]) >= now() - 60, "{shown}");
 
     let (replaced, outcome) = drive
-        .put_stream(owner, path(), None, Some(Y2001 + 60), &mut &b"second"[..])
+        .put_stream(
+            owner,
+            path(),
+            None,
+            (Some(Y2001 + 60), Source::Put),
+            &mut &b"second"[..],
+        )
         .await
         .expect("replace");
     assert_eq!(outcome, Outcome::Replaced);
@@ -112,7 +125,7 @@ async fn put_stream_takes_an_mtime_for_new_and_replaced_files_and_checks_it_firs
                 owner,
                 parse_path("/elsewhere/x.txt").expect("path"),
                 None,
-                Some(bad),
+                (Some(bad), Source::Put),
                 &mut body,
             )
             .await;

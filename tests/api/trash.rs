@@ -70,6 +70,7 @@ async fn deleting_a_folder_puts_one_item_in_the_trash_and_hides_its_children() {
         "sha256",
         "size",
         "updated_at",
+        "versions",
     ]
     .iter()
     .map(|s| s.to_string())

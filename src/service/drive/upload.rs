@@ -368,16 +368,22 @@ fn put_file(
     let mut freed = Vec::new();
     let (id, name, outcome) = match (existing, policy) {
         (Some(old), OnConflict::Overwrite) if !old.is_folder => {
+            // The content is swapped first: a version dropped below may release the old
+            // blob's last reference, and the entry must no longer point at it then.
             let versioned = kept::keep_old(tx, &old, &file.sha256, place.retention, now)?;
+            entries::replace_content(tx, old.id, &content, now)?;
             if versioned {
                 freed.extend(kept::trim(tx, old.id, place.retention, now)?);
             } else if let Some(sha256) = &old.sha256 {
                 freed.extend(release_all(tx, vec![sha256.clone()])?);
             }
             // A kept version still counts: the new content is charged in full.
-            let delta = if versioned { file.size } else { file.size - old.size };
+            let delta = if versioned {
+                file.size
+            } else {
+                file.size - old.size
+            };
             freed.extend(kept::charge_making_room(tx, owner, delta)?);
-            entries::replace_content(tx, old.id, &content, now)?;
             (old.id, old.name.clone(), Outcome::Replaced)
         }
         (Some(_), OnConflict::Fail | OnConflict::Overwrite) => {

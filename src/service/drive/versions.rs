@@ -226,7 +226,10 @@ pub(crate) fn charge_making_room(
 
 /// The owner's usage and quota as an upload sees them: bytes held by versions are room it
 /// may reclaim, so they are left out of `used`.
-pub(crate) fn usage_for_upload(conn: &Connection, owner: UserId) -> DriveResult<(i64, Option<i64>)> {
+pub(crate) fn usage_for_upload(
+    conn: &Connection,
+    owner: UserId,
+) -> DriveResult<(i64, Option<i64>)> {
     let (used, quota) = db::users::usage(conn, owner.0)?;
     Ok((used - versions::owner_bytes(conn, owner.0)?, quota))
 }
