@@ -64,8 +64,8 @@ export function openVersions(entry, { onChange, onClose } = {}) {
       icon('clock', { size: 20, className: 'version-icon' }),
       h('div', { class: 'row-main' },
         h('div', { class: 'row-title' },
-          h('span', { class: 'version-size', dataset: { testid: 'version-size' }, text: formatBytes(version.size) }),
-          h('span', { class: 'version-date', title: date, text: date })),
+          h('span', { class: 'version-date', text: date }),
+          h('span', { class: 'version-size', dataset: { testid: 'version-size' }, text: formatBytes(version.size) })),
         h('div', { class: 'muted version-meta', title: formatDate(version.created_at), text: provenance(version) })),
       h('div', { class: 'version-actions' }, download, restore, remove));
   }
