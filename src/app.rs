@@ -74,8 +74,8 @@ pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
     .await
 }
 
-/// Hourly purge of expired revocations, refresh tokens, sessions, WebDAV locks and old
-/// trash.
+/// Hourly purge of expired revocations, refresh tokens, sessions, WebDAV locks, old
+/// trash and versions past retention (the first round runs at start-up).
 fn spawn_housekeeping(state: Arc<AppState>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -92,6 +92,10 @@ fn spawn_housekeeping(state: Arc<AppState>) {
             match state.drive.purge_expired_trash().await {
                 Ok(purged) => tracing::debug!(purged, "purged expired trash"),
                 Err(e) => tracing::warn!(error = %e, "purge of expired trash failed"),
+            }
+            match state.drive.sweep_versions().await {
+                Ok(dropped) => tracing::debug!(dropped, "dropped versions past retention"),
+                Err(e) => tracing::warn!(error = %e, "sweep of old versions failed"),
             }
         }
     });

@@ -9,14 +9,18 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 mod oidc;
+mod versions;
 
 pub use oidc::{OidcConfig, OidcProvider};
+pub use versions::VersionsConfig;
 
 /// What a configured `auth.jwt_secret` is shown as (`hoard config`, `Debug`).
 pub const REDACTED: &str = "<redacted>";
 
 /// Sections that environment variables may address; anything else under `HOARD_` is ignored.
-const SECTIONS: [&str; 6] = ["server", "storage", "auth", "limits", "log", "webdav"];
+const SECTIONS: [&str; 7] = [
+    "server", "storage", "auth", "limits", "log", "webdav", "versions",
+];
 
 /// The whole configuration of a Hoard instance.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -34,6 +38,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The WebDAV door (SPEC §11).
     pub webdav: WebdavConfig,
+    /// Earlier contents of replaced files (SPEC §13).
+    pub versions: VersionsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -317,6 +323,7 @@ struct Layers {
     limits: LimitsConfig,
     log: LogConfig,
     webdav: WebdavConfig,
+    versions: VersionsConfig,
 }
 
 #[derive(Deserialize)]
@@ -336,6 +343,7 @@ impl Layers {
             limits,
             log,
             webdav,
+            versions,
         } = self;
         let bind = server.bind.parse().map_err(|_| {
             ConfigError::key(
@@ -365,6 +373,7 @@ impl Layers {
             limits,
             log,
             webdav,
+            versions,
         };
         config.validate()?;
         Ok(config)

@@ -27,12 +27,16 @@ pub struct Stats {
     pub active_users: i64,
     pub files: i64,
     pub folders: i64,
-    /// Sum of all files' sizes (copies counted in full).
+    /// Sum of all files' sizes, trash included (copies counted in full; versions not).
     pub bytes_logical: i64,
-    /// Bytes actually stored in the blob store.
+    /// Bytes actually stored in the blob store (current contents and versions).
     pub bytes_stored: i64,
-    /// `bytes_logical - bytes_stored`.
+    /// `bytes_logical + bytes_in_versions - bytes_stored`: what deduplication saves.
     pub bytes_saved_by_dedup: i64,
+    /// Earlier contents kept (SPEC §13).
+    pub versions: i64,
+    /// Sum of the versions' sizes (they count toward their owners' `storage_used`).
+    pub bytes_in_versions: i64,
     /// Free space on the data directory's filesystem.
     pub free_disk_bytes: u64,
 }
@@ -90,6 +94,8 @@ impl AdminApi {
             bytes_logical: s.bytes_logical,
             bytes_stored: s.bytes_stored,
             bytes_saved_by_dedup: s.bytes_saved_by_dedup,
+            versions: s.versions,
+            bytes_in_versions: s.bytes_in_versions,
             free_disk_bytes: s.free_disk_bytes,
         }))
     }

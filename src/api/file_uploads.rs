@@ -16,6 +16,7 @@ use super::extract::security::Caller;
 use super::files::EntryView;
 use super::respond::failure::{ApiResult, DriveWriteErrors};
 use super::ApiTags;
+use crate::service::drive::versions::Source;
 use crate::error::ApiError;
 use crate::http::multipart::{Field, Multipart};
 use crate::http::request_body::{declared_length, linger, Watched};
@@ -110,7 +111,7 @@ impl UploadsApi {
                 caller.0.id(),
                 names,
                 declared_length(req),
-                None,
+                (None, Source::Put),
                 &mut reader,
             )
             .await;

@@ -72,6 +72,8 @@ pub struct EntryView {
     /// routes send it as `Last-Modified`.
     #[serde(serialize_with = "rfc3339")]
     pub modified_at: DateTime<Utc>,
+    /// How many earlier contents the file keeps (`/files/{id}/versions`); 0 for folders.
+    pub versions: i64,
 }
 
 impl EntryView {
@@ -96,6 +98,7 @@ impl EntryView {
             created_at: time(record.created_at),
             updated_at: time(record.updated_at),
             modified_at: time(record.modified_at),
+            versions: record.version_count,
         }
     }
 }

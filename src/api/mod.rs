@@ -23,6 +23,7 @@ pub mod shares;
 pub mod trash;
 pub mod tus;
 pub mod users;
+pub mod versions;
 pub mod web_session;
 
 use poem_openapi::{ApiResponse, OpenApiService, Tags};
@@ -70,7 +71,8 @@ pub type Apis = one_path_item::OnePathItem<(
     admin::AdminApi,
     files::FilesApi,
     file_uploads::UploadsApi,
-    trash::TrashApi,
+    // The tuple holds 16 at most: related APIs share a slot.
+    (trash::TrashApi, versions::VersionsApi),
     content::ContentApi,
     web_session::WebSessionApi,
     mfa::MfaApi,
@@ -119,9 +121,14 @@ pub fn service(state: &AppState) -> OpenApiService<Apis, ()> {
         file_uploads::UploadsApi {
             drive: state.drive.clone(),
         },
-        trash::TrashApi {
-            drive: state.drive.clone(),
-        },
+        (
+            trash::TrashApi {
+                drive: state.drive.clone(),
+            },
+            versions::VersionsApi {
+                drive: state.drive.clone(),
+            },
+        ),
         content::ContentApi {
             drive: state.drive.clone(),
             links: state.links.clone(),

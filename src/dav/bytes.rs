@@ -7,6 +7,7 @@ use poem::{Body, Response};
 
 use super::respond::{self, Failure};
 use super::{Call, Dav, Target};
+use crate::service::drive::versions::Source;
 use crate::error::ApiError;
 use crate::http::byte_serving::{self, Resource};
 use crate::http::request_body::{declared_length, Watched};
@@ -57,7 +58,7 @@ impl Dav {
                 call.owner,
                 call.path.names.clone(),
                 declared,
-                mtime,
+                (mtime, Source::WebDav),
                 &mut reader,
             )
             .await;

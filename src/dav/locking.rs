@@ -10,6 +10,7 @@ use super::props::lockdiscovery;
 use super::respond::{self, xml_response, Failure, XML_DECL};
 use super::xml::{self, DAV};
 use super::{bytes::etag_hash, Call, Dav, Target};
+use crate::service::drive::versions::Source;
 use crate::error::ApiError;
 use crate::service::locks::{grant_timeout, LockRequest, Write, DEFAULT_TIMEOUT_S};
 
@@ -154,7 +155,7 @@ impl Dav {
                     call.owner,
                     call.path.names.clone(),
                     Some(0),
-                    None,
+                    (None, Source::WebDav),
                     &mut tokio::io::empty(),
                 )
                 .await;

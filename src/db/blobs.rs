@@ -48,20 +48,26 @@ pub fn stored_bytes(conn: &Connection) -> DbResult<i64> {
     Ok(conn.query_row("SELECT COALESCE(SUM(size), 0) FROM blobs", [], |r| r.get(0))?)
 }
 
-/// How many entries really use each hash, to check `refs` against.
+/// How many entries and versions really use each hash, to check `refs` against.
 pub fn actual_refs(conn: &Connection) -> DbResult<Vec<(BlobId, i64)>> {
     let rows = conn
-        .prepare("SELECT sha256, COUNT(*) FROM entries WHERE sha256 IS NOT NULL GROUP BY sha256")?
+        .prepare(
+            "SELECT sha256, COUNT(*) FROM (
+                SELECT sha256 FROM entries WHERE sha256 IS NOT NULL
+                UNION ALL SELECT sha256 FROM file_versions)
+             GROUP BY sha256",
+        )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
 
-/// Sets a blob's `refs` to the number of entries that really use it, deleting the row
-/// when none does (`hoard check --repair`; run inside a write transaction).
+/// Sets a blob's `refs` to the number of entries and versions that really use it,
+/// deleting the row when none does (`hoard check --repair`; inside a write transaction).
 pub fn recount(conn: &Connection, sha256: &BlobId) -> DbResult<()> {
     let actual: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM entries WHERE sha256 = ?1",
+        "SELECT (SELECT COUNT(*) FROM entries WHERE sha256 = ?1)
+              + (SELECT COUNT(*) FROM file_versions WHERE sha256 = ?1)",
         [sha256],
         |r| r.get(0),
     )?;

@@ -25,11 +25,17 @@ pub struct EntryRecord {
     pub deleted_at: Option<i64>,
     pub original_parent_id: Option<i64>,
     pub original_path: Option<String>,
+    /// How many versions (earlier contents) the file keeps (SPEC §13).
+    pub version_count: i64,
+    /// Who wrote the current content and through which door (None: not recorded).
+    pub uploaded_by: Option<i64>,
+    pub content_source: Option<String>,
 }
 
 pub(super) const COLUMNS: &str =
     "id, owner_id, parent_id, name, kind = 'folder', size, sha256, mime_type,
-    created_at, updated_at, trash_root, deleted_at, original_parent_id, original_path, modified_at";
+    created_at, updated_at, trash_root, deleted_at, original_parent_id, original_path, modified_at,
+    version_count, uploaded_by, content_source";
 
 pub(super) fn from_row(row: &Row) -> rusqlite::Result<EntryRecord> {
     Ok(EntryRecord {
@@ -48,6 +54,9 @@ pub(super) fn from_row(row: &Row) -> rusqlite::Result<EntryRecord> {
         original_parent_id: row.get(12)?,
         original_path: row.get(13)?,
         modified_at: row.get(14)?,
+        version_count: row.get(15)?,
+        uploaded_by: row.get(16)?,
+        content_source: row.get(17)?,
     })
 }
 
@@ -58,6 +67,9 @@ pub struct FileContent<'a> {
     pub mime_type: &'a str,
     /// The content's modification time (unix seconds).
     pub modified_at: i64,
+    /// Who wrote it and through which door (a copy keeps its source's).
+    pub uploaded_by: Option<i64>,
+    pub source: Option<&'a str>,
 }
 
 pub fn insert_file(
@@ -70,8 +82,8 @@ pub fn insert_file(
 ) -> DbResult<i64> {
     conn.prepare_cached(
         "INSERT INTO entries (owner_id, parent_id, name, kind, size, sha256, mime_type, created_at, updated_at,
-                              modified_at)
-         VALUES (?1, ?2, ?3, 'file', ?4, ?5, ?6, ?7, ?7, ?8)",
+                              modified_at, uploaded_by, content_source)
+         VALUES (?1, ?2, ?3, 'file', ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         owner,
@@ -81,7 +93,9 @@ pub fn insert_file(
         content.sha256,
         content.mime_type,
         now,
-        content.modified_at
+        content.modified_at,
+        content.uploaded_by,
+        content.source
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -112,7 +126,8 @@ pub fn replace_content(
     now: i64,
 ) -> DbResult<()> {
     conn.prepare_cached(
-        "UPDATE entries SET size = ?2, sha256 = ?3, mime_type = ?4, updated_at = ?5, modified_at = ?6
+        "UPDATE entries SET size = ?2, sha256 = ?3, mime_type = ?4, updated_at = ?5, modified_at = ?6,
+                uploaded_by = ?7, content_source = ?8
          WHERE id = ?1",
     )?
     .execute(params![
@@ -121,7 +136,9 @@ pub fn replace_content(
         content.sha256,
         content.mime_type,
         now,
-        content.modified_at
+        content.modified_at,
+        content.uploaded_by,
+        content.source
     ])?;
     Ok(())
 }
@@ -415,10 +432,11 @@ pub fn delete_owner(conn: &Connection, owner: i64) -> DbResult<()> {
     Ok(())
 }
 
-/// Logical bytes of an owner's files, trash included.
+/// Logical bytes of an owner's files, trash and versions included.
 pub fn owner_usage(conn: &Connection, owner: i64) -> DbResult<i64> {
     Ok(conn.query_row(
-        "SELECT COALESCE(SUM(size), 0) FROM entries WHERE owner_id = ?1",
+        "SELECT (SELECT COALESCE(SUM(size), 0) FROM entries WHERE owner_id = ?1)
+              + (SELECT COALESCE(SUM(size), 0) FROM file_versions WHERE owner_id = ?1)",
         [owner],
         |r| r.get(0),
     )?)

@@ -16,6 +16,7 @@ pub mod shares;
 pub mod trash;
 pub mod uploads;
 pub mod users;
+pub mod versions;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +50,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0008_dav.sql")),
     M::up(include_str!("../../migrations/0009_mfa.sql")),
     M::up(include_str!("../../migrations/0010_oidc.sql")),
+    M::up(include_str!("../../migrations/0011_versions.sql")),
 ];
 
 /// Database-layer failures. `Busy` (and a pool that stays exhausted) becomes 503 upstream,

@@ -35,6 +35,8 @@ pub struct InstanceStats {
     pub bytes_logical: i64,
     pub bytes_stored: i64,
     pub bytes_saved_by_dedup: i64,
+    pub versions: i64,
+    pub bytes_in_versions: i64,
     pub free_disk_bytes: u64,
 }
 
@@ -151,17 +153,19 @@ impl Accounts {
     }
 
     pub async fn stats(&self, data_dir: &Path) -> AccountResult<InstanceStats> {
-        let ((users, active_users), (files, folders, bytes_logical), bytes_stored) = self
+        let (users, active_users, (files, folders, bytes_logical), bytes_stored, versioned) = self
             .db
             .run(|conn| -> AccountResult<_> {
-                let users = (db::users::count(conn)?, db::users::count_active(conn)?);
                 Ok((
-                    users,
+                    db::users::count(conn)?,
+                    db::users::count_active(conn)?,
                     db::entries::totals(conn)?,
                     db::blobs::stored_bytes(conn)?,
+                    db::versions::totals(conn)?,
                 ))
             })
             .await?;
+        let (versions, bytes_in_versions) = versioned;
         let free_disk_bytes = crate::store::data_dir::free_bytes(data_dir).unwrap_or(0);
         Ok(InstanceStats {
             users,
@@ -170,7 +174,9 @@ impl Accounts {
             folders,
             bytes_logical,
             bytes_stored,
-            bytes_saved_by_dedup: bytes_logical - bytes_stored,
+            bytes_saved_by_dedup: bytes_logical + bytes_in_versions - bytes_stored,
+            versions,
+            bytes_in_versions,
             free_disk_bytes,
         })
     }

@@ -70,7 +70,8 @@ impl Services {
             max_upload,
             config.storage.trash_days,
             caches.registry(),
-        ));
+        )
+        .with_versions(config.versions));
         let accounts = Arc::new(Accounts::new(db.clone(), caches.clone(), drive.clone()));
         let uploads = Arc::new(Uploads::new(
             db.clone(),

@@ -7,6 +7,7 @@ use tokio::io::AsyncRead;
 
 use super::names::FileName;
 use super::upload::{OnConflict, Outcome, PendingFile};
+use super::versions::Source;
 use super::{check_mtime, Drive, DriveError, DriveResult, Entry};
 use crate::ids::{EntryId, UserId};
 
@@ -41,14 +42,15 @@ impl Drive {
 
     /// Streams `reader` to the file at `path` (creating missing folders, replacing an
     /// existing file), failing before any byte is read when a `declared` length cannot fit
-    /// or `mtime` is out of range. A replacement is charged only the difference. The file's
-    /// `modified_at` becomes `mtime`, or the commit's time when it is `None`.
+    /// or `mtime` is out of range. The replaced content becomes a version. The file's
+    /// `modified_at` becomes `mtime`, or the commit's time when it is `None`; `source` is
+    /// the door it came through.
     pub async fn put_stream<R: AsyncRead + Unpin>(
         &self,
         owner: UserId,
         path: Vec<FileName>,
         declared: Option<u64>,
-        mtime: Option<i64>,
+        (mtime, source): (Option<i64>, Source),
         reader: &mut R,
     ) -> DriveResult<(Entry, Outcome)> {
         let last = path
@@ -62,6 +64,7 @@ impl Drive {
         }
         let mut file = self.stage(owner, last, reader, 0, credit).await?;
         file.modified_at = modified_at;
+        file.source = source;
         self.put_by_path(owner, path, file).await
     }
 }

@@ -12,6 +12,7 @@ mod thumbnails;
 pub mod trash;
 pub mod tree;
 pub mod upload;
+pub mod versions;
 
 pub use crate::db::entries::{EntryRecord, Listing, SortKey};
 pub use batch::UploadBatch;
@@ -20,6 +21,7 @@ pub use thumbnails::Thumbnail;
 
 use std::sync::Arc;
 
+use crate::config::VersionsConfig;
 use crate::db::{self, Db, DbError};
 use crate::ids::UserId;
 use crate::service::cache::CacheRegistry;
@@ -105,6 +107,8 @@ pub struct Drive {
     /// Per-upload byte limit (`limits.max_upload_bytes`; None: unlimited).
     pub(crate) max_upload: Option<u64>,
     pub(crate) trash_days: u32,
+    /// Retention of earlier contents (`[versions]`).
+    pub(crate) versions_config: VersionsConfig,
     pub(crate) records: records::RecordCache,
     pub(crate) listings: listings::ListingCache,
 }
@@ -123,9 +127,17 @@ impl Drive {
             store,
             max_upload,
             trash_days,
+            versions_config: VersionsConfig::default(),
             records: records::RecordCache::new(caches),
             listings: listings::ListingCache::new(caches),
         }
+    }
+
+    /// The same drive keeping earlier contents as `config` says (default: 10 per file for
+    /// 90 days).
+    pub fn with_versions(mut self, config: VersionsConfig) -> Self {
+        self.versions_config = config;
+        self
     }
 
     pub fn store(&self) -> &BlobStore {
@@ -160,14 +172,15 @@ impl Drive {
         }
     }
 
-    /// Inside a transaction deleting a user: deletes their entries, releases every blob
-    /// those used and returns the blobs now unreferenced (reap them after commit). The rows
-    /// go first: a blob row cannot be deleted while an entry still refers to it.
+    /// Inside a transaction deleting a user: deletes their versions and entries, releases
+    /// every blob those used and returns the blobs now unreferenced (reap them after
+    /// commit). The rows go first: a blob row cannot be deleted while a row refers to it.
     pub fn release_owner(
         conn: &rusqlite::Connection,
         owner: UserId,
     ) -> Result<Vec<BlobId>, DbError> {
-        let hashes = db::entries::owner_hashes(conn, owner.0)?;
+        let (mut hashes, _) = db::versions::delete_owner(conn, owner.0)?;
+        hashes.extend(db::entries::owner_hashes(conn, owner.0)?);
         db::entries::delete_owner(conn, owner.0)?;
         release_all(conn, hashes)
     }

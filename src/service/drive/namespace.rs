@@ -86,6 +86,14 @@ pub(crate) fn require_folder(
     }
 }
 
+/// One of the owner's live files (not a folder); anything else is `NotFound`.
+pub(crate) fn live_file(conn: &Connection, owner: UserId, id: EntryId) -> DriveResult<EntryRecord> {
+    match entries::live(conn, owner.0, id.0)? {
+        Some(entry) if !entry.is_folder => Ok(entry),
+        _ => Err(DriveError::NotFound),
+    }
+}
+
 /// The folder `name` in `parent`, created when missing; a file there is a conflict.
 pub(crate) fn ensure_folder(
     tx: &Connection,

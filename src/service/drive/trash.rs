@@ -5,6 +5,7 @@ use rusqlite::Connection;
 
 use super::names::FileName;
 use super::namespace::free_name;
+use super::versions::purge_in_trash;
 use super::{release_all, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord};
 use crate::db::{self, now};
@@ -95,12 +96,13 @@ impl Drive {
     }
 }
 
-/// Deletes a trashed subtree's rows, gives its bytes back to the owner, and releases its
-/// blobs; returns the hashes now unreferenced.
+/// Deletes a trashed subtree's rows and its files' versions, gives their bytes back to the
+/// owner, and releases their blobs; returns the hashes now unreferenced.
 fn purge_item(tx: &Connection, owner: UserId, id: EntryId) -> DriveResult<Vec<BlobId>> {
     let size: i64 = entries::subtree(tx, id.0)?.iter().map(|e| e.size).sum();
-    let hashes = db::trash::purge(tx, id.0)?;
-    db::users::add_usage(tx, owner.0, -size)?;
+    let (versioned, mut hashes) = purge_in_trash(tx, id)?;
+    hashes.extend(db::trash::purge(tx, id.0)?);
+    db::users::add_usage(tx, owner.0, -(size + versioned))?;
     Ok(release_all(tx, hashes)?)
 }
 

@@ -291,6 +291,8 @@ fn copy_tree(
                 sha256,
                 mime_type: &mime,
                 modified_at: source.modified_at,
+                uploaded_by: source.uploaded_by,
+                source: source.content_source.as_deref(),
             };
             entries::insert_file(tx, owner.0, raw_parent, name, &content, now)
                 .map_err(name_taken)?

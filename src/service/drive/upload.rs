@@ -6,10 +6,10 @@ use rusqlite::Connection;
 use tokio::io::AsyncRead;
 
 use super::names::FileName;
-use super::namespace::{
-    charge, ensure_folder, folder_path, free_name, name_taken, require_folder, walk,
-};
+use super::namespace::{ensure_folder, folder_path, free_name, name_taken, require_folder, walk};
+use super::versions::{self as kept, Source};
 use super::{join_path, release_all, Drive, DriveError, DriveResult, Entry};
+use crate::config::VersionsConfig;
 use crate::db::entries::{self, FileContent};
 use crate::db::{self, now};
 use crate::ids::{EntryId, UserId};
@@ -54,6 +54,8 @@ pub struct PendingFile {
     ///
     /// [`MAX_MTIME`]: super::MAX_MTIME
     pub modified_at: Option<i64>,
+    /// The door it came through (recorded with the content).
+    pub source: Source,
 }
 
 /// Whether a committed upload made a new entry or replaced one (PUT answers 201 or 200).
@@ -66,8 +68,9 @@ pub enum Outcome {
 impl Drive {
     /// Streams one file into staging. `already` is what this request staged before, so a
     /// multi-file upload is held to the quota as a whole while it streams; `credit` is the
-    /// size of the file this one would replace ([`Drive::replaceable`]), since a replacement
-    /// is charged only the difference. The commit re-checks the quota exactly.
+    /// size of the file this one would replace ([`Drive::replaceable`]): the replaced
+    /// content becomes a version, and versions are room an upload may reclaim. The commit
+    /// re-checks the quota exactly.
     pub async fn stage<R: AsyncRead + Unpin>(
         &self,
         owner: UserId,
@@ -78,7 +81,7 @@ impl Drive {
     ) -> DriveResult<PendingFile> {
         let (used, quota) = self
             .db
-            .run(move |conn| db::users::usage(conn, owner.0))
+            .run(move |conn| kept::usage_for_upload(conn, owner))
             .await?;
         let room = quota.map(|q| {
             ((q - used).max(0) as u64)
@@ -102,6 +105,7 @@ impl Drive {
             blob,
             mime_type,
             modified_at: None,
+            source: Source::Upload,
         })
     }
 
@@ -125,7 +129,7 @@ impl Drive {
         }
         let (used, quota) = self
             .db
-            .run(move |conn| db::users::usage(conn, owner.0))
+            .run(move |conn| kept::usage_for_upload(conn, owner))
             .await?;
         let after = used
             .saturating_add(declared.saturating_add(reserved) as i64)
@@ -198,14 +202,20 @@ impl Drive {
     where
         F: FnOnce(&Connection, &[Entry]) -> DriveResult<()> + Send + 'static,
     {
+        let retention = self.versions_config;
         let placed = self
             .commit_with(files, move |tx, files| {
                 let parent_path = folder_path(tx, owner, parent)?;
                 let mut out = Vec::new();
                 let mut freed = Vec::new();
                 for file in files {
-                    let (entry, released) =
-                        put_file(tx, owner, parent, &parent_path, file, policy)?;
+                    let place = Place {
+                        owner,
+                        parent,
+                        parent_path: &parent_path,
+                        retention,
+                    };
+                    let (entry, released) = put_file(tx, &place, file, policy)?;
                     out.push(entry.0);
                     freed.extend(released);
                 }
@@ -223,6 +233,7 @@ impl Drive {
         path: Vec<FileName>,
         file: PendingFile,
     ) -> DriveResult<(Entry, Outcome)> {
+        let retention = self.versions_config;
         let mut results = self
             .commit_with(vec![file], move |tx, files| {
                 let (name, folders) = path
@@ -238,8 +249,13 @@ impl Drive {
                 let mut freed = Vec::new();
                 for mut file in files {
                     file.name = name.clone();
-                    let (entry, released) =
-                        put_file(tx, owner, parent, &parent_path, file, OnConflict::Overwrite)?;
+                    let place = Place {
+                        owner,
+                        parent,
+                        parent_path: &parent_path,
+                        retention,
+                    };
+                    let (entry, released) = put_file(tx, &place, file, OnConflict::Overwrite)?;
                     out.push(entry);
                     freed.extend(released);
                 }
@@ -302,6 +318,7 @@ pub struct FileMeta {
     size: i64,
     mime_type: String,
     modified_at: Option<i64>,
+    source: Source,
 }
 
 impl From<PendingFile> for FileMeta {
@@ -312,41 +329,56 @@ impl From<PendingFile> for FileMeta {
             size: file.blob.size as i64,
             mime_type: file.mime_type,
             modified_at: file.modified_at,
+            source: file.source,
         }
     }
 }
 
-/// Inserts or replaces one file in `parent`, enforcing the quota; returns the entry, how it
-/// came to be, and hashes released by a replacement.
-fn put_file(
-    tx: &Connection,
+/// Where [`put_file`] puts a file, and the versions rule it follows.
+struct Place<'a> {
     owner: UserId,
     parent: Option<EntryId>,
-    parent_path: &str,
+    parent_path: &'a str,
+    retention: VersionsConfig,
+}
+
+/// Inserts or replaces one file in `parent`, enforcing the quota (dropping the owner's
+/// oldest versions first when it needs room); a replaced content becomes a version. Returns
+/// the entry, how it came to be, and the hashes now unreferenced.
+fn put_file(
+    tx: &Connection,
+    place: &Place,
     file: FileMeta,
     policy: OnConflict,
 ) -> DriveResult<((Entry, Outcome), Vec<BlobId>)> {
+    let (owner, parent) = (place.owner, place.parent);
     let now = now();
     let content = FileContent {
         size: file.size,
         sha256: &file.sha256,
         mime_type: &file.mime_type,
         modified_at: file.modified_at.unwrap_or(now),
+        uploaded_by: Some(owner.0),
+        source: Some(file.source.as_str()),
     };
     // The blob row first: entries reference it.
     db::blobs::acquire(tx, &file.sha256, file.size, now)?;
     let raw_parent = EntryId::raw(parent);
     let existing = entries::child(tx, owner.0, raw_parent, file.name.as_str())?;
-    let (id, name, replaced, outcome) = match (existing, policy) {
+    let mut freed = Vec::new();
+    let (id, name, outcome) = match (existing, policy) {
         (Some(old), OnConflict::Overwrite) if !old.is_folder => {
-            charge(tx, owner, file.size - old.size)?;
+            let versioned = kept::keep_old(tx, &old, &file.sha256, place.retention, now)?;
+            if versioned {
+                freed.extend(kept::trim(tx, old.id, place.retention, now)?);
+            } else if let Some(sha256) = &old.sha256 {
+                freed.extend(release_all(tx, vec![sha256.clone()])?);
+            }
+            // A kept version still counts: the new content is charged in full.
+            let delta = if versioned { file.size } else { file.size - old.size };
+            freed.extend(kept::charge_making_room(tx, owner, delta)?);
             entries::replace_content(tx, old.id, &content, now)?;
-            (
-                old.id,
-                old.name.clone(),
-                old.sha256.clone(),
-                Outcome::Replaced,
-            )
+            (old.id, old.name.clone(), Outcome::Replaced)
         }
         (Some(_), OnConflict::Fail | OnConflict::Overwrite) => {
             return Err(DriveError::NameConflict)
@@ -357,22 +389,16 @@ fn put_file(
             } else {
                 file.name.clone()
             };
-            charge(tx, owner, file.size)?;
+            freed.extend(kept::charge_making_room(tx, owner, file.size)?);
             let id = entries::insert_file(tx, owner.0, raw_parent, name.as_str(), &content, now)
                 .map_err(name_taken)?;
-            (id, name.as_str().to_owned(), None, Outcome::Created)
+            (id, name.as_str().to_owned(), Outcome::Created)
         }
     };
-    let freed = release_all(tx, replaced.into_iter().collect())?;
     let record = entries::live(tx, owner.0, id)?.ok_or(DriveError::NotFound)?;
-    Ok((
-        (
-            Entry {
-                record,
-                path: join_path(parent_path, &name),
-            },
-            outcome,
-        ),
-        freed,
-    ))
+    let entry = Entry {
+        record,
+        path: join_path(place.parent_path, &name),
+    };
+    Ok(((entry, outcome), freed))
 }

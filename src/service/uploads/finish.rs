@@ -9,6 +9,7 @@ use crate::db::uploads::{self as rows, UploadRecord};
 use crate::ids::{EntryId, UserId};
 use crate::service::drive::names::FileName;
 use crate::service::drive::upload::{OnConflict, PendingFile};
+use crate::service::drive::versions::Source;
 use crate::service::drive::DriveError;
 use crate::store::BlobId;
 
@@ -97,6 +98,7 @@ impl Uploads {
             blob,
             mime_type,
             modified_at: record.modified_at,
+            source: Source::Resumable,
         })
     }
 }
