@@ -8,6 +8,7 @@ import { promptDialog, confirmDialog } from './dialog.js';
 import { pickFolder } from './folder-picker.js';
 import { toast, toastOk, toastError } from './toast.js';
 import { openShareDialog } from './share-dialog.js';
+import { openVersions } from './versions.js';
 import { reloadUser } from '../state.js';
 
 /** Runs `fn` for every entry; stops at and reports the first failure. */
@@ -105,8 +106,11 @@ export async function remove(entries, { onUndo } = {}) {
   return deleted;
 }
 
-/** The actions menu for one or more entries. `refresh` reloads the view afterwards. */
-export function entryMenu(entries, { refresh, preview }) {
+/**
+ * The actions menu for one or more entries. `refresh` reloads the view afterwards;
+ * `versions(entry)` opens a file's versions (by default with `refresh` after a change).
+ */
+export function entryMenu(entries, { refresh, preview, versions = (entry) => openVersions(entry, { onChange: refresh }) }) {
   const one = entries.length === 1 ? entries[0] : null;
   const after = (promise) => promise.then((r) => { if (r && (!Array.isArray(r) || r.length)) refresh(); }).catch(toastError);
   return [
@@ -114,6 +118,7 @@ export function entryMenu(entries, { refresh, preview }) {
     one && one.kind === 'file' && { label: t('files.openNewTab'), icon: 'external', run: () => window.open(fileUrl(one.id, 'content'), '_blank', 'noopener') },
     { label: one?.kind === 'folder' ? t('files.downloadZip') : t('files.download'), icon: 'download', run: () => entries.forEach(download) },
     one && { label: t('share.action'), icon: 'share', run: () => openShareDialog(one) },
+    one && one.kind === 'file' && { label: t('versions.action'), icon: 'clock', run: () => versions(one) },
     'sep',
     one && { label: t('files.rename'), icon: 'edit', run: () => after(rename(one)) },
     { label: t('files.move'), icon: 'move', run: () => after(move(entries)) },

@@ -6,13 +6,14 @@ import { h } from '../dom.js';
 import { icon, entryIcon } from '../icons.js';
 import { t, formatBytes, formatRelative, formatDate } from '../i18n.js';
 import { fileUrl } from '../api.js';
+import { versionsBadge } from './versions.js';
 
 /**
- * createFileList({mode, sort, order, onOpen, onMenu, onSort, onSelection, onKey})
+ * createFileList({mode, sort, order, onOpen, onMenu, onSort, onSelection, onKey, onVersions})
  * → {el, setItems(items, {append}), selected(), focusIndex(i), clearSelection(), items()}
  */
 export function createFileList(options) {
-  const { mode, sort, order, onOpen, onMenu, onSort, onSelection, onKey, label, showPath } = options;
+  const { mode, sort, order, onOpen, onMenu, onSort, onSelection, onKey, onVersions, label, showPath } = options;
   let items = [];
   let rows = [];
   let focus = 0;
@@ -97,13 +98,14 @@ export function createFileList(options) {
       onMenu([entry], { anchor: more });
     });
     const kindText = entry.kind === 'folder' ? t('files.folder') : formatBytes(entry.size);
+    const badge = onVersions ? versionsBadge(entry, onVersions) : null;
     const meta = showPath
       ? h('span', { class: 'fl-path', text: parentPath(entry.path) })
       : h('span', { class: 'fl-sub', text: `${entry.kind === 'folder' ? t('files.folder') : formatBytes(entry.size)} · ${formatRelative(entry.modified_at)}` });
     const cells = mode === 'list'
       ? [
         h('div', { class: 'fl-cell fl-check', role: 'gridcell' }, check),
-        h('div', { class: 'fl-cell fl-name', role: 'gridcell' }, h('span', { class: 'fl-icon' }, thumb(entry, 64)), h('span', { class: 'fl-name-text' }, nameLink, meta)),
+        h('div', { class: 'fl-cell fl-name', role: 'gridcell' }, h('span', { class: 'fl-icon' }, thumb(entry, 64)), h('span', { class: 'fl-name-text' }, nameLink, meta), badge),
         h('div', { class: 'fl-cell fl-size', role: 'gridcell', text: entry.kind === 'folder' ? '—' : formatBytes(entry.size) }),
         h('div', { class: 'fl-cell fl-date', role: 'gridcell', title: formatDate(entry.modified_at), text: formatRelative(entry.modified_at) }),
         h('div', { class: 'fl-cell fl-actions', role: 'gridcell' }, more),
@@ -113,7 +115,7 @@ export function createFileList(options) {
           h('div', { class: `fl-thumb ${entry.kind}` }, thumb(entry, 256)),
           h('div', { class: 'fl-tile-foot' },
             check,
-            h('div', { class: 'fl-tile-text' }, nameLink, h('span', { class: 'fl-tile-meta', text: kindText })),
+            h('div', { class: 'fl-tile-text' }, nameLink, h('span', { class: 'fl-tile-meta' }, h('span', { text: kindText }), badge)),
             more)),
       ];
     const el = h(

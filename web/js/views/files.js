@@ -14,6 +14,7 @@ import { openShareDialog } from '../components/share-dialog.js';
 import { toastError } from '../components/toast.js';
 import { uploader, filesFromDrop } from '../components/uploader.js';
 import { openPreview } from '../components/preview.js';
+import { openVersions } from '../components/versions.js';
 
 const PAGE = 200;
 // "Modified" is the content's time as the uploader's device knew it (`modified_at`).
@@ -174,7 +175,10 @@ export async function showFiles(view, folderId) {
     focusList = keyboard;
     return navigate(`/files/${entry.id}`);
   };
-  const onMenu = (entries, where) => openMenuAt({ ...where, label: t('files.actions'), items: entryMenu(entries, { refresh: load, preview }) });
+  // After a restore or delete the list reloads (size and count change); focus then goes
+  // back to the file's row, as after a preview.
+  const versions = (entry) => openVersions(entry, { onChange: load, onClose: () => list?.focusId(entry.id) });
+  const onMenu = (entries, where) => openMenuAt({ ...where, label: t('files.actions'), items: entryMenu(entries, { refresh: load, preview, versions }) });
   const onKey = (event, targets) => {
     if (event.key === 'Delete') {
       remove(targets, { onUndo: load }).then((r) => { if (r.length) { load(); reloadUser(); } });
@@ -201,7 +205,7 @@ export async function showFiles(view, folderId) {
       if (active?.token !== token) return;
       total = page.total;
       if (!more || !list) {
-        list = createFileList({ mode, sort, order, onOpen, onMenu, onKey, onSort: setSort, onSelection: updateSelection, label: q ? t('search.results', { q }) : t('files.listLabel', { name: folder?.name || t('nav.files') }), showPath: !!q });
+        list = createFileList({ mode, sort, order, onOpen, onMenu, onKey, onSort: setSort, onSelection: updateSelection, onVersions: versions, label: q ? t('search.results', { q }) : t('files.listLabel', { name: folder?.name || t('nav.files') }), showPath: !!q });
         list.setItems(page.items);
         if (page.items.length === 0) {
           mount(content, emptyState());
