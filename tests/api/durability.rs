@@ -205,6 +205,12 @@ fn an_interrupted_overwrite_keeps_the_old_content() {
     let content = format!("/api/v1/files/{}/content", entry["id"]);
     let (status, body) = server.call(&content, &[]);
     assert_eq!((status, sha256_hex(&body)), (200, v1_sha.clone()));
+    let versions = format!("/api/v1/files/{}/versions", entry["id"]);
+    assert_eq!(
+        server.json(&versions, &[]).1["total"],
+        0,
+        "no version of a content never committed"
+    );
     assert_eq!(server.used(), MIB as i64);
     assert_eq!(blob_files(&data), vec![blob_path(&data, &v1_sha)]);
     assert_consistent(&data);

@@ -103,7 +103,14 @@ impl TestApp {
     /// A second app on the same data directory, as after a restart: no in-memory state
     /// carries over.
     pub fn reopen(other: &TestApp) -> Self {
-        let state = AppState::open(other.state.config.clone()).expect("app state");
+        Self::reopen_with(other, |_| {})
+    }
+
+    /// [`TestApp::reopen`] with the configuration changed by `adjust`.
+    pub fn reopen_with(other: &TestApp, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = other.state.config.clone();
+        adjust(&mut config);
+        let state = AppState::open(config).expect("app state");
         let client = TestClient::new(app::build(state.clone()).boxed());
         Self {
             dir: other.dir.clone(),

@@ -58,4 +58,8 @@ mod shares_access;
 mod shares_public;
 mod trash;
 mod tus;
+mod versions;
+mod versions_crash;
+mod versions_helpers;
+mod versions_retention;
 mod web_session;

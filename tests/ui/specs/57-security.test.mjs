@@ -94,6 +94,8 @@ test('set up two-step sign-in, sign in with an app code and a recovery code, new
 
     // The recovery codes, shown once: listed, copied, downloaded.
     dialog = page.getByRole('dialog', { name: 'Your recovery codes' });
+    // allTextContents does not wait: wait for the list to be there first.
+    await dialog.locator('.recovery-codes li').first().waitFor();
     const codes = (await dialog.locator('.recovery-codes li').allTextContents()).map((c) => c.trim());
     assert.equal(codes.length, 10);
     assert.equal(new Set(codes).size, 10);
@@ -151,6 +153,7 @@ test('set up two-step sign-in, sign in with an app code and a recovery code, new
     await dialog.getByRole('button', { name: 'Make new codes' }).click();
     assert.equal((await regenerated).status(), 200);
     dialog = page.getByRole('dialog', { name: 'Your recovery codes' });
+    await dialog.locator('.recovery-codes li').first().waitFor();
     const fresh = (await dialog.locator('.recovery-codes li').allTextContents()).map((c) => c.trim());
     assert.equal(fresh.length, 10);
     assert.ok(!fresh.includes(codes[2]), 'a new set');
