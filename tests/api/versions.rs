@@ -64,7 +64,7 @@ async fn every_door_that_replaces_a_content_keeps_exactly_one_version_of_the_old
 }
 
 #[tokio::test]
-async fn the_same_bytes_again_or_a_new_file_make_no_version() {
+async fn the_same_bytes_again_an_empty_content_or_a_new_file_make_no_version() {
     let app = TestApp::new();
     let alice = app.register("alice").await;
     let t = &alice.access;
@@ -76,6 +76,12 @@ async fn the_same_bytes_again_or_a_new_file_make_no_version() {
     upload_query(&app, t, "?on_conflict=rename", "other.txt", b"renamed").await;
     assert_eq!(versions(&app, t, file).await["total"], 0);
     assert_eq!(blob_refs(&app, &sha_hex(b"same")), Some(2));
+    // An empty file replaced (a client that creates the file before writing it) neither.
+    let empty = id(&put_path(&app, t, "/new.txt", b"").await.json());
+    put_path(&app, t, "/new.txt", b"written")
+        .await
+        .assert_status(200);
+    assert_eq!(versions(&app, t, empty).await["total"], 0);
     assert_clean(&app);
 }
 

@@ -164,8 +164,10 @@ impl Drive {
 }
 
 /// Inside the transaction that replaces `old`'s content with `new`: keeps the old content
-/// as a version (its blob reference moves to the version row) unless versions are off or
-/// the content is unchanged. Returns whether it was kept; when it was not, the caller
+/// as a version (its blob reference moves to the version row) unless versions are off, the
+/// content is unchanged, or it is empty — an empty file holds no work to lose, and clients
+/// that create a file empty before writing it (Finder, a WebDAV `LOCK` on a new name)
+/// would leave one on every save. Returns whether it was kept; when it was not, the caller
 /// releases the old reference as before versions existed.
 pub(crate) fn keep_old(
     tx: &Connection,
@@ -175,7 +177,7 @@ pub(crate) fn keep_old(
     now: i64,
 ) -> DriveResult<bool> {
     let unchanged = old.sha256.as_ref() == Some(new);
-    if retention.max_per_file == 0 || unchanged || old.sha256.is_none() {
+    if retention.max_per_file == 0 || unchanged || old.size == 0 || old.sha256.is_none() {
         return Ok(false);
     }
     versions::insert(tx, old, now)?;

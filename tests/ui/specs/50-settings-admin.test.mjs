@@ -66,6 +66,7 @@ test('admin: stats, search, create and deactivate a user', async () => {
     await page.goto('/admin');
     await page.getByRole('heading', { name: 'Administration' }).waitFor();
     await page.locator('.stat-label', { hasText: 'Users' }).waitFor();
+    await page.locator('.stat-label', { hasText: 'Earlier versions' }).waitFor();
     await page.getByRole('searchbox', { name: 'Search users' }).fill(target.username);
     const rows = page.locator('.users-table tbody tr');
     await page.waitForFunction((name) => {

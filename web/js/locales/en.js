@@ -407,6 +407,8 @@ export default {
   'admin.statLogical': '{size} before deduplication',
   'admin.statSaved': 'Saved by deduplication',
   'admin.statFree': '{size} free on disk',
+  'admin.statVersions': 'Earlier versions',
+  'admin.statVersionBytes': '{size} kept in versions',
   'admin.users': 'Users',
   'admin.userCount': (v) => `${v.n} ${plural(v.n, 'user', 'users')}`,
   'admin.searchUsers': 'Search users',

@@ -405,6 +405,8 @@ export default {
   'admin.statLogical': '去重前 {size}',
   'admin.statSaved': '去重节省',
   'admin.statFree': '磁盘剩余 {size}',
+  'admin.statVersions': '历史版本',
+  'admin.statVersionBytes': '历史版本占用 {size}',
   'admin.users': '用户',
   'admin.userCount': '共 {n} 个用户',
   'admin.searchUsers': '搜索用户',

@@ -104,7 +104,8 @@ export async function showAdmin(view) {
         stat(t('admin.statUsers'), formatNumber(s.users), t('admin.statActive', { n: formatNumber(s.active_users) })),
         stat(t('admin.statFiles'), formatNumber(s.files), t('admin.statFolders', { n: formatNumber(s.folders) })),
         stat(t('admin.statStored'), formatBytes(s.bytes_stored), t('admin.statLogical', { size: formatBytes(s.bytes_logical) })),
-        stat(t('admin.statSaved'), formatBytes(s.bytes_saved_by_dedup), t('admin.statFree', { size: formatBytes(s.free_disk_bytes) })));
+        stat(t('admin.statSaved'), formatBytes(s.bytes_saved_by_dedup), t('admin.statFree', { size: formatBytes(s.free_disk_bytes) })),
+        stat(t('admin.statVersions'), formatNumber(s.versions), t('admin.statVersionBytes', { size: formatBytes(s.bytes_in_versions) })));
       stats.removeAttribute('aria-busy');
     } catch (error) { toastError(error); }
   }
