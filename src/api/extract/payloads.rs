@@ -62,10 +62,11 @@ impl<'a, D: BodyDoc> ApiExtractor<'a> for Streamed<D> {
 pub struct FileBytes;
 
 impl BodyDoc for FileBytes {
-    const DESCRIPTION: &'static str =
-        "The file's bytes. Any Content-Type (or none) is accepted; the server decides the type.";
+    const DESCRIPTION: &'static str = "The file's bytes. Any Content-Type (or none) is \
+        accepted; the server decides the type. No body at all is an empty file (`curl -X PUT`).";
     const CONTENT_TYPE: &'static str = "application/octet-stream";
-    const REQUIRED: bool = true;
+    // An absent body is a valid empty file, so schema checkers must not expect it refused.
+    const REQUIRED: bool = false;
 }
 
 /// A tus chunk (PATCH).
