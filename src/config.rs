@@ -9,9 +9,11 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 mod oidc;
+mod storage;
 mod versions;
 
 pub use oidc::{OidcConfig, OidcProvider};
+pub use storage::{Backend, StorageConfig};
 pub use versions::VersionsConfig;
 
 /// What a configured `auth.jwt_secret` is shown as (`hoard config`, `Debug`).
@@ -51,16 +53,6 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StorageConfig {
-    /// Data directory: database, blobs, temp files and the generated JWT secret.
-    pub data_dir: PathBuf,
-    /// Days an item stays in the trash before it is purged.
-    pub trash_days: u32,
-    /// Seconds an unfinished resumable upload lives after its last byte arrived.
-    pub upload_expiry_s: u64,
-}
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -133,15 +125,6 @@ impl Default for ServerConfig {
     }
 }
 
-impl Default for StorageConfig {
-    fn default() -> Self {
-        Self {
-            data_dir: PathBuf::from("./data"),
-            trash_days: 30,
-            upload_expiry_s: 24 * 3600,
-        }
-    }
-}
 
 impl Default for AuthConfig {
     fn default() -> Self {
@@ -270,13 +253,11 @@ impl Config {
             shown.auth.jwt_secret = REDACTED.into();
         }
         shown.auth.oidc = shown.auth.oidc.redacted();
+        shown.storage = shown.storage.redacted();
         shown
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if self.storage.data_dir.as_os_str().is_empty() {
-            return Err(ConfigError::key("storage.data_dir", "must not be empty"));
-        }
         let secret = &self.auth.jwt_secret;
         if !secret.is_empty() && secret.len() < 32 {
             return Err(ConfigError::key(
@@ -306,6 +287,7 @@ impl Config {
             return Err(ConfigError::key(key, "must be greater than 0"));
         }
         self.auth.oidc.validate()?;
+        self.storage.validate()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::key("log.level", e))?;
         Ok(())

@@ -1,14 +1,18 @@
 //! The instance's health (SPEC §3): a real database query and a real write in the data
 //! directory, never a cached answer.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::db::Db;
 use crate::store::data_dir::{free_bytes, DataDir};
+use crate::store::s3::S3Blobs;
 
 pub struct Health {
     db: Db,
     data_dir: DataDir,
+    /// The object store holding the blobs, when `storage.backend = "s3"`.
+    objects: Option<Arc<S3Blobs>>,
     started: Instant,
 }
 
@@ -28,10 +32,11 @@ impl HealthReport {
 }
 
 impl Health {
-    pub fn new(db: Db, data_dir: DataDir) -> Self {
+    pub fn new(db: Db, data_dir: DataDir, objects: Option<Arc<S3Blobs>>) -> Self {
         Self {
             db,
             data_dir,
+            objects,
             started: Instant::now(),
         }
     }
@@ -43,9 +48,13 @@ impl Health {
             dir.probe_writable().and_then(|_| free_bytes(&dir.root))
         })
         .await;
+        let objects_ok = match &self.objects {
+            Some(objects) => objects.ping().await.is_ok(),
+            None => true,
+        };
         HealthReport {
             database_ok,
-            free_bytes: storage.ok().and_then(Result::ok),
+            free_bytes: storage.ok().and_then(Result::ok).filter(|_| objects_ok),
             uptime_s: self.started.elapsed().as_secs(),
         }
     }

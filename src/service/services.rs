@@ -15,9 +15,10 @@ use super::oidc::{Oidc, OidcError};
 use super::shares::Shares;
 use super::tokens::TokenCodec;
 use super::uploads::Uploads;
-use crate::config::{Config, ConfigError};
+use crate::config::{Backend, Config, ConfigError};
 use crate::db::{Db, DbError};
 use crate::store::data_dir::DataDir;
+use crate::store::s3::{S3Blobs, S3Error};
 use crate::store::BlobStore;
 
 /// Everything a request may need, built once at start-up.
@@ -48,6 +49,8 @@ pub enum StartupError {
     Db(#[from] DbError),
     #[error("single sign-on: {0}")]
     Oidc(#[from] OidcError),
+    #[error("object store: {0}")]
+    ObjectStore(#[from] S3Error),
 }
 
 impl Services {
@@ -107,7 +110,11 @@ impl Services {
             caches.clone(),
             &config.auth.oidc,
         )?);
-        let health = Arc::new(Health::new(db.clone(), data_dir.clone()));
+        let objects = match config.storage.backend {
+            Backend::S3 => Some(Arc::new(S3Blobs::open(&config.storage)?)),
+            Backend::Local => None,
+        };
+        let health = Arc::new(Health::new(db.clone(), data_dir.clone(), objects));
         let locks = Arc::new(Locks::new(db.clone()));
         Ok(Arc::new(Self {
             config,

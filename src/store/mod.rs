@@ -22,6 +22,7 @@ pub use crate::ids::BlobId;
 pub mod data_dir;
 pub mod direct;
 mod pump;
+pub mod s3;
 pub mod thumbs;
 
 pub use pump::{pump, Digests, Pumped, Sink};
