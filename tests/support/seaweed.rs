@@ -240,9 +240,19 @@ impl Seaweed {
         curl(&[&signed[..], extra, &[url.as_str()]].concat())
     }
 
-    /// The keys of the bucket under `prefix` (up to 1000; `prefix` needs no escaping).
+    /// The keys of the bucket under `prefix` (up to 1000).
     pub fn keys(&self, prefix: &str) -> Vec<String> {
-        let query = format!("?list-type=2&prefix={prefix}");
+        // SigV4 signs the query percent-encoded (`/` too): curl sends it as written.
+        let escaped: String = prefix
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let query = format!("?list-type=2&prefix={escaped}");
         let (status, body) = self.signed("GET", &query, &[]);
         let body = String::from_utf8_lossy(&body);
         assert_eq!(status, 200, "listing {prefix}: {body}");
