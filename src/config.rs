@@ -53,7 +53,6 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
 }
 
-
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
@@ -124,7 +123,6 @@ impl Default for ServerConfig {
         }
     }
 }
-
 
 impl Default for AuthConfig {
     fn default() -> Self {

@@ -64,6 +64,19 @@ impl Default for StorageConfig {
 }
 
 impl StorageConfig {
+    /// The object store's settings, as the S3 client takes them.
+    pub fn s3(&self) -> crate::store::s3::S3Settings {
+        crate::store::s3::S3Settings {
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            bucket: self.s3_bucket.clone(),
+            prefix: self.s3_prefix.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+            path_style: self.s3_path_style,
+        }
+    }
+
     /// The same with the secret key shown as [`REDACTED`].
     pub fn redacted(&self) -> Self {
         let mut shown = self.clone();
@@ -89,10 +102,15 @@ impl StorageConfig {
             ("storage.s3_secret_access_key", &self.s3_secret_access_key),
         ];
         if let Some((key, _)) = required.iter().find(|(_, value)| value.trim().is_empty()) {
-            return Err(ConfigError::key(key, "is required with storage.backend = \"s3\""));
+            return Err(ConfigError::key(
+                key,
+                "is required with storage.backend = \"s3\"",
+            ));
         }
         let endpoint = &self.s3_endpoint;
-        if !endpoint.is_empty() && !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        if !endpoint.is_empty()
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
             return Err(ConfigError::key(
                 "storage.s3_endpoint",
                 format!("{endpoint:?} is not an http:// or https:// URL"),
@@ -125,7 +143,11 @@ impl fmt::Debug for StorageConfig {
             s3_secret_access_key,
             s3_path_style,
         } = self;
-        let secret = if s3_secret_access_key.is_empty() { "" } else { REDACTED };
+        let secret = if s3_secret_access_key.is_empty() {
+            ""
+        } else {
+            REDACTED
+        };
         f.debug_struct("StorageConfig")
             .field("data_dir", data_dir)
             .field("trash_days", trash_days)

@@ -111,7 +111,7 @@ impl Services {
             &config.auth.oidc,
         )?);
         let objects = match config.storage.backend {
-            Backend::S3 => Some(Arc::new(S3Blobs::open(&config.storage)?)),
+            Backend::S3 => Some(Arc::new(S3Blobs::open(&config.storage.s3())?)),
             Backend::Local => None,
         };
         let health = Arc::new(Health::new(db.clone(), data_dir.clone(), objects));

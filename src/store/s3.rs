@@ -11,7 +11,7 @@
 //! Failures. Every request is bounded (connect and request timeouts) and retried by the
 //! client's own retry layer with backoff, a few times within a bounded total; what still
 //! fails is [`S3Error::Unavailable`] (503 `unavailable` upstream), except a key that is
-//! not there ([`S3Error::NotFound`]).
+//! not there ([`S3Error::NotFound`]) and refused credentials ([`S3Error::Denied`]).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -30,7 +30,6 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::config::StorageConfig;
 use crate::ids::BlobId;
 
 /// Parts of a multipart upload (S3's minimum is 5 MiB for all but the last).
@@ -44,6 +43,9 @@ const SINGLE_PUT: usize = PART;
 pub enum S3Error {
     #[error("object not found")]
     NotFound,
+    /// The store refused the credentials (401/403): a configuration error, not an outage.
+    #[error("the object store refused the credentials: {0}")]
+    Denied(String),
     #[error("the object store is unavailable: {0}")]
     Unavailable(String),
     /// Reading the request body failed or passed its limit.
@@ -55,6 +57,10 @@ impl From<object_store::Error> for S3Error {
     fn from(error: object_store::Error) -> Self {
         match error {
             object_store::Error::NotFound { .. } => S3Error::NotFound,
+            object_store::Error::PermissionDenied { source, .. }
+            | object_store::Error::Unauthenticated { source, .. } => {
+                S3Error::Denied(source.to_string())
+            }
             other => S3Error::Unavailable(other.to_string()),
         }
     }
@@ -78,6 +84,21 @@ pub struct Written {
     pub head: Vec<u8>,
 }
 
+/// Where the bucket is and how to sign for it (`storage.s3_*`, SPEC §14).
+#[derive(Clone, Default)]
+pub struct S3Settings {
+    /// `http(s)://host:port`; empty: AWS for `region`.
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    /// Prepended to every key (e.g. `hoard/`).
+    pub prefix: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// `endpoint/bucket/key` rather than `bucket.endpoint/key`.
+    pub path_style: bool,
+}
+
 pub struct S3Blobs {
     store: Arc<AmazonS3>,
     prefix: String,
@@ -85,11 +106,11 @@ pub struct S3Blobs {
 
 impl S3Blobs {
     /// A client for the configured bucket (no request is made yet).
-    pub fn open(config: &StorageConfig) -> Result<Self, S3Error> {
+    pub fn open(config: &S3Settings) -> Result<Self, S3Error> {
         let options = ClientOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
             .with_timeout(Duration::from_secs(60))
-            .with_allow_http(config.s3_endpoint.starts_with("http://"));
+            .with_allow_http(config.endpoint.starts_with("http://"));
         let retry = RetryConfig {
             backoff: BackoffConfig {
                 init_backoff: Duration::from_millis(100),
@@ -100,20 +121,20 @@ impl S3Blobs {
             retry_timeout: Duration::from_secs(20),
         };
         let mut builder = AmazonS3Builder::new()
-            .with_bucket_name(&config.s3_bucket)
-            .with_region(&config.s3_region)
-            .with_access_key_id(&config.s3_access_key_id)
-            .with_secret_access_key(&config.s3_secret_access_key)
-            .with_virtual_hosted_style_request(!config.s3_path_style)
+            .with_bucket_name(&config.bucket)
+            .with_region(&config.region)
+            .with_access_key_id(&config.access_key_id)
+            .with_secret_access_key(&config.secret_access_key)
+            .with_virtual_hosted_style_request(!config.path_style)
             .with_client_options(options)
             .with_retry(retry);
-        if !config.s3_endpoint.is_empty() {
-            builder = builder.with_endpoint(&config.s3_endpoint);
+        if !config.endpoint.is_empty() {
+            builder = builder.with_endpoint(&config.endpoint);
         }
         let store = builder.build().map_err(S3Error::from)?;
         Ok(Self {
             store: Arc::new(store),
-            prefix: config.s3_prefix.clone(),
+            prefix: config.prefix.clone(),
         })
     }
 
@@ -148,7 +169,12 @@ impl S3Blobs {
             let size = first.len() as u64;
             self.store.put(&key, PutPayload::from(first)).await?;
             let sha256 = BlobId::from_digest(&hasher.finalize().into());
-            return Ok(Written { key: name, sha256, size, head });
+            return Ok(Written {
+                key: name,
+                sha256,
+                size,
+                head,
+            });
         }
         let upload = self.store.put_multipart(&key).await?;
         let mut parts = WriteMultipart::new_with_chunk_size(upload, PART);
@@ -174,7 +200,12 @@ impl S3Blobs {
             Ok(()) => {
                 parts.finish().await?;
                 let sha256 = BlobId::from_digest(&hasher.finalize().into());
-                Ok(Written { key: name, sha256, size, head })
+                Ok(Written {
+                    key: name,
+                    sha256,
+                    size,
+                    head,
+                })
             }
             Err(error) => {
                 let _ = parts.abort().await;
