@@ -394,6 +394,7 @@ pub(crate) async fn thumbnail(
     let thumb = drive.thumbnail(entry, size).await?;
     let resource = Resource {
         path: thumb.path,
+        remote: None,
         size: thumb.len,
         sha256: thumb.tag,
         // A rendering made by the server: its time is the server's (it never goes back).

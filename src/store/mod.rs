@@ -6,7 +6,8 @@
 //! caller commits its database rows in between `place` and releasing the hash's stripe
 //! lock, and deletes (`remove`) only under that same lock after checking the database, so
 //! an upload and a delete of the same content can never interleave. Staging streams through
-//! [`pump`] into a direct-I/O file ([`direct`]).
+//! [`pump`] into a direct-I/O file ([`direct`]). [`s3`] is the client of the S3-compatible
+//! backend (SPEC §14) this store will also write to; it is not wired in yet.
 
 use std::fs::{self, File};
 use std::io;

@@ -11,9 +11,11 @@ mod conditionals;
 mod disposition;
 mod ranges;
 mod reading;
+mod remote;
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use poem::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use poem::{Body, Request, Response};
@@ -23,12 +25,15 @@ use conditionals::{if_range_holds, preconditions};
 pub use disposition::{content_disposition, DispositionKind};
 pub use ranges::{plan_ranges, resolve, Ranges};
 use reading::{body_of, open_checked, Segment};
+pub use remote::{Chunks, RangeRead};
 
 /// A stored file as the byte routes serve it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Resource {
-    /// Blob file on disk.
+    /// Blob file on disk (unused when `remote` is set).
     pub path: PathBuf,
+    /// The blob read by ranges from elsewhere (an object store) instead of `path`.
+    pub remote: Option<Arc<dyn RangeRead>>,
     /// Expected size (from the DB); exactly this many bytes are served.
     pub size: u64,
     /// Hex sha256; the strong ETag is `"<sha256>"`.
@@ -62,6 +67,7 @@ impl Resource {
         let pdf_inline = inline && content_type == "application/pdf";
         Self {
             path: blob,
+            remote: None,
             size,
             sha256,
             modified,
@@ -98,7 +104,12 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::ETAG, value(format!("\"{tag}\""))?);
     h.insert(header::LAST_MODIFIED, value(http_date(modified))?);
-    let file = open_checked(&r.path, size)?;
+    // A remote blob is trusted to have the size its row says until it is read: a short one
+    // fails the body. A file is checked now, before any answer exists.
+    let file = match r.remote {
+        None => Some(open_checked(&r.path, size)?),
+        Some(_) => None,
+    };
 
     let (rh, get) = (req.headers(), req.method() == Method::GET);
     match preconditions(rh, tag, modified, get || req.method() == Method::HEAD) {
@@ -147,7 +158,12 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
     if let Some(d) = disposition {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
-    Ok((status, h, body_of(file, plan, remaining)))
+    let body = match (file, r.remote) {
+        (Some(file), _) => body_of(file, plan, remaining),
+        (None, Some(remote)) => remote::body_of(remote, plan),
+        (None, None) => return Err(io::ErrorKind::NotFound.into()),
+    };
+    Ok((status, h, body))
 }
 
 /// A `multipart/byteranges` body of `parts` (each with its own `Content-Type` and

@@ -2,6 +2,7 @@
 
 use super::conditionals::{parse_http_date, tag_list_matches};
 use super::*;
+use bytes::Bytes;
 
 fn hm(pairs: &[(HeaderName, &str)]) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -81,4 +82,141 @@ fn dates_and_tags() {
         (header::IF_MODIFIED_SINCE, &http_date(5000)),
     ];
     assert_eq!(preconditions(&hm(&both), "ab", 1000, true), None);
+}
+
+/// An answer as the tests compare it: status, sorted headers, the body or its error.
+type Answer = (u16, Vec<(String, String)>, Result<Vec<u8>, String>);
+
+/// The blob as an in-memory "object store" that sends each range in small chunks, and can
+/// be told to send too few bytes.
+struct Memory {
+    bytes: Bytes,
+    short: bool,
+}
+
+impl RangeRead for Memory {
+    fn read(
+        &self,
+        range: std::ops::Range<u64>,
+    ) -> futures_util::future::BoxFuture<'static, io::Result<Chunks>> {
+        use futures_util::StreamExt;
+        let end = if self.short { range.end - 1 } else { range.end };
+        let slice = self.bytes.slice(range.start as usize..end as usize);
+        let chunks: Vec<io::Result<Bytes>> = (0..slice.len())
+            .step_by(7)
+            .map(|at| Ok(slice.slice(at..(at + 7).min(slice.len()))))
+            .collect();
+        Box::pin(async move { Ok(futures_util::stream::iter(chunks).boxed()) })
+    }
+}
+
+async fn answer(resource: Resource, method: Method, headers: &[(HeaderName, &str)]) -> Answer {
+    let mut request = poem::Request::builder().method(method).uri_str("/x");
+    for (name, value) in headers {
+        request = request.header(name.clone(), *value);
+    }
+    let response = serve(&request.finish(), resource).await.expect("served");
+    let status = response.status().as_u16();
+    let mut seen: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    seen.sort();
+    let body = response
+        .into_body()
+        .into_vec()
+        .await
+        .map_err(|e| e.to_string());
+    (status, seen, body)
+}
+
+/// A multipart body's random boundary, replaced by a fixed one, so two answers compare.
+fn same_boundary(mut answer: Answer) -> Answer {
+    let boundary = answer.1.iter().find_map(|(k, v)| {
+        (k == "content-type")
+            .then(|| v.split_once("boundary=").map(|(_, b)| b.to_owned()))
+            .flatten()
+    });
+    if let Some(boundary) = boundary {
+        for (_, v) in &mut answer.1 {
+            *v = v.replace(&boundary, "B");
+        }
+        if let Ok(body) = &mut answer.2 {
+            *body = String::from_utf8_lossy(body)
+                .replace(&boundary, "B")
+                .into_bytes();
+        }
+    }
+    answer
+}
+
+/// Every kind of answer is the same, header for header and byte for byte, whether the
+/// blob is a file here or read by ranges from elsewhere.
+#[tokio::test]
+async fn a_remote_blob_is_served_exactly_like_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Bytes = (0..5000u32)
+        .map(|i| (i * 31 % 251) as u8)
+        .collect::<Vec<_>>()
+        .into();
+    let path = dir.path().join("blob");
+    std::fs::write(&path, &data).unwrap();
+    let tag = "ab".repeat(32);
+    let file = Resource::stored(
+        path,
+        5000,
+        tag.clone(),
+        1_000_000,
+        "a.bin",
+        "application/octet-stream".into(),
+        false,
+    );
+    let remote = Resource {
+        remote: Some(Arc::new(Memory {
+            bytes: data.clone(),
+            short: false,
+        })),
+        path: PathBuf::from("/nowhere"),
+        ..file.clone()
+    };
+    let etag = format!("\"{tag}\"");
+    let cases: Vec<(Method, Vec<(HeaderName, &str)>)> = vec![
+        (Method::GET, vec![]),
+        (Method::HEAD, vec![]),
+        (Method::GET, vec![(header::RANGE, "bytes=100-199")]),
+        (Method::GET, vec![(header::RANGE, "bytes=-10")]),
+        (
+            Method::GET,
+            vec![(header::RANGE, "bytes=0-9,4000-4099,4990-")],
+        ),
+        (Method::GET, vec![(header::RANGE, "bytes=9000-")]),
+        (Method::GET, vec![(header::IF_NONE_MATCH, etag.as_str())]),
+        (
+            Method::GET,
+            vec![
+                (header::RANGE, "bytes=0-9"),
+                (header::IF_RANGE, "\"other\""),
+            ],
+        ),
+    ];
+    for (method, headers) in cases {
+        let want = same_boundary(answer(file.clone(), method.clone(), &headers).await);
+        let got = same_boundary(answer(remote.clone(), method.clone(), &headers).await);
+        assert_eq!(got, want, "{method} {headers:?}");
+    }
+    let whole = answer(remote.clone(), Method::GET, &[]).await;
+    assert_eq!(whole.2.unwrap(), data.to_vec());
+
+    // A store that sends a byte too few fails the body rather than cutting it short.
+    let short = Resource {
+        remote: Some(Arc::new(Memory {
+            bytes: data,
+            short: true,
+        })),
+        ..remote
+    };
+    let (status, _, body) = answer(short, Method::GET, &[(header::RANGE, "bytes=0-99")]).await;
+    assert_eq!(status, 206);
+    assert!(body.is_err(), "a short read is an error, not a short body");
 }
