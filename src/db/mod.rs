@@ -9,6 +9,7 @@ pub mod dav_locks;
 pub mod dav_props;
 pub mod entries;
 pub mod mfa;
+pub mod objects;
 pub mod oidc;
 pub mod revoked;
 pub mod sessions;
@@ -51,6 +52,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0009_mfa.sql")),
     M::up(include_str!("../../migrations/0010_oidc.sql")),
     M::up(include_str!("../../migrations/0011_versions.sql")),
+    M::up(include_str!("../../migrations/0012_objects.sql")),
 ];
 
 /// Database-layer failures. `Busy` (and a pool that stays exhausted) becomes 503 upstream,
