@@ -108,9 +108,8 @@ impl StorageConfig {
             ));
         }
         let endpoint = &self.s3_endpoint;
-        if !endpoint.is_empty()
-            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
-        {
+        let url = endpoint.starts_with("http://") || endpoint.starts_with("https://");
+        if !(endpoint.is_empty() || url) {
             return Err(ConfigError::key(
                 "storage.s3_endpoint",
                 format!("{endpoint:?} is not an http:// or https:// URL"),

@@ -85,11 +85,18 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// Seconds a client is told to wait when the object store fails: its retries already ran.
+const OBJECT_STORE_RETRY_S: u64 = 5;
+
 impl From<DriveError> for ApiError {
     fn from(error: DriveError) -> Self {
         use DriveError as E;
         let status = match &error {
             E::NotFound => return ApiError::not_found(),
+            E::Unavailable(why) => {
+                tracing::warn!(error = %why, "object store unavailable");
+                return ApiError::unavailable(OBJECT_STORE_RETRY_S);
+            }
             E::InvalidName(_) | E::InvalidMove => StatusCode::UNPROCESSABLE_ENTITY,
             E::NameConflict => StatusCode::CONFLICT,
             E::QuotaExceeded | E::StorageFull => StatusCode::INSUFFICIENT_STORAGE,

@@ -43,6 +43,24 @@ pub enum StoreError {
     Interrupted(io::Error),
     #[error("blob store: {0}")]
     Io(io::Error),
+    /// The object store did not answer, or refused (SPEC §14: 503 `unavailable`).
+    #[error("object store: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// An object-store failure in the store's terms; `limit` is the upload's byte limit.
+    fn from_s3(error: s3::S3Error, limit: Option<u64>) -> Self {
+        match error {
+            s3::S3Error::Source(io) if io.kind() == io::ErrorKind::FileTooLarge => {
+                StoreError::LimitExceeded {
+                    limit: limit.unwrap_or_default(),
+                }
+            }
+            s3::S3Error::Source(io) => StoreError::Interrupted(io),
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
 }
 
 impl From<io::Error> for StoreError {
@@ -64,6 +82,8 @@ pub struct StagedBlob {
     /// The first bytes (up to 8 KiB), for sniffing the type.
     pub head: Vec<u8>,
     temp: Option<PathBuf>,
+    /// The object it was written to, for the object-store backend (None: a temp file).
+    pub object: Option<String>,
 }
 
 impl Drop for StagedBlob {
@@ -79,6 +99,8 @@ pub struct BlobStore {
     tmp: PathBuf,
     thumbs: PathBuf,
     stripes: Vec<Arc<Mutex<()>>>,
+    /// The object store holding the blobs (`storage.backend = "s3"`); None: `blobs/`.
+    objects: Option<Arc<s3::S3Blobs>>,
 }
 
 /// Held while a set of hashes is being placed-and-committed or checked-and-removed.
@@ -94,7 +116,44 @@ impl BlobStore {
             tmp,
             thumbs,
             stripes,
+            objects: None,
         }
+    }
+
+    /// The same store keeping blobs in `objects` instead of `blobs/`.
+    pub fn with_objects(mut self, objects: Arc<s3::S3Blobs>) -> Self {
+        self.objects = Some(objects);
+        self
+    }
+
+    /// The object store, when blobs live there.
+    pub fn objects(&self) -> Option<&Arc<s3::S3Blobs>> {
+        self.objects.as_ref()
+    }
+
+    /// Streams `reader` to a new object under `key` (whose intent the caller recorded)
+    /// while hashing; returns once the store has all of it.
+    pub async fn stage_remote<R: AsyncRead + Unpin>(
+        &self,
+        key: &str,
+        reader: R,
+        limit: Option<u64>,
+    ) -> Result<StagedBlob, StoreError> {
+        let objects = self
+            .objects
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("no object store is configured".into()))?;
+        let written = objects
+            .upload_as(key, reader, limit)
+            .await
+            .map_err(|error| StoreError::from_s3(error, limit))?;
+        Ok(StagedBlob {
+            sha256: written.sha256,
+            size: written.size,
+            head: written.head,
+            temp: None,
+            object: Some(written.key),
+        })
     }
 
     /// The cached JPEG thumbnail of a blob, made on first use ([`thumbs::thumbnail`]).
@@ -135,6 +194,7 @@ impl BlobStore {
             size: 0,
             head: Vec::new(),
             temp: Some(temp),
+            object: None,
         };
         let pumped = pump(&mut reader, Sink::new(file, Sha256::new()), limit).await?;
         if let Some(error) = pumped.error {
@@ -169,6 +229,7 @@ impl BlobStore {
             size,
             head,
             temp: Some(temp),
+            object: None,
         })
     }
 

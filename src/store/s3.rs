@@ -155,10 +155,21 @@ impl S3Blobs {
     /// Returns only once the store has the whole object.
     pub async fn upload<R: AsyncRead + Unpin>(
         &self,
+        reader: R,
+        limit: Option<u64>,
+    ) -> Result<Written, S3Error> {
+        self.upload_as(&Self::new_key(), reader, limit).await
+    }
+
+    /// [`S3Blobs::upload`] under a key chosen by the caller ([`S3Blobs::new_key`]), which
+    /// records its intent before the first byte is sent.
+    pub async fn upload_as<R: AsyncRead + Unpin>(
+        &self,
+        name: &str,
         mut reader: R,
         limit: Option<u64>,
     ) -> Result<Written, S3Error> {
-        let name = Self::new_key();
+        let name = name.to_owned();
         let key = self.key(&name);
         let mut hasher = Sha256::new();
         let mut head = Vec::new();

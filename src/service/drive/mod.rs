@@ -55,6 +55,9 @@ pub enum DriveError {
     Db(#[from] DbError),
     #[error("storage: {0}")]
     Io(#[from] std::io::Error),
+    /// The object store holding the blobs failed (SPEC §14): 503 with `Retry-After`.
+    #[error("the file store is unavailable, try again shortly")]
+    Unavailable(String),
 }
 
 impl crate::db::MaybeBusy for DriveError {
@@ -77,6 +80,7 @@ impl DriveError {
             Self::BodyInterrupted(_) => "bad_request",
             Self::Validation { .. } => "validation_failed",
             Self::Db(_) | Self::Io(_) => "internal",
+            Self::Unavailable(_) => "unavailable",
         }
     }
 }
@@ -88,6 +92,7 @@ impl From<StoreError> for DriveError {
             StoreError::LimitExceeded { limit } => DriveError::TooLarge(limit),
             StoreError::Interrupted(io) => DriveError::BodyInterrupted(io.to_string()),
             StoreError::Io(io) => DriveError::Io(io),
+            StoreError::Unavailable(why) => DriveError::Unavailable(why),
         }
     }
 }
