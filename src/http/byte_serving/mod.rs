@@ -106,9 +106,9 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
     h.insert(header::LAST_MODIFIED, value(http_date(modified))?);
     // A remote blob is trusted to have the size its row says until it is read: a short one
     // fails the body. A file is checked now, before any answer exists.
-    let file = match r.remote {
-        None => Some(open_checked(&r.path, size)?),
-        Some(_) => None,
+    let blob = match r.remote {
+        None => Blob::File(open_checked(&r.path, size)?),
+        Some(remote) => Blob::Remote(remote),
     };
 
     let (rh, get) = (req.headers(), req.method() == Method::GET);
@@ -158,12 +158,17 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
     if let Some(d) = disposition {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
-    let body = match (file, r.remote) {
-        (Some(file), _) => body_of(file, plan, remaining),
-        (None, Some(remote)) => remote::body_of(remote, plan),
-        (None, None) => return Err(io::ErrorKind::NotFound.into()),
+    let body = match blob {
+        Blob::File(file) => body_of(file, plan, remaining),
+        Blob::Remote(remote) => remote::body_of(remote, plan),
     };
     Ok((status, h, body))
+}
+
+/// Where a response's blob bytes come from.
+enum Blob {
+    File(std::fs::File),
+    Remote(Arc<dyn RangeRead>),
 }
 
 /// A `multipart/byteranges` body of `parts` (each with its own `Content-Type` and

@@ -5,7 +5,6 @@ use rusqlite::Connection;
 
 use super::names::FileName;
 use super::namespace::free_name;
-use super::versions::purge_in_trash;
 use super::{release_all, Drive, DriveError, DriveResult, Entry};
 use crate::db::entries::{self, EntryRecord};
 use crate::db::{self, now};
@@ -100,7 +99,7 @@ impl Drive {
 /// owner, and releases their blobs; returns the hashes now unreferenced.
 fn purge_item(tx: &Connection, owner: UserId, id: EntryId) -> DriveResult<Vec<BlobId>> {
     let size: i64 = entries::subtree(tx, id.0)?.iter().map(|e| e.size).sum();
-    let (versioned, mut hashes) = purge_in_trash(tx, id)?;
+    let (mut hashes, versioned) = db::versions::delete_in_trash(tx, id.0)?;
     hashes.extend(db::trash::purge(tx, id.0)?);
     db::users::add_usage(tx, owner.0, -(size + versioned))?;
     Ok(release_all(tx, hashes)?)

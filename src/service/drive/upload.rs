@@ -206,15 +206,15 @@ impl Drive {
         let placed = self
             .commit_with(files, move |tx, files| {
                 let parent_path = folder_path(tx, owner, parent)?;
+                let place = Place {
+                    owner,
+                    parent,
+                    parent_path: &parent_path,
+                    retention,
+                };
                 let mut out = Vec::new();
                 let mut freed = Vec::new();
                 for file in files {
-                    let place = Place {
-                        owner,
-                        parent,
-                        parent_path: &parent_path,
-                        retention,
-                    };
                     let (entry, released) = put_file(tx, &place, file, policy)?;
                     out.push(entry.0);
                     freed.extend(released);
@@ -246,15 +246,15 @@ impl Drive {
                     parent_path = join_path(&parent_path, folder.as_str());
                 }
                 let mut out = Vec::new();
+                let place = Place {
+                    owner,
+                    parent,
+                    parent_path: &parent_path,
+                    retention,
+                };
                 let mut freed = Vec::new();
                 for mut file in files {
                     file.name = name.clone();
-                    let place = Place {
-                        owner,
-                        parent,
-                        parent_path: &parent_path,
-                        retention,
-                    };
                     let (entry, released) = put_file(tx, &place, file, OnConflict::Overwrite)?;
                     out.push(entry);
                     freed.extend(released);

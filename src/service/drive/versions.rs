@@ -145,13 +145,7 @@ impl Drive {
                     for file in versions::crowded(tx, keep, SWEEP_BATCH)? {
                         doomed.extend(versions::beyond(tx, file, keep)?);
                     }
-                    doomed.sort_by_key(|v| v.id);
-                    doomed.dedup_by_key(|v| v.id);
-                    let mut freed = Vec::new();
-                    for version in &doomed {
-                        freed.extend(drop_version(tx, version)?);
-                    }
-                    Ok((doomed.len(), freed))
+                    drop_all(tx, doomed)
                 })
                 .await?;
             self.reap(freed).await;
@@ -196,13 +190,19 @@ pub(crate) fn trim(
     if let Some(before) = expiry(retention, now) {
         doomed.extend(versions::expired_of(tx, file, before)?);
     }
+    Ok(drop_all(tx, doomed)?.1)
+}
+
+/// Drops each version once (a version may be doomed by age and by count); returns how many
+/// and the hashes now unreferenced.
+fn drop_all(tx: &Connection, mut doomed: Vec<VersionRecord>) -> DriveResult<(usize, Vec<BlobId>)> {
     doomed.sort_by_key(|v| v.id);
     doomed.dedup_by_key(|v| v.id);
     let mut freed = Vec::new();
     for version in &doomed {
         freed.extend(drop_version(tx, version)?);
     }
-    Ok(freed)
+    Ok((doomed.len(), freed))
 }
 
 /// Adds `delta` bytes to the owner's usage; when that would pass the quota, drops the
@@ -234,13 +234,6 @@ pub(crate) fn usage_for_upload(
 ) -> DriveResult<(i64, Option<i64>)> {
     let (used, quota) = db::users::usage(conn, owner.0)?;
     Ok((used - versions::owner_bytes(conn, owner.0)?, quota))
-}
-
-/// Inside a purge: deletes the versions of a trashed subtree's files; returns the bytes
-/// they held and their blob references (with repeats) to release.
-pub(crate) fn purge_in_trash(tx: &Connection, root: EntryId) -> DriveResult<(i64, Vec<BlobId>)> {
-    let (hashes, bytes) = versions::delete_in_trash(tx, root.0)?;
-    Ok((bytes, hashes))
 }
 
 /// Deletes one version: its bytes leave the owner's usage and its blob reference is
