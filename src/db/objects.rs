@@ -30,10 +30,10 @@ pub fn stale(conn: &Connection, before: i64) -> DbResult<Vec<String>> {
 }
 
 /// Counts one more reference to the content `sha256` written as the object `key`, inside
-/// the commit's transaction, and settles the intent. Returns the key that now holds the
-/// content: `key` for new content, the earlier object's key for known content (the caller
-/// then deletes `key`, a duplicate, after the commit); None when the content is in the
-/// local store (a migration between backends in progress).
+/// the commit's transaction. Returns the key that now holds the content: `key` for new
+/// content (its intent is settled), or the earlier object's key for known content — then
+/// `key` is a duplicate whose intent stays until the caller has deleted it after the
+/// commit. None when the content is in the local store (a migration between backends).
 pub fn acquire(
     conn: &Connection,
     sha256: &BlobId,
@@ -48,8 +48,19 @@ pub fn acquire(
              RETURNING object_key",
         )?
         .query_row(params![sha256, size, now, key], |r| r.get(0))?;
-    settle(conn, key)?;
+    if held.as_deref() == Some(key) {
+        settle(conn, key)?;
+    }
     Ok(held)
+}
+
+/// Objects released by deleted blob rows, waiting to be deleted (at most `limit`).
+pub fn released(conn: &Connection, limit: i64) -> DbResult<Vec<String>> {
+    let rows = conn
+        .prepare_cached("SELECT key FROM object_intents WHERE created_at = 0 ORDER BY key LIMIT ?1")?
+        .query_map([limit], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }
 
 /// The object holding a blob's content; None for a blob of the local store or no blob.
@@ -99,13 +110,21 @@ mod tests {
             })
             .unwrap();
         assert_eq!(refs, 2);
-        // Both intents settled by their commits; a third that never commits goes stale.
+        // The holder's intent is settled by its commit; the duplicate's stays until it is
+        // deleted, and one that never commits goes stale.
+        assert_eq!(stale(&conn, 12).unwrap(), ["objects/two"]);
+        settle(&conn, "objects/two").unwrap();
         intend(&conn, "objects/three", 30).unwrap();
         assert_eq!(stale(&conn, 31).unwrap(), ["objects/three"]);
         assert_eq!(stale(&conn, 30).unwrap(), Vec::<String>::new());
         assert_eq!(
             all_keys(&conn).unwrap(),
-            [("objects/one".to_owned(), sha, 5)]
+            [("objects/one".to_owned(), sha.clone(), 5)]
         );
+        // The last reference released: the row goes, its object is named for deletion.
+        assert!(!crate::db::blobs::release(&conn, &sha).unwrap());
+        assert!(crate::db::blobs::release(&conn, &sha).unwrap());
+        assert_eq!(released(&conn, 10).unwrap(), ["objects/one"]);
+        assert_eq!(key_of(&conn, &sha).unwrap(), None);
     }
 }
