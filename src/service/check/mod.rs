@@ -1,305 +1,194 @@
-//! `hoard check [--repair]`: does the database agree with the blob store? Safe while the
-//! server runs: it reads through its own connection, and repairs only what cannot race an
-//! upload (orphans and temp files older than a grace period, counters in one transaction).
-//! A damaged blob is never deleted: `--repair` moves it to `quarantine/<sha256>`, so its
-//! files answer a clear error instead of wrong bytes until they are deleted or uploaded
-//! again (an upload of the right content puts the blob back).
+//! `hoard check [--deep] [--repair]`: does the database agree with the blob stores? Safe
+//! while the server runs: it reads through its own connection, and repairs only what cannot
+//! race an upload (orphans and temp files older than a grace period, counters in one
+//! transaction, objects no row names). A damaged local blob is never deleted: `--repair`
+//! moves it to `quarantine/<sha256>`, so its files answer a clear error instead of wrong
+//! bytes until they are deleted or uploaded again (an upload of the right content puts the
+//! blob back). A damaged object is left as it is: it is the only copy its row names.
+//!
+//! Each blob is checked where its row says it is (SPEC §14): without an object key in
+//! `blobs/` ([`local`], every file re-hashed, `--deep` or not: a local read is what the
+//! check always cost), with one in the object store ([`objects`]: one listing for sizes;
+//! `--deep` downloads and re-hashes every object).
 
-use std::collections::HashMap;
+mod counters;
+mod local;
+mod objects;
+mod problem;
+
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+pub use problem::Problem;
 
-use crate::db::{self, Db, DbError};
-use crate::ids::UserId;
+use crate::config::{Backend, ConfigError};
+use crate::db::{placement, Db, DbError};
 use crate::store::data_dir::DataDir;
-use crate::store::{hash_file, BlobId, BlobStore};
+use crate::store::s3::{S3Blobs, S3Error};
+use crate::store::BlobStore;
+
+use super::Services;
 
 /// Orphans younger than this may belong to an upload between its rename and its commit.
-const GRACE: Duration = Duration::from_secs(3600);
+pub const GRACE: Duration = Duration::from_secs(3600);
 
-/// One disagreement between the database and the disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Problem {
-    /// A blob row whose file is gone: its files cannot be read (not repairable).
-    MissingBlob { sha256: BlobId },
-    /// A blob file of the wrong size or content (repair: move it to `quarantine/`).
-    CorruptBlob { sha256: BlobId, detail: String },
-    /// A blob row whose damaged file was moved to `quarantine/` (not repairable: its files
-    /// must be deleted or uploaded again).
-    QuarantinedBlob { sha256: BlobId },
-    /// A blob file no row refers to, older than the grace period (repair: delete it).
-    /// Younger ones may be uploads about to commit, or what a crash left between placing a
-    /// blob and committing its row: no problem yet.
-    OrphanBlob { sha256: BlobId },
-    /// A blob row whose reference count is wrong (repair: set it).
-    WrongRefs {
-        sha256: BlobId,
-        recorded: i64,
-        actual: i64,
-    },
-    /// A user whose `storage_used` is wrong (repair: set it).
-    WrongUsage {
-        user_id: UserId,
-        recorded: i64,
-        actual: i64,
-    },
-    /// Temp files older than the grace period: interrupted uploads (repair: delete them).
-    /// Younger ones may be uploads in flight and are no problem.
-    TempDebris { count: usize },
+/// How `hoard check` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions {
+    /// Fix what is safe to fix.
+    pub repair: bool,
+    /// Read and re-hash every object (local blobs are always re-hashed).
+    pub deep: bool,
+    /// How old an unreferenced file, object or intent must be to count as left over.
+    pub grace: Duration,
 }
 
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Problem::MissingBlob { sha256 } => write!(
-                f,
-                "missing blob {sha256}: rows refer to it but the file is gone"
-            ),
-            Problem::CorruptBlob { sha256, detail } => write!(f, "corrupt blob {sha256}: {detail}"),
-            Problem::QuarantinedBlob { sha256 } => write!(
-                f,
-                "quarantined blob {sha256}: its damaged file is in quarantine/; the files \
-                 that use it fail until deleted or uploaded again"
-            ),
-            Problem::OrphanBlob { sha256 } => {
-                write!(f, "orphan blob {sha256}: no row refers to it")
-            }
-            Problem::WrongRefs {
-                sha256,
-                recorded,
-                actual,
-            } => {
-                write!(
-                    f,
-                    "blob {sha256} records {recorded} references, has {actual}"
-                )
-            }
-            Problem::WrongUsage {
-                user_id,
-                recorded,
-                actual,
-            } => {
-                write!(
-                    f,
-                    "user {user_id} records {recorded} bytes used, has {actual}"
-                )
-            }
-            Problem::TempDebris { count } => {
-                write!(f, "{count} temp file(s) of interrupted uploads")
-            }
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            repair: false,
+            deep: false,
+            grace: GRACE,
         }
     }
 }
 
-/// Finds every problem; with `repair`, fixes what is safe and returns what remains.
+/// `hoard check` of an instance: the object store is reached (from the configuration) only
+/// when the backend is `s3` or the database names objects.
+pub async fn run(services: &Services, options: CheckOptions) -> Result<Vec<Problem>, CheckError> {
+    let storage = &services.config.storage;
+    let uses_objects = placement::uses_objects(&*services.db.connection()?)?;
+    let objects = if uses_objects || storage.backend == Backend::S3 {
+        storage.require_s3()?;
+        Some(S3Blobs::open(&storage.s3())?)
+    } else {
+        None
+    };
+    let store = services.drive.store();
+    let dirs = &services.data_dir;
+    check_all(&services.db, store, dirs, objects.as_ref(), options).await
+}
+
+/// The check of a data directory without an object store (fails when rows name objects).
 pub fn check(
     db: &Db,
     store: &BlobStore,
     dirs: &DataDir,
     repair: bool,
 ) -> Result<Vec<Problem>, CheckError> {
-    let tmp = &dirs.tmp();
-    let mut problems = blob_problems(db, store, &dirs.quarantine())?;
-    problems.extend(counter_problems(db)?);
-    let debris = std::fs::read_dir(tmp)
-        .map(|dir| {
-            dir.filter_map(Result::ok)
-                .filter(|entry| older_than_grace(&entry.path()))
-                .count()
-        })
-        .unwrap_or(0);
-    if debris > 0 {
-        problems.push(Problem::TempDebris { count: debris });
+    let conn = db.connection()?;
+    if placement::uses_objects(&conn)? {
+        return Err(CheckError::ObjectStoreNeeded);
     }
+    let rows = placement::all(&conn)?;
+    drop(conn);
+    let problems = scan_local(db, store, dirs, &rows, GRACE)?;
     if !repair {
         return Ok(problems);
     }
     let mut remaining = Vec::new();
     for problem in problems {
-        remaining.extend(fix(db, store, dirs, problem)?);
+        remaining.extend(fix_local(db, store, dirs, GRACE, problem)?);
     }
     Ok(remaining)
 }
 
-fn blob_problems(
-    db: &Db,
-    store: &BlobStore,
-    quarantine: &Path,
-) -> Result<Vec<Problem>, CheckError> {
-    let conn = db.connection()?;
-    let rows = db::blobs::all(&conn)?;
-    let on_disk: HashMap<BlobId, u64> = store.list()?.into_iter().collect();
-    let mut problems = Vec::new();
-    for (sha256, size, _) in &rows {
-        let Some(disk_size) = on_disk.get(sha256) else {
-            let sha256 = sha256.clone();
-            problems.push(if quarantine.join(sha256.as_str()).exists() {
-                Problem::QuarantinedBlob { sha256 }
-            } else {
-                Problem::MissingBlob { sha256 }
-            });
-            continue;
-        };
-        if *disk_size != *size as u64 {
-            let detail = format!("{disk_size} bytes on disk, {size} recorded");
-            problems.push(Problem::CorruptBlob {
-                sha256: sha256.clone(),
-                detail,
-            });
-            continue;
-        }
-        match hash_file(&store.path(sha256)) {
-            Ok((actual, _)) if actual == *sha256 => {}
-            Ok((actual, _)) => problems.push(Problem::CorruptBlob {
-                sha256: sha256.clone(),
-                detail: format!("content hashes to {actual}"),
-            }),
-            Err(error) => problems.push(Problem::CorruptBlob {
-                sha256: sha256.clone(),
-                detail: error.to_string(),
-            }),
-        }
-    }
-    let known: std::collections::HashSet<&BlobId> = rows.iter().map(|(sha, _, _)| sha).collect();
-    let mut orphans: Vec<Problem> = on_disk
-        .keys()
-        .filter(|sha| !known.contains(sha) && older_than_grace(&store.path(sha)))
-        .map(|sha| Problem::OrphanBlob {
-            sha256: sha.clone(),
-        })
-        .collect();
-    orphans.sort_by_key(ToString::to_string);
-    problems.extend(orphans);
-    Ok(problems)
-}
-
-fn counter_problems(db: &Db) -> Result<Vec<Problem>, CheckError> {
-    let pooled = db.connection()?;
-    // One read transaction: counters and rows from the same snapshot, whatever the server
-    // commits meanwhile.
-    let conn = pooled.unchecked_transaction().map_err(DbError::from)?;
-    let actual: HashMap<BlobId, i64> = db::blobs::actual_refs(&conn)?.into_iter().collect();
-    let mut problems = Vec::new();
-    for (sha256, _, recorded) in db::blobs::all(&conn)? {
-        let actual = actual.get(&sha256).copied().unwrap_or(0);
-        if actual != recorded {
-            problems.push(Problem::WrongRefs {
-                sha256,
-                recorded,
-                actual,
-            });
-        }
-    }
-    for user in db::users::all(&conn)? {
-        let actual = db::entries::owner_usage(&conn, user.id)?;
-        if actual != user.storage_used {
-            problems.push(Problem::WrongUsage {
-                user_id: UserId(user.id),
-                recorded: user.storage_used,
-                actual,
-            });
-        }
-    }
-    Ok(problems)
-}
-
-/// Repairs one problem if that is safe; returns what remains of it.
-fn fix(
+/// Finds every problem, in both stores; with `repair`, fixes what is safe and returns
+/// what remains. `objects` is needed when rows name objects.
+pub async fn check_all(
     db: &Db,
     store: &BlobStore,
     dirs: &DataDir,
+    objects: Option<&S3Blobs>,
+    options: CheckOptions,
+) -> Result<Vec<Problem>, CheckError> {
+    let (rows, intents) = {
+        let pooled = db.connection()?;
+        let snapshot = pooled.unchecked_transaction().map_err(DbError::from)?;
+        (placement::all(&snapshot)?, placement::intents(&snapshot)?)
+    };
+    let mut problems = scan_local(db, store, dirs, &rows, options.grace)?;
+    match objects {
+        Some(objects) => {
+            let seen = objects::Snapshot {
+                rows: &rows,
+                intents: &intents,
+            };
+            let (deep, grace) = (options.deep, options.grace);
+            problems.extend(objects::problems(db, objects, seen, deep, grace).await?);
+        }
+        None if !intents.is_empty() || rows.iter().any(|r| r.object_key.is_some()) => {
+            return Err(CheckError::ObjectStoreNeeded)
+        }
+        None => {}
+    }
+    if !options.repair {
+        return Ok(problems);
+    }
+    let mut remaining = Vec::new();
+    for problem in problems {
+        remaining.extend(match objects {
+            Some(objects) if is_about_an_object(&problem) => {
+                objects::fix(db, objects, problem).await?
+            }
+            _ => fix_local(db, store, dirs, options.grace, problem)?,
+        });
+    }
+    Ok(remaining)
+}
+
+/// The local blobs (rows without a key), the counters and the temp files.
+fn scan_local(
+    db: &Db,
+    store: &BlobStore,
+    dirs: &DataDir,
+    rows: &[placement::Placed],
+    grace: Duration,
+) -> Result<Vec<Problem>, CheckError> {
+    let mut problems = local::blob_problems(store, &dirs.quarantine(), rows, grace)?;
+    problems.extend(counters::problems(db)?);
+    problems.extend(local::debris(&dirs.tmp(), grace));
+    Ok(problems)
+}
+
+fn is_about_an_object(problem: &Problem) -> bool {
+    matches!(
+        problem,
+        Problem::MissingObject { .. }
+            | Problem::CorruptObject { .. }
+            | Problem::OrphanObject { .. }
+            | Problem::ReleasedObject { .. }
+            | Problem::AbandonedUpload { .. }
+    )
+}
+
+/// Repairs one problem of the local store or the counters if that is safe; returns what
+/// remains of it.
+fn fix_local(
+    db: &Db,
+    store: &BlobStore,
+    dirs: &DataDir,
+    grace: Duration,
     problem: Problem,
 ) -> Result<Option<Problem>, CheckError> {
     let fixed = match &problem {
         Problem::CorruptBlob { sha256, .. } => {
-            quarantine(store, &dirs.quarantine(), sha256)?;
+            local::quarantine(store, &dirs.quarantine(), sha256)?;
             return Ok(Some(Problem::QuarantinedBlob {
                 sha256: sha256.clone(),
             }));
         }
         Problem::OrphanBlob { sha256 } => {
-            if !db::blobs::exists(&*db.connection()?, sha256)? {
+            if !crate::db::blobs::exists(&*db.connection()?, sha256)? {
                 store.remove(sha256)?;
             }
             true
         }
-        Problem::TempDebris { .. } => clear_debris(&dirs.tmp())?,
-        Problem::WrongRefs { .. } | Problem::WrongUsage { .. } => recount(db, &problem)?,
-        Problem::MissingBlob { .. } | Problem::QuarantinedBlob { .. } => false,
+        Problem::TempDebris { .. } => local::clear_debris(&dirs.tmp(), grace)?,
+        Problem::WrongRefs { .. } | Problem::WrongUsage { .. } => counters::recount(db, &problem)?,
+        _ => false,
     };
     Ok((!fixed).then_some(problem))
-}
-
-/// Moves a damaged blob file to `quarantine/<sha256>` (`<sha256>.N` when an earlier copy is
-/// there), durably: both directories are fsync'd.
-fn quarantine(store: &BlobStore, dir: &Path, sha256: &BlobId) -> Result<(), CheckError> {
-    std::fs::create_dir_all(dir)?;
-    let mut target = dir.join(sha256.as_str());
-    for n in 1.. {
-        if !target.exists() {
-            break;
-        }
-        target = dir.join(format!("{sha256}.{n}"));
-    }
-    let source = store.path(sha256);
-    std::fs::rename(&source, &target)?;
-    for synced in [Some(dir), source.parent()].into_iter().flatten() {
-        std::fs::File::open(synced)?.sync_all()?;
-    }
-    Ok(())
-}
-
-/// Counters are recounted inside the write transaction: the values found earlier may be
-/// stale by now if the server committed an upload or a delete in between.
-fn recount(db: &Db, problem: &Problem) -> Result<bool, CheckError> {
-    let mut conn = db.connection()?;
-    match problem {
-        Problem::WrongRefs { sha256, .. } => {
-            let tx = immediate(&mut conn)?;
-            db::blobs::recount(&tx, sha256)?;
-            tx.commit().map_err(DbError::from)?;
-            Ok(true)
-        }
-        Problem::WrongUsage { user_id, .. } => {
-            let tx = immediate(&mut conn)?;
-            let actual = db::entries::owner_usage(&tx, user_id.0)?;
-            db::users::set_usage(&tx, user_id.0, actual)?;
-            tx.commit().map_err(DbError::from)?;
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
-}
-
-/// Removes temp files older than the grace period; returns whether none is left.
-fn clear_debris(tmp: &Path) -> Result<bool, CheckError> {
-    let mut left = 0;
-    for entry in std::fs::read_dir(tmp)?.filter_map(Result::ok) {
-        if older_than_grace(&entry.path()) {
-            std::fs::remove_file(entry.path())?;
-        } else if entry.path().is_file() {
-            left += 1;
-        }
-    }
-    Ok(left == 0)
-}
-
-fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, CheckError> {
-    Ok(conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(DbError::from)?)
-}
-
-/// A file left in `tmp/` for longer than the grace period. Directories are not debris:
-/// `tmp/uploads/` holds resumable uploads, which expire by their own rules.
-fn older_than_grace(path: &Path) -> bool {
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return false;
-    };
-    let modified = meta.modified().unwrap_or_else(|_| SystemTime::now());
-    meta.is_file() && modified.elapsed().is_ok_and(|age| age > GRACE)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -308,6 +197,13 @@ pub enum CheckError {
     Db(#[from] DbError),
     #[error("reading the data directory: {0}")]
     Io(#[from] std::io::Error),
+    #[error("object store: {0}")]
+    ObjectStore(#[from] S3Error),
+    /// Rows name objects but the object store's keys are not all configured.
+    #[error("blobs are in the object store, but {0}")]
+    Config(#[from] ConfigError),
+    #[error("blobs are in the object store: this check needs its client")]
+    ObjectStoreNeeded,
 }
 
 /// A consistent snapshot of the database into `target`, safe while the server runs.
@@ -318,6 +214,8 @@ pub fn backup(db: &Db, target: &Path) -> Result<(), CheckError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::UserId;
+    use crate::store::BlobId;
 
     /// The server may commit between the scan and the repair: a repair must write what is
     /// true when it writes, never the value the scan saw.
@@ -351,7 +249,7 @@ mod tests {
             },
         ];
         for problem in stale {
-            assert_eq!(fix(&db, &store, &dirs, problem).unwrap(), None);
+            assert_eq!(fix_local(&db, &store, &dirs, GRACE, problem).unwrap(), None);
         }
         let (used, refs): (i64, i64) = conn
             .query_row(
