@@ -202,17 +202,21 @@ impl<'a> Migration<'a> {
     async fn to_local(&self, row: &Placed, key: &str) -> Result<Moved, MigrateError> {
         let path = self.store.path(&row.sha256);
         let probe = path.clone();
-        let present = tokio::task::spawn_blocking(move || hash_file(&probe))
+        let present = match tokio::task::spawn_blocking(move || hash_file(&probe))
             .await
-            .map_err(std::io::Error::other)?;
-        let kept =
-            matches!(&present, Ok((sha, size)) if *sha == row.sha256 && *size == row.size as u64);
+            .map_err(std::io::Error::other)?
+        {
+            Ok(found) => Some(found),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => return Err(error.into()),
+        };
+        let kept = present == Some((row.sha256.clone(), row.size as u64));
         if !kept {
             let mut staged = self.download(row, key).await?;
             let _stripe = self.store.lock([&row.sha256]).await;
             // A damaged copy an earlier migration left would keep `place` from putting
             // the verified one there.
-            if present.is_ok() {
+            if present.is_some() {
                 tokio::fs::remove_file(&path).await?;
             }
             self.store.place(&mut staged)?;
