@@ -169,6 +169,23 @@ fn an_interrupted_migration_resumes_and_leaves_only_what_check_removes() {
         "{err}"
     );
 
+    // Nor without the object store's keys (a configuration error: exit 2).
+    let env = [("HOARD_STORAGE_S3_BUCKET", "")];
+    let (code, out, err) = world.hoard_with(&["migrate-blobs", "--to", "s3"], &env);
+    let unset = "hoard: invalid configuration: `storage.s3_bucket`: is required with \
+                 storage.backend = \"s3\"\n";
+    assert_eq!((code, out, err.as_str()), (2, vec![], unset));
+
+    // And a server does not start while a migration holds the data directory.
+    let held = fs::File::open(&lock).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let (code, _, err) = world.hoard(&["--bind", &bind, "serve"]);
+    let busy = "hoard: hoard migrate-blobs is moving this data directory's blobs; serve once \
+                it is done\n";
+    assert_eq!((code, err.as_str()), (1, busy));
+    drop(held);
+
     // kill -9 once the first blob has moved and the next one's transfer has begun (its
     // intent is committed; it may commit before the kill lands, which the test allows).
     let mut child = world
