@@ -31,8 +31,7 @@ fn fixture(len: usize) -> Fx {
     let path = dir.path().join("blob");
     std::fs::write(&path, &data).unwrap();
     let res = Resource {
-        remote: None,
-        path,
+        blob: hoard::blob::BlobAt::File(path),
         size: len as u64,
         sha256: SHA.into(),
         modified: MODIFIED,

@@ -17,8 +17,6 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as Key;
@@ -30,6 +28,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::blob::Chunks;
 use crate::ids::BlobId;
 
 /// Parts of a multipart upload (S3's minimum is 5 MiB for all but the last).
@@ -226,11 +225,7 @@ impl S3Blobs {
     }
 
     /// The bytes of `range` of an object, as a stream of chunks.
-    pub async fn read(
-        &self,
-        name: &str,
-        range: Range<u64>,
-    ) -> Result<BoxStream<'static, std::io::Result<Bytes>>, S3Error> {
+    pub async fn read(&self, name: &str, range: Range<u64>) -> Result<Chunks, S3Error> {
         let options = GetOptions {
             range: Some(GetRange::Bounded(range)),
             ..Default::default()
@@ -243,10 +238,7 @@ impl S3Blobs {
     }
 
     /// The whole object, for re-hashing or copying (streamed, never held in memory).
-    pub async fn read_all(
-        &self,
-        name: &str,
-    ) -> Result<BoxStream<'static, std::io::Result<Bytes>>, S3Error> {
+    pub async fn read_all(&self, name: &str) -> Result<Chunks, S3Error> {
         let got = self.store.get(&self.key(name)).await?;
         Ok(got
             .into_stream()
