@@ -98,6 +98,21 @@ pub struct S3Settings {
     pub path_style: bool,
 }
 
+impl S3Settings {
+    /// The object store's settings from the `[storage]` section's `s3_*` keys.
+    pub fn of(storage: &crate::config::StorageConfig) -> Self {
+        Self {
+            endpoint: storage.s3_endpoint.clone(),
+            region: storage.s3_region.clone(),
+            bucket: storage.s3_bucket.clone(),
+            prefix: storage.s3_prefix.clone(),
+            access_key_id: storage.s3_access_key_id.clone(),
+            secret_access_key: storage.s3_secret_access_key.clone(),
+            path_style: storage.s3_path_style,
+        }
+    }
+}
+
 pub struct S3Blobs {
     store: Arc<AmazonS3>,
     prefix: String,
