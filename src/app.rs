@@ -108,7 +108,9 @@ fn spawn_housekeeping(state: Arc<AppState>) {
 }
 
 /// Expires unfinished resumable uploads and removes stray upload files, at least once a
-/// minute (more often when the expiry is shorter).
+/// minute (more often when the expiry is shorter). With an object store, it also deletes
+/// released objects and those of uploads that died: an intent older than the upload expiry
+/// belongs to no upload that can still finish.
 fn spawn_upload_sweeper(state: Arc<AppState>) {
     let expiry = state.config.storage.upload_expiry_s;
     let period = Duration::from_secs((expiry / 2).clamp(1, 60));
@@ -120,6 +122,11 @@ fn spawn_upload_sweeper(state: Arc<AppState>) {
                 Ok((0, 0)) => {}
                 Ok((expired, strays)) => tracing::info!(expired, strays, "swept resumable uploads"),
                 Err(e) => tracing::warn!(error = %e, "sweep of resumable uploads failed"),
+            }
+            match state.drive.sweep_objects(expiry).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "deleted unreferenced objects"),
+                Err(e) => tracing::warn!(error = %e, "sweep of unreferenced objects failed"),
             }
         }
     });

@@ -180,7 +180,13 @@ async fn run(
     }
     let state = AppState::open(config)?;
     match command {
-        Command::Serve => app::serve(state).await?,
+        Command::Serve => {
+            state.preflight().await.map_err(|error| match error {
+                StartupError::ObjectStoreConfig(message) => CliError::Usage(message),
+                other => other.into(),
+            })?;
+            app::serve(state).await?
+        }
         Command::User(user) => run_user(&state, user).await?,
         Command::Check {
             repair,

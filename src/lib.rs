@@ -5,7 +5,7 @@
 //! ```text
 //! app, cli ──▶ api, dav ──▶ http            transport: knows poem/hyper, never routes or rules
 //!               └────▶ service ──▶ db, store     rules; SQL only in db/, bytes only in store/
-//! leaves any layer may use: error, config, secret, ids
+//! leaves any layer may use: error, config, secret, ids, blob
 //! ```
 #![forbid(unsafe_code)]
 
@@ -13,6 +13,8 @@
 pub mod api;
 /// The composition root: state, route tree and serving.
 pub mod app;
+/// Where a blob's bytes are (a file, or ranged reads from an object store).
+pub mod blob;
 /// The command line: `serve`, `user`, `check`, `backup`, `openapi`.
 pub mod cli;
 /// Layered configuration.

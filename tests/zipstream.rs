@@ -25,7 +25,7 @@ fn blob(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
 fn file(path: &str, blob: &Path, size: u64) -> ZipItem {
     ZipItem {
         path: path.into(),
-        blob: Some(blob.to_path_buf()),
+        blob: Some(hoard::blob::BlobAt::File(blob.to_path_buf())),
         size,
         modified: MODIFIED,
     }

@@ -19,6 +19,7 @@ use super::respond::failure::{ApiResult, ContentErrors, DriveWriteErrors};
 use super::respond::models::time;
 use super::routes::Mode;
 use super::ApiTags;
+use crate::blob::BlobAt;
 use crate::error::ApiError;
 use crate::http::byte_serving::{self, DispositionKind, Resource};
 use crate::http::safe_headers::safe_headers;
@@ -326,7 +327,7 @@ pub(crate) async fn serve_entry(
 ) -> Result<FileBody, ApiError> {
     let shown = media::presentation(&entry.name, entry.mime_type.as_deref(), mode);
     let resource = Resource::stored(
-        drive.blob_path(entry).unwrap_or_default(),
+        drive.blob_source(entry).await?,
         entry.size as u64,
         entry
             .sha256
@@ -393,8 +394,7 @@ pub(crate) async fn thumbnail(
 ) -> Result<FileBody, ApiError> {
     let thumb = drive.thumbnail(entry, size).await?;
     let resource = Resource {
-        path: thumb.path,
-        remote: None,
+        blob: BlobAt::File(thumb.path),
         size: thumb.len,
         sha256: thumb.tag,
         // A rendering made by the server: its time is the server's (it never goes back).

@@ -80,6 +80,7 @@ impl UploadsApi {
         let mut batch = self.drive.batch(caller.0.id(), parent, policy);
         let mut multipart = form.0;
         if let Err(error) = read_form(&mut multipart, &mut batch).await {
+            batch.abandon().await;
             linger(multipart.drain()).await;
             return Err(error);
         }

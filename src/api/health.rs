@@ -13,7 +13,7 @@ use crate::service::health::Health;
 pub async fn health(health: Data<&Arc<Health>>) -> Response {
     let report = health.check().await;
     let healthy = report.healthy();
-    let body = json!({
+    let mut body = json!({
         "status": if healthy { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
         "database": if report.database_ok { "ok" } else { "error" },
@@ -23,6 +23,9 @@ pub async fn health(health: Data<&Arc<Health>>) -> Response {
         },
         "uptime_s": report.uptime_s,
     });
+    if let Some(ok) = report.objects_ok {
+        body["storage"]["object_store"] = json!(if ok { "ok" } else { "unreachable" });
+    }
     let status = if healthy {
         StatusCode::OK
     } else {

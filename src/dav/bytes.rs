@@ -25,8 +25,14 @@ impl Dav {
         };
         let record = &entry.record;
         let shown = media::presentation(&record.name, record.mime_type.as_deref(), Mode::Download);
+        let blob = self
+            .0
+            .drive
+            .blob_source(record)
+            .await
+            .map_err(ApiError::from)?;
         let resource = Resource::stored(
-            self.0.drive.blob_path(record).unwrap_or_default(),
+            blob,
             record.size as u64,
             etag_hash(&entry),
             record.modified_at,

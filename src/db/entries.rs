@@ -361,6 +361,8 @@ pub struct ArchiveRow {
     pub size: i64,
     pub sha256: Option<BlobId>,
     pub modified_at: i64,
+    /// The object holding the content, when it is in an object store.
+    pub object_key: Option<String>,
 }
 
 /// A live folder's subtree for an archive, parents before children.
@@ -372,8 +374,10 @@ pub fn subtree_paths(conn: &Connection, root: i64) -> DbResult<Vec<ArchiveRow>> 
                 UNION ALL
                 SELECT e.id, down.rel || '/' || e.name, down.depth + 1
                 FROM entries e JOIN down ON e.parent_id = down.id WHERE e.trash_root IS NULL)
-             SELECT down.rel, e.kind = 'folder', e.size, e.sha256, e.modified_at
-             FROM down JOIN entries e ON e.id = down.id ORDER BY down.depth, down.rel",
+             SELECT down.rel, e.kind = 'folder', e.size, e.sha256, e.modified_at, b.object_key
+             FROM down JOIN entries e ON e.id = down.id
+             LEFT JOIN blobs b ON b.sha256 = e.sha256
+             ORDER BY down.depth, down.rel",
         )?
         .query_map([root], |r| {
             Ok(ArchiveRow {
@@ -382,6 +386,7 @@ pub fn subtree_paths(conn: &Connection, root: i64) -> DbResult<Vec<ArchiveRow>> 
                 size: r.get(2)?,
                 sha256: r.get(3)?,
                 modified_at: r.get(4)?,
+                object_key: r.get(5)?,
             })
         })?
         .collect::<Result<_, _>>()?;

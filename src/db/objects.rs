@@ -20,6 +20,15 @@ pub fn settle(conn: &Connection, key: &str) -> DbResult<()> {
     Ok(())
 }
 
+/// Whether the intent of `key` is still recorded (its object is no blob yet).
+pub fn pending(conn: &Connection, key: &str) -> DbResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM object_intents WHERE key = ?1")?
+        .query_row([key], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Intents recorded before `before`: uploads that never committed.
 pub fn stale(conn: &Connection, before: i64) -> DbResult<Vec<String>> {
     let rows = conn
@@ -57,7 +66,9 @@ pub fn acquire(
 /// Objects released by deleted blob rows, waiting to be deleted (at most `limit`).
 pub fn released(conn: &Connection, limit: i64) -> DbResult<Vec<String>> {
     let rows = conn
-        .prepare_cached("SELECT key FROM object_intents WHERE created_at = 0 ORDER BY key LIMIT ?1")?
+        .prepare_cached(
+            "SELECT key FROM object_intents WHERE created_at = 0 ORDER BY key LIMIT ?1",
+        )?
         .query_map([limit], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(rows)

@@ -18,12 +18,15 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::Path;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::StreamExt;
 
 use poem::Body;
 use tokio::sync::mpsc;
+
+use crate::blob::{BlobAt, RangeRead};
 
 /// Bytes per blob read and per body frame.
 const CHUNK: usize = 1 << 20;
@@ -39,8 +42,8 @@ pub struct ZipItem {
     /// Path inside the archive, '/'-separated, no leading '/', e.g. `photos/2024/cat.jpg`;
     /// folders end with '/' and have no blob.
     pub path: String,
-    /// The file's bytes on disk (`None` for a folder, or for an empty file with no blob).
-    pub blob: Option<PathBuf>,
+    /// Where the file's bytes are (`None` for a folder, or for an empty file with no blob).
+    pub blob: Option<BlobAt>,
     /// Exactly this many bytes are archived; a blob of another length fails the stream.
     pub size: u64,
     /// Unix seconds.
@@ -60,7 +63,7 @@ pub fn stream_zip(items: impl IntoIterator<Item = ZipItem>) -> Body {
 /// One archive entry, placed.
 struct Entry {
     name: String,
-    blob: Option<PathBuf>,
+    blob: Option<BlobAt>,
     dir: bool,
     size: u64,
     offset: u64,
@@ -204,28 +207,13 @@ fn write_archive(entries: &mut [Entry], out: &mut Sink<'_>) -> io::Result<()> {
     for entry in entries.iter_mut() {
         out.put(&entry.local_header())?;
         let mut crc = crc32fast::Hasher::new();
-        if let Some(blob) = &entry.blob {
-            let mut file = File::open(blob)?;
-            let actual = file.metadata()?.len();
-            if actual != entry.size {
-                let msg = format!("{}: {actual} bytes, not {}", blob.display(), entry.size);
-                return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
+        match &entry.blob {
+            Some(BlobAt::File(path)) => copy_file(path, entry.size, &mut buf, &mut crc, out)?,
+            Some(BlobAt::Remote(source)) => copy_remote(&**source, entry.size, &mut crc, out)?,
+            None if entry.size > 0 => {
+                return Err(io::Error::other(format!("no blob for {}", entry.name)))
             }
-            let mut left = entry.size;
-            while left > 0 {
-                let want = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
-                let n = match file.read(&mut buf[..want]) {
-                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
-                crc.update(&buf[..n]);
-                out.put(&buf[..n])?;
-                left -= n as u64;
-            }
-        } else if entry.size > 0 {
-            return Err(io::Error::other(format!("no blob for {}", entry.name)));
+            None => {}
         }
         entry.crc = crc.finalize();
         out.put(&entry.descriptor())?;
@@ -241,6 +229,66 @@ fn write_archive(entries: &mut [Entry], out: &mut Sink<'_>) -> io::Result<()> {
     let len = out.written + h.len() as u64 - start;
     end_records(&mut h, entries.len() as u64, start, len);
     out.put(&h)
+}
+
+/// Copies exactly `size` bytes of a blob file into the archive.
+fn copy_file(
+    path: &Path,
+    size: u64,
+    buf: &mut [u8],
+    crc: &mut crc32fast::Hasher,
+    out: &mut Sink<'_>,
+) -> io::Result<()> {
+    let mut file = File::open(path)?;
+    let actual = file.metadata()?.len();
+    if actual != size {
+        let msg = format!("{}: {actual} bytes, not {size}", path.display());
+        return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
+    }
+    let mut left = size;
+    while left > 0 {
+        let want = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
+        let n = match file.read(&mut buf[..want]) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        crc.update(&buf[..n]);
+        out.put(&buf[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// Copies exactly `size` bytes of a remote blob into the archive, one ranged read streamed
+/// as it arrives (the writer thread is a blocking one, so it waits on the runtime).
+fn copy_remote(
+    source: &dyn RangeRead,
+    size: u64,
+    crc: &mut crc32fast::Hasher,
+    out: &mut Sink<'_>,
+) -> io::Result<()> {
+    if size == 0 {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
+    let mut chunks = runtime.block_on(source.read(0..size))?;
+    let mut left = size;
+    while let Some(chunk) = runtime.block_on(chunks.next()) {
+        let chunk = chunk?;
+        if chunk.len() as u64 > left {
+            let msg = format!("the store sent more than {size} bytes");
+            return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
+        }
+        crc.update(&chunk);
+        out.put(&chunk)?;
+        left -= chunk.len() as u64;
+    }
+    match left {
+        0 => Ok(()),
+        _ => Err(io::ErrorKind::UnexpectedEof.into()),
+    }
 }
 
 /// The ZIP64 end record and locator if needed, then the end of central directory record.

@@ -22,12 +22,14 @@ pub struct HealthReport {
     pub database_ok: bool,
     /// Free bytes of the data filesystem; `None` when the data directory is not writable.
     pub free_bytes: Option<u64>,
+    /// Whether the object store holding the blobs answered; None without one.
+    pub objects_ok: Option<bool>,
     pub uptime_s: u64,
 }
 
 impl HealthReport {
     pub fn healthy(&self) -> bool {
-        self.database_ok && self.free_bytes.is_some()
+        self.database_ok && self.free_bytes.is_some() && self.objects_ok != Some(false)
     }
 }
 
@@ -49,12 +51,13 @@ impl Health {
         })
         .await;
         let objects_ok = match &self.objects {
-            Some(objects) => objects.ping().await.is_ok(),
-            None => true,
+            Some(objects) => Some(objects.ping().await.is_ok()),
+            None => None,
         };
         HealthReport {
             database_ok,
-            free_bytes: storage.ok().and_then(Result::ok).filter(|_| objects_ok),
+            free_bytes: storage.ok().and_then(Result::ok),
+            objects_ok,
             uptime_s: self.started.elapsed().as_secs(),
         }
     }

@@ -22,7 +22,7 @@ use crate::config::{Backend, ConfigError};
 use crate::db::placement::{self, Placed};
 use crate::db::{self, Db, DbError};
 use crate::store::data_dir::DirLock;
-use crate::store::s3::{S3Blobs, S3Error};
+use crate::store::s3::{S3Blobs, S3Error, S3Settings};
 use crate::store::{hash_file, BlobId, BlobStore, StoreError};
 
 /// Rows read per page of the walk.
@@ -89,7 +89,7 @@ impl<'a> Migration<'a> {
         let lock = dirs.try_lock(true)?.ok_or_else(running)?;
         let storage = &services.config.storage;
         storage.require_s3()?;
-        let objects = S3Blobs::open(&storage.s3())?;
+        let objects = S3Blobs::open(&S3Settings::of(storage))?;
         objects.ping().await?;
         Ok(Self {
             db: &services.db,

@@ -18,7 +18,7 @@ use super::uploads::Uploads;
 use crate::config::{Backend, Config, ConfigError};
 use crate::db::{Db, DbError};
 use crate::store::data_dir::DataDir;
-use crate::store::s3::{S3Blobs, S3Error};
+use crate::store::s3::{S3Blobs, S3Error, S3Settings};
 use crate::store::BlobStore;
 
 /// Everything a request may need, built once at start-up.
@@ -51,9 +51,35 @@ pub enum StartupError {
     Oidc(#[from] OidcError),
     #[error("object store: {0}")]
     ObjectStore(#[from] S3Error),
+    /// The object store answered, and refused: a configuration error (exit 2).
+    #[error("{0}")]
+    ObjectStoreConfig(String),
 }
 
 impl Services {
+    /// Before serving: an object store that refuses the credentials or has no such bucket
+    /// is a configuration error naming the keys; one that does not answer is only logged,
+    /// since requests answer 503 until it is back and the server recovers by itself.
+    pub async fn preflight(&self) -> Result<(), StartupError> {
+        let Some(objects) = self.drive.store().objects() else {
+            return Ok(());
+        };
+        match objects.ping().await {
+            Ok(()) => Ok(()),
+            Err(S3Error::Denied(why)) => Err(StartupError::ObjectStoreConfig(format!(
+                "storage.s3_access_key_id / storage.s3_secret_access_key: the object store refused them ({why})"
+            ))),
+            Err(S3Error::NotFound) => Err(StartupError::ObjectStoreConfig(format!(
+                "storage.s3_bucket: the object store has no bucket {:?}",
+                self.config.storage.s3_bucket
+            ))),
+            Err(error) => {
+                tracing::warn!(%error, "the object store does not answer; serving, with 503 for file bytes until it does");
+                Ok(())
+            }
+        }
+    }
+
     /// Creates the data directory, opens and migrates the database, loads the JWT secret.
     pub fn open(config: Config) -> Result<Arc<Self>, StartupError> {
         let data_dir = DataDir::open(&config.storage.data_dir)?;
@@ -61,11 +87,15 @@ impl Services {
         let secret = data_dir.load_or_create_secret(&config.auth.jwt_secret)?;
         let links = Arc::new(LinkSigner::new(&secret));
         let caches = Arc::new(Caches::default());
-        let store = Arc::new(BlobStore::new(
-            data_dir.blobs(),
-            data_dir.tmp(),
-            data_dir.thumbs(),
-        ));
+        let objects = match config.storage.backend {
+            Backend::S3 => Some(Arc::new(S3Blobs::open(&S3Settings::of(&config.storage))?)),
+            Backend::Local => None,
+        };
+        let mut store = BlobStore::new(data_dir.blobs(), data_dir.tmp(), data_dir.thumbs());
+        if let Some(objects) = &objects {
+            store = store.with_objects(objects.clone());
+        }
+        let store = Arc::new(store);
         let max_upload = Some(config.limits.max_upload_bytes).filter(|max| *max > 0);
         let drive = Arc::new(
             Drive::new(
@@ -110,10 +140,6 @@ impl Services {
             caches.clone(),
             &config.auth.oidc,
         )?);
-        let objects = match config.storage.backend {
-            Backend::S3 => Some(Arc::new(S3Blobs::open(&config.storage.s3())?)),
-            Backend::Local => None,
-        };
         let health = Arc::new(Health::new(db.clone(), data_dir.clone(), objects));
         let locks = Arc::new(Locks::new(db.clone()));
         Ok(Arc::new(Self {

@@ -26,6 +26,9 @@ pub enum ThumbnailError {
     NotAnImage,
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// The blob is in an object store that could not be read.
+    #[error("object store: {0}")]
+    Unavailable(String),
 }
 
 const MAX_SIDE: u32 = 16384;
@@ -139,6 +142,15 @@ pub fn thumbnail(
     let tmp_name = format!(".{sha256}-{size}.{:016x}.tmp", rand::random::<u64>());
     write_atomically(&dir, &target, &tmp_name, &img)?;
     Ok(target)
+}
+
+/// Whether the thumbnail of `sha256` at `size` is already made.
+pub fn is_cached(thumbs_dir: &Path, sha256: &BlobId, size: u32) -> bool {
+    let sha256 = sha256.as_str();
+    thumbs_dir
+        .join(&sha256[..2])
+        .join(format!("{sha256}-{size}.jpg"))
+        .is_file()
 }
 
 /// Removes every cached thumbnail of a blob (all sizes, and stray temp files).

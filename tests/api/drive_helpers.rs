@@ -228,12 +228,58 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// The hashes of the blob files on disk, sorted.
+/// The hashes of the stored blobs, sorted: blob files on disk, or, on the S3 backend, the
+/// objects under the app's prefix, each named by the hash its blob row maps it to (an
+/// object no row names shows as `unreferenced <key>`).
 pub fn blob_files(app: &TestApp) -> Vec<String> {
+    if on_s3() {
+        return blob_objects(app);
+    }
     files_under(&app.data_dir().join("blobs"))
         .iter()
         .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
         .collect()
+}
+
+fn blob_objects(app: &TestApp) -> Vec<String> {
+    let prefix = app.state.config.storage.s3_prefix.clone();
+    let keys = crate::support::seaweed::Seaweed::shared().keys(&format!("{prefix}objects/"));
+    let db = app.db();
+    let mut hashes: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let key = key.strip_prefix(&prefix).unwrap_or(key);
+            db.query_row(
+                "SELECT sha256 FROM blobs WHERE object_key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|_| format!("unreferenced {key}"))
+        })
+        .collect();
+    hashes.sort();
+    hashes
+}
+
+/// The stored bytes of the blob `sha256` (its file, or its object on the S3 backend).
+pub fn stored_blob(app: &TestApp, sha256: &str) -> Result<Vec<u8>, String> {
+    if !on_s3() {
+        return std::fs::read(blob_path(app, sha256)).map_err(|e| e.to_string());
+    }
+    let key: String = app
+        .db()
+        .query_row(
+            "SELECT object_key FROM blobs WHERE sha256 = ?1",
+            [sha256],
+            |r| r.get(0),
+        )
+        .map_err(|e| e.to_string())?;
+    let prefix = &app.state.config.storage.s3_prefix;
+    let seaweed = crate::support::seaweed::Seaweed::shared();
+    match seaweed.s3("GET", &format!("{prefix}{key}"), &[]) {
+        (200, bytes) => Ok(bytes),
+        (status, body) => Err(format!("{status}: {}", String::from_utf8_lossy(&body))),
+    }
 }
 
 /// Where the blob of `sha256` lives.

@@ -35,7 +35,7 @@ async fn one_uploaded_file_is_201_with_its_entry_and_its_blob_on_disk() {
         "only items: {body}"
     );
     let sha = sha_hex(data);
-    assert_eq!(std::fs::read(blob_path(&app, &sha)).expect("blob"), data);
+    assert_eq!(stored_blob(&app, &sha).expect("blob"), data);
     assert_eq!(blob_refs(&app, &sha), Some(1));
     assert_eq!(blob_files(&app), [sha]);
     assert_eq!(storage_used(&app, alice.id), data.len() as i64);
@@ -77,7 +77,7 @@ async fn three_files_in_one_request_are_all_created_in_order() {
         assert_eq!(item["parent_id"], docs["id"]);
         assert_eq!(item["size"], data.len());
         assert_eq!(item["sha256"], sha_hex(data));
-        let blob = std::fs::read(blob_path(&app, &sha_hex(data))).expect("blob");
+        let blob = stored_blob(&app, &sha_hex(data)).expect("blob");
         assert_eq!(blob, data);
     }
     assert_eq!(storage_used(&app, alice.id), 3 + 8 + 4);
@@ -193,7 +193,7 @@ async fn on_conflict_overwrite_keeps_the_id_and_releases_the_old_blob_when_versi
     )
     .await;
     assert_eq!(blob_refs(&app, &sha_hex(b"brand new")), Some(1));
-    assert!(blob_path(&app, &sha_hex(b"brand new")).is_file());
+    assert!(blob_files(&app).contains(&sha_hex(b"brand new")));
     // A folder is never overwritten by a file.
     mkdir(&app, &alice.access, "dir", None).await;
     let reply = upload_parts(

@@ -81,6 +81,31 @@ pub struct Session {
     pub refresh: String,
 }
 
+/// Whether this run of the suite keeps blobs in an object store: `HOARD_TEST_BACKEND=s3`
+/// (the README's test command runs the suite once more that way, SPEC §14's matrix).
+pub fn on_s3() -> bool {
+    std::env::var("HOARD_TEST_BACKEND").is_ok_and(|backend| backend == "s3")
+}
+
+/// Points `config` at the backend under test: for S3, the process's one SeaweedFS, each app
+/// under its own key prefix so that apps never see each other's objects.
+fn on_backend_under_test(config: &mut Config) {
+    if !on_s3() {
+        return;
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seaweed = crate::support::seaweed::Seaweed::shared();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let storage = &mut config.storage;
+    storage.backend = hoard::config::Backend::S3;
+    storage.s3_endpoint = seaweed.endpoint.clone();
+    storage.s3_region = seaweed.region.clone();
+    storage.s3_bucket = seaweed.bucket.clone();
+    storage.s3_access_key_id = seaweed.access_key.clone();
+    storage.s3_secret_access_key = seaweed.secret_key.clone();
+    storage.s3_prefix = format!("app{}-{n}/", std::process::id());
+}
+
 impl TestApp {
     pub fn new() -> Self {
         Self::with_config(|_| {})
@@ -90,6 +115,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::default();
         config.storage.data_dir = dir.path().join("data");
+        on_backend_under_test(&mut config);
         adjust(&mut config);
         let state = AppState::open(config).expect("app state");
         let client = TestClient::new(app::build(state.clone()).boxed());

@@ -285,7 +285,7 @@ async fn deleting_a_user_removes_their_entries_and_blobs_but_not_content_another
         .await;
     content.assert_status(200);
     assert_eq!(content.body, shared);
-    let on_disk = std::fs::read(blob_path(&app, &sha_hex(&shared))).expect("blob");
+    let on_disk = stored_blob(&app, &sha_hex(&shared)).expect("blob");
     assert_eq!(on_disk, shared);
     assert_eq!(storage_used(&app, bob.id), shared.len() as i64);
 }

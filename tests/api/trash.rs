@@ -208,7 +208,7 @@ async fn the_trash_counts_toward_storage_until_a_purge_frees_rows_bytes_and_blob
     purge(&app, t, id(&shared)).await.assert_status(204);
     assert_eq!(storage_used(&app, alice.id), 5);
     assert_eq!(blob_refs(&app, &sha_hex(b"twice")), Some(1));
-    let blob = std::fs::read(blob_path(&app, &sha_hex(b"twice"))).expect("shared blob kept");
+    let blob = stored_blob(&app, &sha_hex(b"twice")).expect("shared blob kept");
     assert_eq!(blob, b"twice");
     assert_eq!(trash_list(&app, t).await["total"], 0);
     purge(&app, t, id(&shared))

@@ -5,7 +5,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use tempfile::TempDir;
 
@@ -13,27 +12,13 @@ use crate::support::random::{sha256_hex, sha256_of, write_random};
 use crate::support::seaweed::Seaweed;
 use crate::support::server::Server;
 
-/// The SeaweedFS of the tests that run now: started by the first, stopped (dropped) when
-/// the last one that holds it ends.
-pub fn shared_store() -> Arc<Seaweed> {
-    static SHARED: Mutex<Weak<Seaweed>> = Mutex::new(Weak::new());
-    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(store) = shared.upgrade() {
-        return store;
-    }
-    let store = Arc::new(Seaweed::start());
-    eprintln!("SeaweedFS ready in {:.2?}", store.started_in);
-    *shared = Arc::downgrade(&store);
-    store
-}
-
 pub struct World {
     pub dir: TempDir,
     pub data: PathBuf,
     pub config: PathBuf,
     /// This test's key prefix in the bucket (`storage.s3_prefix`).
     pub prefix: String,
-    pub store: Arc<Seaweed>,
+    pub store: &'static Seaweed,
     /// The uploader's access token.
     pub token: String,
 }
@@ -42,7 +27,7 @@ impl World {
     /// A data dir (backend local) holding `files` (name, size, seed), uploaded by a server
     /// that is stopped again; the files' bytes are kept beside it under their names.
     pub fn filled(prefix: &str, files: &[(&str, u64, u64)]) -> Self {
-        let store = shared_store();
+        let store = Seaweed::shared();
         let dir = tempfile::tempdir().unwrap();
         let (data, config) = (dir.path().join("data"), dir.path().join("hoard.toml"));
         fs::write(&config, config_text(&store, prefix)).unwrap();

@@ -14,6 +14,7 @@ use std::fs::{self, File};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -91,12 +92,21 @@ pub struct Seaweed {
     pub started_in: Duration,
     /// Starts so far (each writes `weed.N.log`).
     starts: u32,
+    /// Run under a shell tied to the test process (see [`Seaweed::shared`]).
+    tied: bool,
 }
 
 impl Seaweed {
     /// SeaweedFS on fresh data with the bucket `hoard-test`, ready.
     pub fn start() -> Self {
         ensure_distribution(SEAWEEDFS);
+        let mut seaweed = Self::unstarted();
+        seaweed.launch();
+        seaweed
+    }
+
+    /// Its data dir, credentials and ports, before the first start.
+    fn unstarted() -> Self {
         let weed = program("weed");
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("data")).unwrap();
@@ -109,7 +119,7 @@ impl Seaweed {
         }]});
         fs::write(dir.path().join("s3.json"), identities.to_string()).unwrap();
         let ports = Ports::free();
-        let mut seaweed = Self {
+        Self {
             child: None,
             endpoint: format!("http://127.0.0.1:{}", ports.s3),
             dir,
@@ -121,9 +131,31 @@ impl Seaweed {
             secret_key,
             started_in: Duration::ZERO,
             starts: 0,
-        };
-        seaweed.launch();
-        seaweed
+            tied: false,
+        }
+    }
+
+    /// One SeaweedFS for the whole test process (tests keep apart by key prefix). A static
+    /// is never dropped, so it is tied to the process instead: started from a thread that
+    /// lives as long as the process, under `setpriv --pdeathsig TERM` and a shell that,
+    /// on that signal, kills weed and removes its data. Not for fault injection (its
+    /// `kill9` would stop only the shell).
+    pub fn shared() -> &'static Seaweed {
+        static SHARED: OnceLock<Seaweed> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                ensure_distribution(SEAWEEDFS);
+                let mut seaweed = Seaweed::unstarted();
+                seaweed.tied = true;
+                seaweed.launch();
+                tx.send(seaweed).unwrap();
+                loop {
+                    std::thread::park();
+                }
+            });
+            rx.recv().expect("the shared SeaweedFS started")
+        })
     }
 
     /// `weed server` on this data and these ports, waited for until ready.
@@ -159,7 +191,20 @@ impl Seaweed {
         self.starts += 1;
         let log = File::create(self.log_path()).unwrap();
         let began = Instant::now();
-        let child = Command::new(&self.weed)
+        let mut command = if self.tied {
+            // $0 is weed, $1 the data dir; the rest are weed's arguments.
+            let script = r#"w="$0"; d="$1"; shift; "$w" "$@" & p=$!
+                trap 'kill -9 $p; wait $p; rm -rf "$d"; exit 0' TERM
+                wait $p"#;
+            let mut tied = Command::new("setpriv");
+            tied.args(["--pdeathsig", "TERM", "sh", "-c", script])
+                .arg(&self.weed)
+                .arg(dir);
+            tied
+        } else {
+            Command::new(&self.weed)
+        };
+        let child = command
             .arg("-logtostderr")
             .arg("server")
             .args(args)
@@ -220,6 +265,16 @@ impl Seaweed {
     pub fn restart(&mut self) {
         self.kill9();
         self.launch();
+    }
+
+    /// Hoard's `[storage]` section keeping blobs in this store's bucket under `prefix`.
+    pub fn storage_toml(&self, prefix: &str) -> String {
+        format!(
+            "[storage]\nbackend = \"s3\"\ns3_endpoint = \"{}\"\ns3_region = \"{}\"\n\
+             s3_bucket = \"{}\"\ns3_prefix = \"{prefix}\"\ns3_access_key_id = \"{}\"\n\
+             s3_secret_access_key = \"{}\"\n",
+            self.endpoint, self.region, self.bucket, self.access_key, self.secret_key
+        )
     }
 
     /// A SigV4-signed request to `/BUCKET/KEY` (`/BUCKET` for an empty key) with `extra`

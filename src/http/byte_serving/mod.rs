@@ -14,7 +14,6 @@ mod reading;
 mod remote;
 
 use std::io;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use poem::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -25,15 +24,14 @@ use conditionals::{if_range_holds, preconditions};
 pub use disposition::{content_disposition, DispositionKind};
 pub use ranges::{plan_ranges, resolve, Ranges};
 use reading::{body_of, open_checked, Segment};
-pub use remote::{Chunks, RangeRead};
+
+use crate::blob::{BlobAt, RangeRead};
 
 /// A stored file as the byte routes serve it.
 #[derive(Clone)]
 pub struct Resource {
-    /// Blob file on disk (unused when `remote` is set).
-    pub path: PathBuf,
-    /// The blob read by ranges from elsewhere (an object store) instead of `path`.
-    pub remote: Option<Arc<dyn RangeRead>>,
+    /// Where the bytes are.
+    pub blob: BlobAt,
     /// Expected size (from the DB); exactly this many bytes are served.
     pub size: u64,
     /// Hex sha256; the strong ETag is `"<sha256>"`.
@@ -52,7 +50,7 @@ impl Resource {
     /// A stored file with the safe headers of SPEC §5 (`nosniff`, a sandboxing CSP): its
     /// type and inline-ness as the caller decided, `name` in `Content-Disposition`.
     pub fn stored(
-        blob: PathBuf,
+        blob: BlobAt,
         size: u64,
         sha256: String,
         modified: i64,
@@ -66,8 +64,7 @@ impl Resource {
         };
         let pdf_inline = inline && content_type == "application/pdf";
         Self {
-            path: blob,
-            remote: None,
+            blob,
             size,
             sha256,
             modified,
@@ -106,9 +103,9 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
     h.insert(header::LAST_MODIFIED, value(http_date(modified))?);
     // A remote blob is trusted to have the size its row says until it is read: a short one
     // fails the body. A file is checked now, before any answer exists.
-    let blob = match r.remote {
-        None => Blob::File(open_checked(&r.path, size)?),
-        Some(remote) => Blob::Remote(remote),
+    let blob = match r.blob {
+        BlobAt::File(path) => Blob::File(open_checked(&path, size)?),
+        BlobAt::Remote(remote) => Blob::Remote(remote),
     };
 
     let (rh, get) = (req.headers(), req.method() == Method::GET);

@@ -2,23 +2,13 @@
 //! the plan is one ranged read, streamed as it arrives; memory holds a chunk at a time.
 
 use std::io;
-use std::ops::Range;
 
-use bytes::Bytes;
-use futures_util::future::BoxFuture;
-use futures_util::stream::{self, BoxStream};
+use futures_util::stream;
 use futures_util::{StreamExt, TryStreamExt};
 use poem::Body;
 
 use super::reading::Segment;
-
-/// A body's bytes as they arrive.
-pub type Chunks = BoxStream<'static, io::Result<Bytes>>;
-
-/// A stored blob read by byte ranges (`start..end`, end exclusive).
-pub trait RangeRead: Send + Sync {
-    fn read(&self, range: Range<u64>) -> BoxFuture<'static, io::Result<Chunks>>;
-}
+use crate::blob::{Chunks, RangeRead};
 
 /// The body for `plan` from a remote blob: literal segments as they are, blob segments by
 /// a ranged read each, in order. A read that fails or ends early fails the body, so a

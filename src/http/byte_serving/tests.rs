@@ -2,6 +2,7 @@
 
 use super::conditionals::{parse_http_date, tag_list_matches};
 use super::*;
+use crate::blob::Chunks;
 use bytes::Bytes;
 
 fn hm(pairs: &[(HeaderName, &str)]) -> HeaderMap {
@@ -164,7 +165,7 @@ async fn a_remote_blob_is_served_exactly_like_a_file() {
     std::fs::write(&path, &data).unwrap();
     let tag = "ab".repeat(32);
     let file = Resource::stored(
-        path,
+        BlobAt::File(path),
         5000,
         tag.clone(),
         1_000_000,
@@ -173,11 +174,10 @@ async fn a_remote_blob_is_served_exactly_like_a_file() {
         false,
     );
     let remote = Resource {
-        remote: Some(Arc::new(Memory {
+        blob: BlobAt::Remote(Arc::new(Memory {
             bytes: data.clone(),
             short: false,
         })),
-        path: PathBuf::from("/nowhere"),
         ..file.clone()
     };
     let etag = format!("\"{tag}\"");
@@ -210,7 +210,7 @@ async fn a_remote_blob_is_served_exactly_like_a_file() {
 
     // A store that sends a byte too few fails the body rather than cutting it short.
     let short = Resource {
-        remote: Some(Arc::new(Memory {
+        blob: BlobAt::Remote(Arc::new(Memory {
             bytes: data,
             short: true,
         })),

@@ -24,7 +24,7 @@ pub use problem::Problem;
 use crate::config::{Backend, ConfigError};
 use crate::db::{placement, Db, DbError};
 use crate::store::data_dir::DataDir;
-use crate::store::s3::{S3Blobs, S3Error};
+use crate::store::s3::{S3Blobs, S3Error, S3Settings};
 use crate::store::BlobStore;
 
 use super::Services;
@@ -60,7 +60,7 @@ pub async fn run(services: &Services, options: CheckOptions) -> Result<Vec<Probl
     let uses_objects = placement::uses_objects(&*services.db.connection()?)?;
     let objects = if uses_objects || storage.backend == Backend::S3 {
         storage.require_s3()?;
-        Some(S3Blobs::open(&storage.s3())?)
+        Some(S3Blobs::open(&S3Settings::of(storage))?)
     } else {
         None
     };

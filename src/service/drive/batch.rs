@@ -98,6 +98,18 @@ impl UploadBatch<'_> {
         Ok(())
     }
 
+    /// Gives up the staged files: their temp files go with them, their objects (an object
+    /// store) are deleted now rather than by the sweeper.
+    pub async fn abandon(self) {
+        let objects: Vec<String> = self
+            .files
+            .iter()
+            .filter_map(|file| file.blob.object.clone())
+            .collect();
+        drop(self.files);
+        self.drive.settle_unheld(objects).await;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

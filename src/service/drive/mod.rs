@@ -6,6 +6,7 @@ mod listings;
 mod modified;
 pub mod names;
 pub(crate) mod namespace;
+mod objects;
 pub mod props;
 mod records;
 mod thumbnails;
@@ -25,7 +26,7 @@ use crate::config::VersionsConfig;
 use crate::db::{self, Db, DbError};
 use crate::ids::UserId;
 use crate::service::cache::CacheRegistry;
-use crate::store::{BlobId, BlobStore, StoreError};
+use crate::store::{BlobAt, BlobId, BlobStore, StoreError};
 
 /// Everything that can go wrong in the drive.
 #[derive(Debug, thiserror::Error)]
@@ -149,9 +150,26 @@ impl Drive {
         &self.store
     }
 
-    /// Where a file's bytes are on disk (a folder or an empty file names no real blob).
-    pub fn blob_path(&self, entry: &EntryRecord) -> Option<std::path::PathBuf> {
-        entry.sha256.as_ref().map(|id| self.store.path(id))
+    /// Where a file's bytes are (a folder or an empty file names no real blob: then an
+    /// empty path, which nothing reads, as the size is 0).
+    pub async fn blob_source(&self, entry: &EntryRecord) -> DriveResult<BlobAt> {
+        let Some(sha256) = &entry.sha256 else {
+            return Ok(BlobAt::File(Default::default()));
+        };
+        let key = self.object_key(sha256).await?;
+        Ok(self.store.source(sha256, key)?)
+    }
+
+    /// The object holding a blob, when blobs may live in an object store (its row says).
+    pub(crate) async fn object_key(&self, sha256: &BlobId) -> DriveResult<Option<String>> {
+        if !self.store.has_objects() {
+            return Ok(None);
+        }
+        let sha256 = sha256.clone();
+        Ok(self
+            .db
+            .read_now(move |conn| db::objects::key_of(conn, &sha256))
+            .await?)
     }
 
     /// Deletes the files of blobs that lost their last reference. Runs after the commit
@@ -161,6 +179,7 @@ impl Drive {
         if hashes.is_empty() {
             return;
         }
+        self.reap_objects().await;
         let _guard = self.store.lock(&hashes).await;
         for hash in hashes {
             let key = hash.clone();

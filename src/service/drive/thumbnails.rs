@@ -1,7 +1,6 @@
 //! Thumbnails of raster images: which files get one is decided here (SPEC §5); the cached
 //! JPEGs themselves live in the blob store, one per blob and size.
 
-use std::io;
 use std::path::PathBuf;
 
 use super::{Drive, DriveError, DriveResult};
@@ -27,15 +26,12 @@ impl Drive {
             Some(sha256) if media::is_thumbnailable(&info) => sha256.clone(),
             _ => return Err(DriveError::NotFound),
         };
-        let store = self.store.clone();
-        let hash = sha256.clone();
-        let made = tokio::task::spawn_blocking(move || store.thumbnail(&hash, size))
-            .await
-            .map_err(io::Error::other)?;
-        let path = match made {
+        let key = self.object_key(&sha256).await?;
+        let path = match self.store.thumbnail(&sha256, key, size).await {
             Ok(path) => path,
             Err(ThumbnailError::NotAnImage) => return Err(DriveError::NotFound),
             Err(ThumbnailError::Io(error)) => return Err(DriveError::Io(error)),
+            Err(ThumbnailError::Unavailable(why)) => return Err(DriveError::Unavailable(why)),
         };
         let len = tokio::fs::metadata(&path).await?.len();
         Ok(Thumbnail {

@@ -18,8 +18,8 @@ use crate::ids::{EntryId, UserId};
 pub struct ArchiveItem {
     /// Path inside the archive, '/'-separated, no leading '/'; folders end with '/'.
     pub path: String,
-    /// The file's bytes on disk (`None` for a folder, or an empty file with no blob).
-    pub blob: Option<std::path::PathBuf>,
+    /// Where the file's bytes are (`None` for a folder, or an empty file with no blob).
+    pub blob: Option<crate::store::BlobAt>,
     pub size: u64,
     /// Unix seconds.
     pub modified: i64,
@@ -100,19 +100,23 @@ impl Drive {
                 Ok(entries::subtree_paths(conn, id.0)?)
             })
             .await?;
-        let items = rows
-            .into_iter()
-            .map(|row| ArchiveItem {
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let blob = match &row.sha256 {
+                Some(sha) => Some(self.store.source(sha, row.object_key)?),
+                None => None,
+            };
+            items.push(ArchiveItem {
                 path: if row.is_folder {
                     format!("{}/", row.path)
                 } else {
                     row.path
                 },
-                blob: row.sha256.map(|sha| self.store.path(&sha)),
+                blob,
                 size: row.size as u64,
                 modified: row.modified_at,
-            })
-            .collect();
+            });
+        }
         Ok(items)
     }
 

@@ -92,9 +92,8 @@ impl Drive {
         let quota_binds = room.is_some_and(|r| self.max_upload.is_none_or(|max| r <= max));
         let limit = if quota_binds { room } else { self.max_upload };
         let blob = self
-            .store
-            .stage(reader, limit)
-            .await
+            .stage_bytes(reader, limit)
+            .await?
             .map_err(|error| match error {
                 StoreError::LimitExceeded { .. } if quota_binds => DriveError::QuotaExceeded,
                 other => other.into(),
@@ -275,6 +274,7 @@ impl Drive {
             + 'static,
     {
         let hashes: Vec<BlobId> = files.iter().map(|f| f.blob.sha256.clone()).collect();
+        let objects: Vec<String> = files.iter().filter_map(|f| f.blob.object.clone()).collect();
         let guard = self.store.lock(&hashes).await;
         let store = self.store.clone();
         let (files, created) = tokio::task::spawn_blocking(move || -> DriveResult<_> {
@@ -290,6 +290,7 @@ impl Drive {
         .map_err(|e| DriveError::Io(std::io::Error::other(e)))??;
         let metas = files.into_iter().map(FileMeta::from).collect();
         let outcome = self.db.write(move |tx| work(tx, metas)).await;
+        self.settle_unheld(objects).await;
         match outcome {
             Ok((items, freed)) => {
                 drop(guard);
@@ -319,6 +320,8 @@ pub struct FileMeta {
     mime_type: String,
     modified_at: Option<i64>,
     source: Source,
+    /// The object the bytes were written to (an object store), else None.
+    object: Option<String>,
 }
 
 impl From<PendingFile> for FileMeta {
@@ -330,6 +333,7 @@ impl From<PendingFile> for FileMeta {
             mime_type: file.mime_type,
             modified_at: file.modified_at,
             source: file.source,
+            object: file.blob.object.clone(),
         }
     }
 }
@@ -361,8 +365,12 @@ fn put_file(
         uploaded_by: Some(owner.0),
         source: Some(file.source.as_str()),
     };
-    // The blob row first: entries reference it.
-    db::blobs::acquire(tx, &file.sha256, file.size, now)?;
+    // The blob row first: entries reference it. An object that turns out to duplicate
+    // stored content keeps its intent, and is deleted after the commit.
+    match &file.object {
+        Some(key) => drop(db::objects::acquire(tx, &file.sha256, file.size, key, now)?),
+        None => db::blobs::acquire(tx, &file.sha256, file.size, now)?,
+    }
     let raw_parent = EntryId::raw(parent);
     let existing = entries::child(tx, owner.0, raw_parent, file.name.as_str())?;
     let mut freed = Vec::new();

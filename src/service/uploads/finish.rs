@@ -91,8 +91,8 @@ impl Uploads {
         let mime_type = crate::service::media::identify(name.as_str(), &head).mime_type;
         let blob = self
             .drive
-            .store()
-            .link_in(&self.path(record.id), sha256, size, head)?;
+            .stage_file(&self.path(record.id), sha256, size, head)
+            .await?;
         Ok(PendingFile {
             name,
             blob,

@@ -1,0 +1,37 @@
+//! Where a blob's bytes are, in terms every layer may use: a file on this machine, or
+//! something read by byte ranges from elsewhere (an object store, SPEC §14). The store
+//! says which ([`crate::store::BlobStore::source`]); the transport serves either the same
+//! way ([`crate::http::byte_serving`], [`crate::http::zipstream`]).
+
+use std::io;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+
+/// A body's bytes as they arrive.
+pub type Chunks = BoxStream<'static, io::Result<Bytes>>;
+
+/// A stored blob read by byte ranges (`start..end`, end exclusive).
+pub trait RangeRead: Send + Sync {
+    fn read(&self, range: Range<u64>) -> BoxFuture<'static, io::Result<Chunks>>;
+}
+
+/// Where one blob's bytes are.
+#[derive(Clone)]
+pub enum BlobAt {
+    File(PathBuf),
+    Remote(Arc<dyn RangeRead>),
+}
+
+impl std::fmt::Debug for BlobAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Remote(_) => f.write_str("Remote"),
+        }
+    }
+}
