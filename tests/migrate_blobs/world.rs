@@ -174,6 +174,17 @@ impl World {
         sha256_hex(&body)
     }
 
+    /// A server on this data dir and config serves every one of `files` byte for byte.
+    pub fn assert_served(&self, files: &[(&str, u64, u64)]) {
+        let mut server = Server::start_with_config(&self.data, &self.config);
+        server.token = self.token.clone();
+        for (name, _, _) in files {
+            assert_eq!(download(&server, name), self.sha_of(name), "{name}");
+        }
+        let (stopped, log) = server.stop();
+        assert!(stopped, "{log}");
+    }
+
     /// The sha256 of the bytes uploaded as `name`.
     pub fn sha_of(&self, name: &str) -> String {
         sha256_of(&self.dir.path().join(name)).0
@@ -200,7 +211,7 @@ pub fn blob_path(data: &Path, sha256: &str) -> PathBuf {
 }
 
 /// The sha256 of the bytes a file at the root serves.
-pub fn download(server: &Server, name: &str) -> String {
+fn download(server: &Server, name: &str) -> String {
     let (status, entry) = server.json(&format!("/api/v1/files/by-path?path=/{name}"), &[]);
     assert_eq!(status, 200, "{entry}");
     let (status, body) = server.call(&format!("/api/v1/files/{}/content", entry["id"]), &[]);
