@@ -27,6 +27,11 @@ impl World {
     /// A data dir (backend local) holding `files` (name, size, seed), uploaded by a server
     /// that is stopped again; the files' bytes are kept beside it under their names.
     pub fn filled(prefix: &str, files: &[(&str, u64, u64)]) -> Self {
+        let matrix = std::env::var("HOARD_TEST_BACKEND").unwrap_or_default();
+        assert!(
+            matrix != "s3",
+            "these tests choose each backend themselves; run them without HOARD_TEST_BACKEND"
+        );
         let store = Seaweed::shared();
         let dir = tempfile::tempdir().unwrap();
         let (data, config) = (dir.path().join("data"), dir.path().join("hoard.toml"));

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 pub use problem::Problem;
 
-use crate::config::{Backend, ConfigError};
+use crate::config::ConfigError;
 use crate::db::{placement, Db, DbError};
 use crate::store::data_dir::DataDir;
 use crate::store::s3::{S3Blobs, S3Error, S3Settings};
@@ -53,44 +53,31 @@ impl Default for CheckOptions {
     }
 }
 
-/// `hoard check` of an instance: the object store is reached (from the configuration) only
-/// when the backend is `s3` or the database names objects.
+/// `hoard check` of an instance: through the store's own object-store client when blobs go
+/// to the bucket (`storage.backend = "s3"`), else through one opened from the configuration
+/// when rows or intents still name objects (a migration back, or a half-done one).
 pub async fn run(services: &Services, options: CheckOptions) -> Result<Vec<Problem>, CheckError> {
-    let storage = &services.config.storage;
-    let uses_objects = placement::uses_objects(&*services.db.connection()?)?;
-    let objects = if uses_objects || storage.backend == Backend::S3 {
-        storage.require_s3()?;
-        Some(S3Blobs::open(&S3Settings::of(storage))?)
-    } else {
-        None
-    };
     let store = services.drive.store();
-    let dirs = &services.data_dir;
-    check_all(&services.db, store, dirs, objects.as_ref(), options).await
+    let (db, dirs) = (&services.db, &services.data_dir);
+    if store.objects().is_some() || !placement::uses_objects(&*db.connection()?)? {
+        return check_store(db, store, dirs, options).await;
+    }
+    let storage = &services.config.storage;
+    storage.require_s3()?;
+    let objects = S3Blobs::open(&S3Settings::of(storage))?;
+    check_all(db, store, dirs, Some(&objects), options).await
 }
 
-/// The check of a data directory without an object store (fails when rows name objects).
-pub fn check(
+/// The check of a data directory through its store, with the store's object-store client
+/// when it has one; without one, rows that name objects make it fail.
+pub async fn check_store(
     db: &Db,
     store: &BlobStore,
     dirs: &DataDir,
-    repair: bool,
+    options: CheckOptions,
 ) -> Result<Vec<Problem>, CheckError> {
-    let conn = db.connection()?;
-    if placement::uses_objects(&conn)? {
-        return Err(CheckError::ObjectStoreNeeded);
-    }
-    let rows = placement::all(&conn)?;
-    drop(conn);
-    let problems = scan_local(db, store, dirs, &rows, GRACE)?;
-    if !repair {
-        return Ok(problems);
-    }
-    let mut remaining = Vec::new();
-    for problem in problems {
-        remaining.extend(fix_local(db, store, dirs, GRACE, problem)?);
-    }
-    Ok(remaining)
+    let objects = store.objects().map(|objects| objects.as_ref());
+    check_all(db, store, dirs, objects, options).await
 }
 
 /// Finds every problem, in both stores; with `repair`, fixes what is safe and returns
@@ -219,8 +206,8 @@ mod tests {
 
     /// The server may commit between the scan and the repair: a repair must write what is
     /// true when it writes, never the value the scan saw.
-    #[test]
-    fn repairs_recount_instead_of_writing_what_the_scan_saw() {
+    #[tokio::test]
+    async fn repairs_recount_instead_of_writing_what_the_scan_saw() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("hoard.db")).unwrap();
         let dirs = DataDir::open(dir.path()).unwrap();
@@ -260,7 +247,10 @@ mod tests {
             .unwrap();
         assert_eq!((used, refs), (20, 2));
         assert_eq!(
-            check(&db, &store, &dirs, false).unwrap().len(),
+            check_store(&db, &store, &dirs, CheckOptions::default())
+                .await
+                .unwrap()
+                .len(),
             1,
             "only the missing blob"
         );
