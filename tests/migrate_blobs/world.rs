@@ -35,7 +35,7 @@ impl World {
         let store = Seaweed::shared();
         let dir = tempfile::tempdir().unwrap();
         let (data, config) = (dir.path().join("data"), dir.path().join("hoard.toml"));
-        fs::write(&config, config_text(&store, prefix)).unwrap();
+        fs::write(&config, config_text(store, prefix)).unwrap();
         let mut server = Server::start_with_config(&data, &config);
         server.sign_up("mover", super::PASSWORD);
         for (name, size, seed) in files {
