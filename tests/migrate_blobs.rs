@@ -229,6 +229,7 @@ fn an_interrupted_migration_resumes_and_leaves_only_what_check_removes() {
     );
     assert_eq!(out.len(), left + 3, "{out:?}");
     assert_eq!(out[left + 2], world.switched_line("s3"));
+    let switched = fs::read_to_string(&world.config).unwrap();
     assert!(world.rows().iter().all(|r| r.2.is_some()));
     assert_eq!(
         world.intents(),
@@ -254,6 +255,17 @@ fn an_interrupted_migration_resumes_and_leaves_only_what_check_removes() {
     assert_eq!(repaired, (0, vec!["consistent".to_owned()]));
     assert_eq!(world.bucket(), world.named_keys());
     assert_eq!(world.intents(), vec![]);
+
+    // Back, with no config file to rewrite: everything moves, and it says what to set.
+    let env = [("HOARD_STORAGE_BACKEND", "s3")];
+    let (code, out, err) = world.hoard_without_config(&["migrate-blobs", "--to", "local"], &env);
+    assert_eq!(code, 0, "{err}");
+    let told = "no config file was given (--config): set storage.backend = \"local\" (or \
+                HOARD_STORAGE_BACKEND=local) where the server is configured";
+    assert_eq!(out.last().map(String::as_str), Some(told));
+    assert_eq!(out.len(), 8 + 3, "{out:?}");
+    assert!(world.rows().iter().all(|r| r.2.is_none()));
+    assert_eq!(fs::read_to_string(&world.config).unwrap(), switched);
 }
 
 #[test]
@@ -279,13 +291,10 @@ fn check_on_the_object_store_finds_missing_corrupt_and_orphan_objects() {
     let other = world.dir.path().join("other");
     fs::write(&other, vec![7u8; 2_000]).unwrap();
     world.put(&rewritten, &other);
-    let short = world.dir.path().join("short");
-    fs::write(
-        &short,
-        &fs::read(world.dir.path().join("cut.txt")).unwrap()[..2_999],
-    )
-    .unwrap();
-    world.put(&cut, &short);
+    let short_file = world.dir.path().join("short");
+    let cut_bytes = fs::read(world.dir.path().join("cut.txt")).unwrap();
+    fs::write(&short_file, &cut_bytes[..2_999]).unwrap();
+    world.put(&cut, &short_file);
     // An orphan, a released blob's object, a young upload's object, an old intent alone.
     let [orphan, released, young, old] =
         ["0", "1", "2", "3"].map(|d| format!("objects/{}", d.repeat(32)));
@@ -347,6 +356,43 @@ fn check_on_the_object_store_finds_missing_corrupt_and_orphan_objects() {
         world.check(&["--grace-s", "0"]),
         (1, sorted(&[&missing, &short]))
     );
+
+    // Back to the local store, the files left in blobs/ gone (an intact one would be kept
+    // instead of the object): the run stops at the first blob, in hash order, whose object
+    // is gone or damaged, with what came before it moved and nothing switched.
+    let rows = world.rows();
+    for (sha, _, _) in &rows {
+        fs::remove_file(blob_path(&world.data, sha)).unwrap();
+    }
+    let stop = rows.iter().position(|r| r.0 != sha("fine.txt")).unwrap();
+    let (failed, size, failed_key) = rows[stop].clone();
+    let failed_key = failed_key.unwrap();
+    let expected = if failed == sha("gone.txt") {
+        format!(
+            "blob {failed} is missing from the object store ({failed_key}); `hoard check` \
+             reports it; nothing was switched for it"
+        )
+    } else {
+        let bad = if failed == sha("cut.txt") {
+            &short_file
+        } else {
+            &other
+        };
+        let (bad_sha, bad_size) = sha256_of(bad);
+        format!(
+            "blob {failed}: the object {failed_key} is {bad_size} bytes hashing to {bad_sha}, \
+             the database records {size} bytes of that hash; nothing was switched for it \
+             (see `hoard check`)"
+        )
+    };
+    let written = fs::read_to_string(&world.config).unwrap();
+    let (code, out, err) = world.hoard(&["migrate-blobs", "--to", "local"]);
+    assert_eq!((code, err), (1, format!("hoard: {expected}\n")));
+    assert_eq!(out.len(), 1 + stop, "{out:?}");
+    let after = world.rows();
+    assert!(after[..stop].iter().all(|r| r.2.is_none()), "{after:?}");
+    assert!(after[stop..].iter().all(|r| r.2.is_some()), "{after:?}");
+    assert_eq!(fs::read_to_string(&world.config).unwrap(), written);
 
     // A store that cannot be reached is an error, not a clean bill.
     let nowhere = format!("http://127.0.0.1:{}", free_port());

@@ -61,9 +61,15 @@ impl World {
     /// `hoard --data-dir DATA --config CONFIG ARGS…` with no HOARD_* from the test's
     /// environment, ready to spawn.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut hoard = Command::new(env!("CARGO_BIN_EXE_hoard"));
-        hoard.arg("--data-dir").arg(&self.data);
+        let mut hoard = self.bare(&[]);
         hoard.arg("--config").arg(&self.config).args(args);
+        hoard
+    }
+
+    /// `hoard --data-dir DATA ARGS…`, no config file, no HOARD_* from the test's environment.
+    fn bare(&self, args: &[&str]) -> Command {
+        let mut hoard = Command::new(env!("CARGO_BIN_EXE_hoard"));
+        hoard.arg("--data-dir").arg(&self.data).args(args);
         for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("HOARD_")) {
             hoard.env_remove(key);
         }
@@ -78,15 +84,26 @@ impl World {
 
     /// The same with environment variables set.
     pub fn hoard_with(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, Vec<String>, String) {
-        let out = self
-            .command(args)
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let lines = stdout.lines().map(Into::into).collect();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        (out.status.code().unwrap_or(-1), lines, stderr)
+        finish(self.command(args).envs(env.iter().copied()))
+    }
+
+    /// The same without the config file: the object store's keys (and `env`) from the
+    /// environment.
+    pub fn hoard_without_config(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, Vec<String>, String) {
+        let store = self.store;
+        let keys = [
+            ("HOARD_STORAGE_S3_ENDPOINT", store.endpoint.as_str()),
+            ("HOARD_STORAGE_S3_REGION", &store.region),
+            ("HOARD_STORAGE_S3_BUCKET", &store.bucket),
+            ("HOARD_STORAGE_S3_PREFIX", &self.prefix),
+            ("HOARD_STORAGE_S3_ACCESS_KEY_ID", &store.access_key),
+            ("HOARD_STORAGE_S3_SECRET_ACCESS_KEY", &store.secret_key),
+        ];
+        finish(self.bare(args).envs(keys).envs(env.iter().copied()))
     }
 
     /// `hoard check ARGS…`: (exit code, its lines sorted).
@@ -194,6 +211,15 @@ impl World {
     pub fn sha_of(&self, name: &str) -> String {
         sha256_of(&self.dir.path().join(name)).0
     }
+}
+
+/// Runs `command` to its end: (exit code, stdout lines in order, stderr).
+fn finish(command: &mut Command) -> (i32, Vec<String>, String) {
+    let out = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines = stdout.lines().map(Into::into).collect();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), lines, stderr)
 }
 
 /// The config file: backend local, the object store's keys, under `prefix`.
