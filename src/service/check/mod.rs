@@ -94,20 +94,18 @@ pub async fn check_all(
         let snapshot = pooled.unchecked_transaction().map_err(DbError::from)?;
         (placement::all(&snapshot)?, placement::intents(&snapshot)?)
     };
+    let names_objects = !intents.is_empty() || rows.iter().any(|r| r.object_key.is_some());
+    if objects.is_none() && names_objects {
+        return Err(CheckError::ObjectStoreNeeded);
+    }
     let mut problems = scan_local(db, store, dirs, &rows, options.grace)?;
-    match objects {
-        Some(objects) => {
-            let seen = objects::Snapshot {
-                rows: &rows,
-                intents: &intents,
-            };
-            let (deep, grace) = (options.deep, options.grace);
-            problems.extend(objects::problems(db, objects, seen, deep, grace).await?);
-        }
-        None if !intents.is_empty() || rows.iter().any(|r| r.object_key.is_some()) => {
-            return Err(CheckError::ObjectStoreNeeded)
-        }
-        None => {}
+    if let Some(objects) = objects {
+        let seen = objects::Snapshot {
+            rows: &rows,
+            intents: &intents,
+        };
+        let (deep, grace) = (options.deep, options.grace);
+        problems.extend(objects::problems(db, objects, seen, deep, grace).await?);
     }
     if !options.repair {
         return Ok(problems);
