@@ -1,6 +1,10 @@
 //! Durability of the real `hoard` binary (SPEC §1, §5, §9; catalog R1, R4, R7), driven by
 //! curl: kill -9 mid-upload and mid-overwrite, a full disk, `hoard check [--repair]`,
 //! online backups, and memory that does not grow with the file size.
+//!
+//! These are the local disk's promises (temp files, blob files, a full file system), so
+//! the servers here keep their blobs on the local disk on every run of the suite; the same
+//! faults against the object store are in tests/s3_faults.rs.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -17,9 +21,18 @@ use crate::support::server::{hoard_command, Server};
 
 /// A fresh data dir in a new temp dir, served, with the first account (`alice`, an admin).
 fn fresh() -> (TempDir, PathBuf, Server) {
-    let (dir, server) = Server::fresh("alice", PASSWORD);
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = local_server(&dir.path().join("data"));
+    server.sign_up("alice", PASSWORD);
     (dir, server.data.clone(), server)
 }
+
+/// `hoard serve` with its blobs on the local disk whatever the run's backend.
+fn local_server(data: &Path) -> Server {
+    Server::start_under(&["env", LOCAL], data, None)
+}
+
+const LOCAL: &str = "HOARD_STORAGE_BACKEND=local";
 
 /// What these tests ask of the server beyond tests/support/server.rs.
 impl Server {
@@ -137,7 +150,8 @@ fn blob_path(data: &Path, sha: &str) -> PathBuf {
 
 /// `hoard --data-dir DATA ARGS…`: (exit code, stdout lines sorted).
 fn hoard(data: &Path, args: &[&str]) -> (i32, Vec<String>) {
-    let out = hoard_command(data).args(args).output().unwrap();
+    let (name, value) = LOCAL.split_once('=').unwrap();
+    let out = hoard_command(data).env(name, value).args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut lines: Vec<String> = stdout.lines().map(Into::into).collect();
     lines.sort();
@@ -232,7 +246,7 @@ fn a_full_disk_answers_507_and_leaves_nothing() {
         }
     };
     let data = small_fs.join("data");
-    let mut server = Server::start(&data);
+    let mut server = local_server(&data);
     server.sign_up("alice", PASSWORD);
     if code == "quota_exceeded" {
         let quota = json!({"storage_quota": 24 * MIB}).to_string();
