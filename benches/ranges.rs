@@ -26,8 +26,7 @@ fn bench(c: &mut Criterion) {
     let file = or_die(std::fs::File::create(&path), "create blob");
     or_die(file.set_len(SIZE), "size blob");
     let resource = Resource {
-        remote: None,
-        path,
+        blob: hoard::blob::BlobAt::File(path),
         size: SIZE,
         sha256: "ab".repeat(32),
         modified: 1_700_000_000,

@@ -21,6 +21,8 @@ fn content(len: usize) -> Vec<u8> {
 struct Fx {
     _dir: tempfile::TempDir,
     res: Resource,
+    /// The blob file `res` serves.
+    path: std::path::PathBuf,
     data: Vec<u8>,
     cli: TestClient<Route>,
 }
@@ -31,7 +33,7 @@ fn fixture(len: usize) -> Fx {
     let path = dir.path().join("blob");
     std::fs::write(&path, &data).unwrap();
     let res = Resource {
-        blob: hoard::blob::BlobAt::File(path),
+        blob: hoard::blob::BlobAt::File(path.clone()),
         size: len as u64,
         sha256: SHA.into(),
         modified: MODIFIED,
@@ -58,6 +60,7 @@ fn fixture(len: usize) -> Fx {
     Fx {
         _dir: dir,
         res,
+        path,
         data,
         cli: TestClient::new(route),
     }
@@ -399,7 +402,7 @@ async fn missing_or_short_blob_is_an_error_before_any_response() {
         std::io::ErrorKind::UnexpectedEof
     );
     let mut res = fx.res.clone();
-    res.path.set_file_name("nope");
+    res.blob = hoard::blob::BlobAt::File(fx.path.with_file_name("nope"));
     assert_eq!(
         serve(&req, res).await.unwrap_err().kind(),
         std::io::ErrorKind::NotFound
@@ -407,7 +410,7 @@ async fn missing_or_short_blob_is_an_error_before_any_response() {
     // The route maps the error; nothing of the file is sent.
     let (s, _, _) = send(&fx, Method::GET, &[]).await;
     assert_eq!(s, StatusCode::OK);
-    std::fs::write(&fx.res.path, b"short").unwrap();
+    std::fs::write(&fx.path, b"short").unwrap();
     let (s, _, body) = send(&fx, Method::GET, &[]).await;
     assert_eq!(s, StatusCode::IM_A_TEAPOT);
     assert!(!body.starts_with(b"short"));
@@ -422,7 +425,7 @@ async fn truncated_after_headers_fails_the_body() {
     assert_eq!(resp.status(), StatusCode::OK);
     std::fs::OpenOptions::new()
         .write(true)
-        .open(&fx.res.path)
+        .open(&fx.path)
         .unwrap()
         .set_len(1 << 20)
         .unwrap();

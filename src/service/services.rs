@@ -18,7 +18,7 @@ use super::uploads::Uploads;
 use crate::config::{Backend, Config, ConfigError};
 use crate::db::{Db, DbError};
 use crate::store::data_dir::DataDir;
-use crate::store::s3::{S3Blobs, S3Error};
+use crate::store::s3::{S3Blobs, S3Error, S3Settings};
 use crate::store::BlobStore;
 
 /// Everything a request may need, built once at start-up.
@@ -88,7 +88,7 @@ impl Services {
         let links = Arc::new(LinkSigner::new(&secret));
         let caches = Arc::new(Caches::default());
         let objects = match config.storage.backend {
-            Backend::S3 => Some(Arc::new(S3Blobs::open(&config.storage.s3())?)),
+            Backend::S3 => Some(Arc::new(S3Blobs::open(&S3Settings::of(&config.storage))?)),
             Backend::Local => None,
         };
         let mut store = BlobStore::new(data_dir.blobs(), data_dir.tmp(), data_dir.thumbs());

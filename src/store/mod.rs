@@ -234,6 +234,25 @@ impl BlobStore {
             .map_err(|error| StoreError::from_s3(error, None))
     }
 
+    /// Aborts the multipart uploads under `objects/` started before `before` (unix
+    /// seconds) that never completed; returns how many.
+    pub async fn abort_unfinished(&self, before: i64) -> Result<usize, StoreError> {
+        let objects = self.remote()?;
+        let unfinished = objects
+            .unfinished()
+            .await
+            .map_err(|error| StoreError::from_s3(error, None))?;
+        let mut aborted = 0;
+        for upload in unfinished.iter().filter(|u| u.initiated < before) {
+            objects
+                .abort(upload)
+                .await
+                .map_err(|error| StoreError::from_s3(error, None))?;
+            aborted += 1;
+        }
+        Ok(aborted)
+    }
+
     /// The cached JPEG thumbnail of a blob, made on first use ([`thumbs::thumbnail`]) off
     /// the runtime. A blob in an object store (`key`) is fetched into `tmp/` for that once;
     /// the thumbnail itself is cached on local disk.

@@ -94,9 +94,14 @@ fn flags_beat_environment_which_beats_the_file() {
         .env("HOARD_AUTH_ACCESS_TTL_S", "120")
         .env("HOARD_STORAGE_DATA_DIR", "/srv/from-env")
         .env("HOARD_AUTH_JWT_SECRET", "s".repeat(40))
+        .env("HOARD_STORAGE_S3_SECRET_ACCESS_KEY", "object-store-secret")
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("object-store-secret"),
+        "the object store's secret is never printed"
+    );
     let config: Config =
         toml::from_str(&String::from_utf8_lossy(&output.stdout)).expect("prints TOML");
     assert_eq!(
@@ -124,12 +129,33 @@ fn flags_beat_environment_which_beats_the_file() {
 #[test]
 fn a_bad_value_exits_2_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--bind", "not-an-address", "serve"], "server.bind"),
         (&["--config", "bad.toml", "serve"], "auth.access_ttl_s"),
         (&["--config", "unknown.toml", "serve"], "nonsense"),
         (&["--config", "missing.toml", "serve"], "missing.toml"),
+        (
+            &["--config", "s3_no_bucket.toml", "serve"],
+            "storage.s3_bucket",
+        ),
+        (
+            &["--config", "s3_endpoint.toml", "serve"],
+            "storage.s3_endpoint",
+        ),
+        (&["--config", "s3_backend.toml", "serve"], "storage.backend"),
     ];
+    let s3 =
+        "[storage]\nbackend = \"s3\"\ns3_access_key_id = \"k\"\ns3_secret_access_key = \"s\"\n";
+    let write = |name: &str, text: String| std::fs::write(dir.path().join(name), text).unwrap();
+    write("s3_no_bucket.toml", s3.to_owned());
+    write(
+        "s3_endpoint.toml",
+        format!("{s3}s3_bucket = \"b\"\ns3_endpoint = \"ftp://x\"\n"),
+    );
+    write(
+        "s3_backend.toml",
+        "[storage]\nbackend = \"floppy\"\n".to_owned(),
+    );
     std::fs::write(
         dir.path().join("bad.toml"),
         "[auth]\naccess_ttl_s = \"soon\"\n",

@@ -276,6 +276,16 @@ impl Seaweed {
         self.launch();
     }
 
+    /// Hoard's `[storage]` section keeping blobs in this store's bucket under `prefix`.
+    pub fn storage_toml(&self, prefix: &str) -> String {
+        format!(
+            "[storage]\nbackend = \"s3\"\ns3_endpoint = \"{}\"\ns3_region = \"{}\"\n\
+             s3_bucket = \"{}\"\ns3_prefix = \"{prefix}\"\ns3_access_key_id = \"{}\"\n\
+             s3_secret_access_key = \"{}\"\n",
+            self.endpoint, self.region, self.bucket, self.access_key, self.secret_key
+        )
+    }
+
     /// A SigV4-signed request to `/BUCKET/KEY` (`/BUCKET` for an empty key) with `extra`
     /// curl arguments; (status, body).
     pub fn s3(&self, method: &str, key: &str, extra: &[&str]) -> (u16, Vec<u8>) {

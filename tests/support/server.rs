@@ -180,10 +180,32 @@ impl Drop for Server {
     }
 }
 
+/// With `HOARD_TEST_BACKEND=s3` (the README's second run of the drive suites, SPEC §14),
+/// points the server at the process's one SeaweedFS through the environment, under a key
+/// prefix named after its data dir's parent (a fresh temp dir: unique, and the same when
+/// the server restarts on that data).
+pub fn on_backend_under_test(hoard: &mut Command, data: &Path) {
+    if std::env::var("HOARD_TEST_BACKEND").map_or(true, |backend| backend != "s3") {
+        return;
+    }
+    let seaweed = super::seaweed::Seaweed::shared();
+    let parent = data.parent().and_then(Path::file_name).unwrap_or_default();
+    let prefix = format!("{}-{}/", parent.to_string_lossy(), std::process::id());
+    hoard
+        .env("HOARD_STORAGE_BACKEND", "s3")
+        .env("HOARD_STORAGE_S3_ENDPOINT", &seaweed.endpoint)
+        .env("HOARD_STORAGE_S3_REGION", &seaweed.region)
+        .env("HOARD_STORAGE_S3_BUCKET", &seaweed.bucket)
+        .env("HOARD_STORAGE_S3_PREFIX", prefix)
+        .env("HOARD_STORAGE_S3_ACCESS_KEY_ID", &seaweed.access_key)
+        .env("HOARD_STORAGE_S3_SECRET_ACCESS_KEY", &seaweed.secret_key);
+}
+
 /// `hoard --data-dir DATA`, to add arguments to.
 pub fn hoard_command(data: &Path) -> Command {
     let mut hoard = Command::new(env!("CARGO_BIN_EXE_hoard"));
     hoard.arg("--data-dir").arg(data);
+    on_backend_under_test(&mut hoard, data);
     hoard
 }
 
@@ -201,6 +223,7 @@ fn wrapped_command(wrapper: &[String], data: &Path) -> Command {
     let mut command = Command::new(program);
     command.args(args).arg(env!("CARGO_BIN_EXE_hoard"));
     command.arg("--data-dir").arg(data);
+    on_backend_under_test(&mut command, data);
     command
 }
 

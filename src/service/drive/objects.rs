@@ -105,7 +105,9 @@ impl Drive {
     }
 
     /// Deletes the objects of uploads that died (intents older than `grace_s` seconds) and
-    /// of released blobs; returns how many were deleted. Runs with the upload sweeper.
+    /// of released blobs, and aborts multipart uploads older than that which never
+    /// completed (a killed process's, or one whose abort found the store down); returns how
+    /// many objects and uploads it cleared. Runs with the upload sweeper.
     pub async fn sweep_objects(&self, grace_s: u64) -> DriveResult<usize> {
         if !self.store.has_objects() {
             return Ok(0);
@@ -119,7 +121,7 @@ impl Drive {
         for key in keys {
             self.delete_object(key).await;
         }
-        Ok(count)
+        Ok(count + self.store.abort_unfinished(before).await?)
     }
 
     async fn delete_object(&self, key: String) {

@@ -28,6 +28,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+mod unfinished;
+
+pub use unfinished::Unfinished;
+
 use crate::blob::Chunks;
 use crate::ids::BlobId;
 
@@ -120,9 +124,29 @@ pub struct S3Settings {
     pub path_style: bool,
 }
 
+impl S3Settings {
+    /// The object store's settings from the `[storage]` section's `s3_*` keys.
+    pub fn of(storage: &crate::config::StorageConfig) -> Self {
+        Self {
+            endpoint: storage.s3_endpoint.clone(),
+            region: storage.s3_region.clone(),
+            bucket: storage.s3_bucket.clone(),
+            prefix: storage.s3_prefix.clone(),
+            access_key_id: storage.s3_access_key_id.clone(),
+            secret_access_key: storage.s3_secret_access_key.clone(),
+            path_style: storage.s3_path_style,
+        }
+    }
+}
+
 pub struct S3Blobs {
     store: Arc<AmazonS3>,
     prefix: String,
+    /// `https://host/bucket` (path style) or `https://bucket.host`, for the one request
+    /// made by hand ([`unfinished`]).
+    bucket_url: String,
+    region: String,
+    http: reqwest::Client,
 }
 
 impl S3Blobs {
@@ -153,9 +177,17 @@ impl S3Blobs {
             builder = builder.with_endpoint(&config.endpoint);
         }
         let store = builder.build().map_err(S3Error::from)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| S3Error::Unavailable(e.to_string()))?;
         Ok(Self {
             store: Arc::new(store),
             prefix: config.prefix.clone(),
+            bucket_url: bucket_url(config),
+            region: config.region.clone(),
+            http,
         })
     }
 
@@ -302,6 +334,21 @@ impl S3Blobs {
             None | Some(Ok(_)) => Ok(()),
             Some(Err(error)) => Err(listing_error(error)),
         }
+    }
+}
+
+/// The bucket's URL in the configured style (AWS's own endpoint when none is set).
+fn bucket_url(config: &S3Settings) -> String {
+    let endpoint = match config.endpoint.trim_end_matches('/') {
+        "" => format!("https://s3.{}.amazonaws.com", config.region),
+        set => set.to_owned(),
+    };
+    if config.path_style {
+        return format!("{endpoint}/{}", config.bucket);
+    }
+    match endpoint.split_once("://") {
+        Some((scheme, host)) => format!("{scheme}://{}.{host}", config.bucket),
+        None => format!("{}.{endpoint}", config.bucket),
     }
 }
 
