@@ -1,7 +1,8 @@
 //! Faults of the object store behind a real `hoard serve` (SPEC §14, §9): the store
 //! killed mid-upload, stopped and restarted while serving, refusing at start-up, and Hoard
 //! killed mid-upload. Each test has its own SeaweedFS (tests/support/seaweed.rs), since
-//! they kill it, and configures Hoard for it with a config file (not the environment).
+//! they kill it, and points Hoard at it explicitly (`HOARD_STORAGE_*`, which also outrank
+//! the suites' `HOARD_TEST_BACKEND=s3`).
 //! What is asserted: statuses, error codes and `Retry-After`, the database's rows and the
 //! bucket's keys and open multipart uploads, directly.
 //!
@@ -171,7 +172,6 @@ fn refused_credentials_or_a_missing_bucket_stop_serve_with_exit_2_naming_the_key
     let mut store = Seaweed::start();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let config = dir.path().join("hoard.toml");
     let bucket = store.bucket.as_str();
     let (key_id, secret) = (store.access_key.as_str(), store.secret_key.as_str());
     let refusals = [
@@ -181,8 +181,8 @@ fn refused_credentials_or_a_missing_bucket_stop_serve_with_exit_2_naming_the_key
         ("", key_id, secret, "storage.s3_bucket"),
     ];
     for (bucket, key_id, secret, named) in refusals {
-        std::fs::write(&config, storage_config(&store, bucket, key_id, secret)).unwrap();
-        let (code, said) = serve_refused(&data, &config);
+        let env = storage_env(&store, bucket, key_id, secret);
+        let (code, said) = serve_refused(&data, &env);
         let case = format!("bucket {bucket:?}, key id {key_id:?}, secret {secret:?}");
         assert_eq!(code, Some(2), "{case}: {said}");
         assert!(said.contains(named), "{case} names {named}: {said}");
@@ -197,9 +197,7 @@ fn refused_credentials_or_a_missing_bucket_stop_serve_with_exit_2_naming_the_key
     // A store that does not answer at start-up is no configuration error: Hoard serves,
     // degraded, and is healthy once the store is there.
     store.kill9();
-    let good = storage_config(&store, &store.bucket, &store.access_key, &store.secret_key);
-    std::fs::write(&config, good).unwrap();
-    let (mut hoard, base) = serve_anyway(&data, &config);
+    let (mut hoard, base) = serve_anyway(&data, &own_store(&store));
     let (status, report) = wait_for("hoard to answer", Duration::from_secs(30), || {
         let answer = health_at(&base);
         (answer.0 != 0).then_some(answer)
@@ -264,5 +262,5 @@ fn hoard_killed_mid_upload_keeps_every_acknowledged_file_and_the_sweeper_leaves_
     assert_bucket_matches_db(&store, &server.data);
     // Six files, five contents: the duplicate's object was deleted after its commit.
     assert_eq!(object_rows(&server.data).len(), 5);
-    assert_check_clean(&server.data, &config_of(&dir));
+    assert_check_clean(&server.data, &store);
 }

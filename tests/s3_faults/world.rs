@@ -1,9 +1,9 @@
-//! What the object-store fault tests share: a Hoard on its own SeaweedFS (a config file,
-//! not the environment), curl with the answer's headers, polling with a bound, and the
-//! database and the bucket read directly to hold them against each other.
+//! What the object-store fault tests share: a Hoard on its own SeaweedFS, curl with the
+//! answer's headers, polling with a bound, and the database and the bucket read directly
+//! to hold them against each other.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,25 +25,42 @@ pub const GRACE_S: u64 = 6;
 /// own retries.
 pub const SWEPT_WITHIN: Duration = Duration::from_secs(45);
 
-/// The `[storage]` section for `store`, with its bucket and credentials as given.
-pub fn storage_config(store: &Seaweed, bucket: &str, key_id: &str, secret: &str) -> String {
-    format!(
-        "[storage]\nbackend = \"s3\"\nupload_expiry_s = {GRACE_S}\n\
-         s3_endpoint = \"{}\"\ns3_region = \"{}\"\ns3_bucket = \"{bucket}\"\n\
-         s3_prefix = \"{PREFIX}\"\ns3_access_key_id = \"{key_id}\"\n\
-         s3_secret_access_key = \"{secret}\"\ns3_path_style = true\n",
-        store.endpoint, store.region,
-    )
+/// Hoard's `[storage]` settings for `store`, with the bucket and credentials given, as
+/// environment variables: every one `HOARD_TEST_BACKEND=s3` sets is among them, so these
+/// win over the suites' shared store whether or not that is set.
+pub fn storage_env(
+    store: &Seaweed,
+    bucket: &str,
+    key_id: &str,
+    secret: &str,
+) -> Vec<(String, String)> {
+    let grace = GRACE_S.to_string();
+    let settings = [
+        ("BACKEND", "s3"),
+        ("UPLOAD_EXPIRY_S", &grace),
+        ("S3_ENDPOINT", &store.endpoint),
+        ("S3_REGION", &store.region),
+        ("S3_BUCKET", bucket),
+        ("S3_PREFIX", PREFIX),
+        ("S3_ACCESS_KEY_ID", key_id),
+        ("S3_SECRET_ACCESS_KEY", secret),
+        ("S3_PATH_STYLE", "true"),
+    ];
+    settings
+        .map(|(key, value)| (format!("HOARD_STORAGE_{key}"), value.to_owned()))
+        .to_vec()
+}
+
+/// [`storage_env`] with the store's own bucket and credentials.
+pub fn own_store(store: &Seaweed) -> Vec<(String, String)> {
+    storage_env(store, &store.bucket, &store.access_key, &store.secret_key)
 }
 
 /// A Hoard in a fresh temp dir whose blobs live in `store`, serving, with a signed-up
 /// admin whose token it sends.
 pub fn hoard_on(store: &Seaweed) -> (TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("hoard.toml");
-    let storage = storage_config(store, &store.bucket, &store.access_key, &store.secret_key);
-    fs::write(&config, storage).unwrap();
-    let mut server = Server::start_with_config(&dir.path().join("data"), &config);
+    let mut server = Server::start_with_env(&dir.path().join("data"), &own_store(store));
     server.sign_up("alice", PASSWORD);
     (dir, server)
 }
@@ -197,17 +214,13 @@ pub fn assert_bucket_matches_db(store: &Seaweed, data: &Path) {
     assert!(open.is_empty(), "multipart uploads left open: {open:?}");
 }
 
-/// `hoard check` with the config (it reads the object store from it) is clean. Until
-/// `hoard check` knows the object store (its `--deep` arrives with it), it reports every
-/// object-backed row as a missing local blob: then this only says so.
-pub fn assert_check_clean(data: &Path, config: &Path) {
+/// `hoard check` on `store` is clean. Until `hoard check` knows the object store (its
+/// `--deep` arrives with it), it reports every object-backed row as a missing local blob:
+/// then this only says so.
+pub fn assert_check_clean(data: &Path, store: &Seaweed) {
     let check = |args: &[&str]| {
-        hoard_command(data)
-            .arg("--config")
-            .arg(config)
-            .args(args)
-            .output()
-            .unwrap()
+        let mut hoard = hoard_command(data);
+        hoard.envs(own_store(store)).args(args).output().unwrap()
     };
     let help = String::from_utf8_lossy(&check(&["check", "--help"]).stdout).into_owned();
     if !help.contains("--deep") {
@@ -220,14 +233,13 @@ pub fn assert_check_clean(data: &Path, config: &Path) {
     assert_eq!(out.status.code(), Some(0), "{printed}\n{errors}");
 }
 
-/// `hoard serve` with `config` that is expected to stop on its own: (exit code, stderr).
+/// `hoard serve` with `env` that is expected to stop on its own: (exit code, stderr).
 /// Fails when it still runs after 30 s (it serves instead of refusing).
-pub fn serve_refused(data: &Path, config: &Path) -> (Option<i32>, String) {
+pub fn serve_refused(data: &Path, env: &[(String, String)]) -> (Option<i32>, String) {
     let log = data.with_extension("refused.log");
     let bind = format!("127.0.0.1:{}", free_port());
     let mut hoard = hoard_command(data)
-        .arg("--config")
-        .arg(config)
+        .envs(env.iter().cloned())
         .args(["--bind", &bind, "serve"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -252,11 +264,10 @@ pub fn serve_refused(data: &Path, config: &Path) -> (Option<i32>, String) {
 
 /// `hoard serve` started without waiting for health (the store may be away): the child
 /// and its base URL.
-pub fn serve_anyway(data: &Path, config: &Path) -> (std::process::Child, String) {
+pub fn serve_anyway(data: &Path, env: &[(String, String)]) -> (std::process::Child, String) {
     let port = free_port();
     let child = hoard_command(data)
-        .arg("--config")
-        .arg(config)
+        .envs(env.iter().cloned())
         .args(["--bind", &format!("127.0.0.1:{port}"), "serve"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -279,9 +290,4 @@ pub fn kill9(pid: u32) {
         .status()
         .unwrap();
     assert!(killed.success(), "kill -KILL {pid}");
-}
-
-/// The config file beside the data dir `hoard_on` made.
-pub fn config_of(dir: &TempDir) -> PathBuf {
-    dir.path().join("hoard.toml")
 }
