@@ -54,6 +54,12 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
 /// Serves until Ctrl-C or SIGTERM, then drains for up to 10 s.
 pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
     let bind = state.config.server.bind;
+    // Held shared until the process exits: `hoard migrate-blobs` needs it exclusively.
+    let _serving = state.data_dir.try_lock(false)?.ok_or_else(|| {
+        std::io::Error::other(
+            "hoard migrate-blobs is moving this data directory's blobs; serve once it is done",
+        )
+    })?;
     // Only the server may do this: other commands run beside a live server.
     let removed = state.drive.store().clean_tmp()?;
     if removed > 0 {

@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 
 mod oidc;
 mod storage;
+mod switch;
 mod versions;
 
 pub use oidc::{OidcConfig, OidcProvider};
 pub use storage::{Backend, StorageConfig};
+pub use switch::set_backend;
 pub use versions::VersionsConfig;
 
 /// What a configured `auth.jwt_secret` is shown as (`hoard config`, `Debug`).

@@ -82,6 +82,13 @@ impl StorageConfig {
         if self.backend != Backend::S3 {
             return Ok(());
         }
+        self.require_s3()
+    }
+
+    /// The object store's keys as `backend = "s3"` needs them, whatever the backend: for
+    /// commands that reach the bucket while blobs are still local (or local again) —
+    /// `hoard migrate-blobs`, and `hoard check` while rows name objects.
+    pub fn require_s3(&self) -> Result<(), ConfigError> {
         let required = [
             ("storage.s3_bucket", &self.s3_bucket),
             ("storage.s3_region", &self.s3_region),

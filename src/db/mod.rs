@@ -11,6 +11,7 @@ pub mod entries;
 pub mod mfa;
 pub mod objects;
 pub mod oidc;
+pub mod placement;
 pub mod revoked;
 pub mod sessions;
 pub mod shares;

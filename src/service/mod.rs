@@ -17,6 +17,7 @@ pub mod links;
 pub mod locks;
 pub mod media;
 pub mod mfa;
+pub mod migrate;
 pub mod oidc;
 pub mod passwords;
 mod services;

@@ -92,6 +92,35 @@ impl DataDir {
         Ok(ServerSecret::new(secret))
     }
 
+    /// `hoard.lock`: the advisory lock that keeps `hoard migrate-blobs` and `hoard serve`
+    /// apart. Its content means nothing.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("hoard.lock")
+    }
+
+    /// Takes the data directory's lock without waiting: shared (every `hoard serve`) or
+    /// exclusive (`hoard migrate-blobs`, which needs the server stopped). None when it is
+    /// held the other way. The kernel releases it when the holder exits, however it exits.
+    pub fn try_lock(&self, exclusive: bool) -> io::Result<Option<DirLock>> {
+        use rustix::fs::FlockOperation::{NonBlockingLockExclusive, NonBlockingLockShared};
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(self.lock_file())?;
+        let operation = if exclusive {
+            NonBlockingLockExclusive
+        } else {
+            NonBlockingLockShared
+        };
+        match rustix::fs::flock(&file, operation) {
+            Ok(()) => Ok(Some(DirLock { _file: file })),
+            Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// Proves the data directory is writable: creates and removes a probe file in `tmp/`,
     /// one name per call (concurrent health checks must not remove each other's probe).
     pub fn probe_writable(&self) -> io::Result<()> {
@@ -103,6 +132,12 @@ impl DataDir {
         fs::write(&probe, b"ok")?;
         fs::remove_file(&probe)
     }
+}
+
+/// The data directory's lock ([`DataDir::try_lock`]), held until dropped.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: fs::File,
 }
 
 /// Bytes available to unprivileged users on the filesystem holding `path`.

@@ -60,7 +60,7 @@ async fn every_door_that_replaces_a_content_keeps_exactly_one_version_of_the_old
     // Storage counts the current content and every version; the books balance.
     assert_eq!(storage_used(&app, alice.id), 4 + 5 + 5 + 3 + 3);
     assert_eq!(sum_of_sizes(&app, alice.id), storage_used(&app, alice.id));
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -82,7 +82,7 @@ async fn the_same_bytes_again_an_empty_content_or_a_new_file_make_no_version() {
         .await
         .assert_status(200);
     assert_eq!(versions(&app, t, empty).await["total"], 0);
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -211,7 +211,7 @@ async fn restore_swaps_the_current_content_with_a_version_and_keeps_the_id() {
         items(&versions(&app, t, file).await)[0]["source"],
         "restore"
     );
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -238,7 +238,7 @@ async fn deleting_a_version_frees_its_bytes_and_its_blob_once_unreferenced() {
     app.delete(&url, Some(t))
         .await
         .assert_error(404, "not_found");
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -335,14 +335,14 @@ async fn the_trash_keeps_versions_purge_removes_them_and_a_copy_starts_with_none
     app.delete(&file_url(id(&dir)), Some(t))
         .await
         .assert_status(204);
-    assert_clean(&app);
+    assert_clean(&app).await;
     assert_eq!(storage_used(&app, alice.id), 5 + 6 + 6 + 5);
     let restore = format!("{TRASH}/{}/restore", id(&dir));
     app.post(&restore, Some(t), json!({}))
         .await
         .assert_status(200);
     assert_eq!(history(&app, t, file).await, kept);
-    assert_clean(&app);
+    assert_clean(&app).await;
 
     // Purging removes them, their bytes and their blobs (but not a blob the copy uses).
     app.delete(&file_url(id(&dir)), Some(t))
@@ -359,7 +359,7 @@ async fn the_trash_keeps_versions_purge_removes_them_and_a_copy_starts_with_none
         .query_row("SELECT COUNT(*) FROM file_versions", [], |r| r.get(0))
         .expect("count");
     assert_eq!(rows, 0);
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -373,7 +373,7 @@ async fn deleting_a_user_releases_their_versions() {
         .await
         .assert_status(204);
     assert_eq!(blob_files(&app), Vec::<String>::new());
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]

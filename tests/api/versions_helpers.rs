@@ -99,12 +99,25 @@ async fn tus_overwrite(app: &TestApp, token: &str, name: &str, bytes: &[u8]) {
     assert_eq!(reply.header("upload-offset"), Some(length.as_str()));
 }
 
-/// `hoard check` finds nothing wrong in the app's data directory.
-#[track_caller]
-pub fn assert_clean(app: &TestApp) {
-    let state = &app.state;
-    let problems =
-        hoard::service::check::check(&state.db, state.drive.store(), &state.data_dir, false)
-            .expect("check");
+/// `hoard check` finds nothing wrong in the app's data directory (and its bucket, on the S3
+/// backend).
+pub async fn assert_clean(app: &TestApp) {
+    let problems = check(app, false).await;
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// `hoard check [--repair]` of the app: what it reports (or, repairing, leaves).
+pub async fn check(app: &TestApp, repair: bool) -> Vec<String> {
+    let state = &app.state;
+    let options = hoard::service::check::CheckOptions {
+        repair,
+        ..Default::default()
+    };
+    let store = state.drive.store();
+    hoard::service::check::check_store(&state.db, store, &state.data_dir, options)
+        .await
+        .expect("check")
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }

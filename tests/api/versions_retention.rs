@@ -41,7 +41,7 @@ async fn each_new_version_trims_the_file_to_max_per_file() {
     blobs.push(sha_hex(b"a55555"));
     blobs.sort();
     assert_eq!(blob_files(&app), blobs, "dropped versions' blobs are gone");
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -72,7 +72,7 @@ async fn a_new_version_drops_the_files_versions_past_max_age() {
     );
     assert!(!blob_files(&app).contains(&sha_hex(b"initial")));
     assert_eq!(storage_used(&app, alice.id), 2 + 2 + 2);
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -93,7 +93,7 @@ async fn the_sweeper_applies_age_and_a_lowered_count_to_every_file() {
     assert_eq!(history(&app, t, file).await, [sha_hex(b"d333")]);
     assert_eq!(storage_used(&app, alice.id), 5 + 4);
     assert_eq!(blob_files(&app).len(), 2);
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -146,7 +146,7 @@ async fn an_upload_that_needs_room_drops_the_oldest_versions_first_then_refuses(
     assert_eq!(storage_used(&app, alice.id), 100);
     assert_eq!(trash_list(&app, t).await["total"], 1);
     assert_eq!(content(&app, t, file).await, [3; 20]);
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -165,7 +165,7 @@ async fn replacing_a_file_at_a_full_quota_keeps_working_by_dropping_its_old_cont
     );
     assert_eq!(storage_used(&app, alice.id), 10);
     assert_eq!(blob_files(&app), [sha_hex(&[2; 10])]);
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -210,7 +210,7 @@ async fn concurrent_overwrites_leave_a_linear_history_with_nothing_lost() {
     let ids: Vec<i64> = items(&list).iter().map(vid).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
     assert_eq!(storage_used(&app, alice.id), sum_of_sizes(&app, alice.id));
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
 
 #[tokio::test]
@@ -232,17 +232,7 @@ async fn check_counts_version_references_and_repair_fixes_the_totals() {
         [alice.id],
     )
     .expect("usage");
-    let state = &app.state;
-    let check = |repair| {
-        let found =
-            hoard::service::check::check(&state.db, state.drive.store(), &state.data_dir, repair);
-        found
-            .expect("check")
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-    };
-    let problems = check(false);
+    let problems = check(&app, false).await;
     assert_eq!(
         problems,
         [
@@ -250,8 +240,8 @@ async fn check_counts_version_references_and_repair_fixes_the_totals() {
             format!("user {} records 2 bytes used, has 9", alice.id),
         ]
     );
-    assert_eq!(check(true), Vec::<String>::new());
+    assert_eq!(check(&app, true).await, Vec::<String>::new());
     assert_eq!(blob_refs(&app, &only_in_version), Some(1));
     assert_eq!(storage_used(&app, alice.id), 9);
-    assert_clean(&app);
+    assert_clean(&app).await;
 }
