@@ -78,6 +78,7 @@ fn the_store_killed_during_a_large_upload_is_503_and_nothing_is_left_once_it_is_
     assert_eq!(store.parts(&key, &id), 0, "the upload's parts are dropped");
     assert_eq!(store.keys(PREFIX), Vec::<String>::new(), "no object");
     assert_bucket_matches_db(&store, &server.data);
+    assert_check_clean(&server.data, &store);
     let (status, report) = health(&server);
     assert_eq!(status, 200, "{report}");
 }
@@ -165,6 +166,7 @@ fn the_store_stopped_while_serving_is_503_and_hoard_recovers_by_itself_when_it_i
     swept(&server.data);
     assert_bucket_matches_db(&store, &server.data);
     assert_eq!(store.keys(PREFIX).len(), 5);
+    assert_check_clean(&server.data, &store);
 }
 
 #[test]
