@@ -35,3 +35,20 @@ impl std::fmt::Debug for BlobAt {
         }
     }
 }
+
+/// A [`RangeRead`] whose store did not answer or refused (SPEC §14), carried inside its
+/// `io::Error` so that a download is answered 503 `unavailable`, not 500.
+#[derive(Debug, thiserror::Error)]
+#[error("the object store is unavailable: {0}")]
+pub struct StoreUnavailable(pub String);
+
+impl StoreUnavailable {
+    pub fn io(why: impl Into<String>) -> io::Error {
+        io::Error::other(Self(why.into()))
+    }
+
+    /// Whether `error` says that a blob's store is unavailable.
+    pub fn is(error: &io::Error) -> bool {
+        error.get_ref().is_some_and(|inner| inner.is::<Self>())
+    }
+}

@@ -204,8 +204,11 @@ async fn the_store_away_is_unavailable_and_the_same_client_recovers() {
     let mut wrong = config(&store);
     wrong.secret_access_key = "not-the-secret".into();
     let stranger = S3Blobs::open(&wrong).expect("client");
-    assert!(matches!(
-        stranger.ping().await,
-        Err(S3Error::Unavailable(_))
-    ));
+    let refused = stranger.ping().await;
+    assert!(matches!(refused, Err(S3Error::Denied(_))), "{refused:?}");
+    // A bucket that is not there: said so, not taken for an outage (nor created).
+    let mut elsewhere = config(&store);
+    elsewhere.bucket = "no-such-bucket".into();
+    let missing = S3Blobs::open(&elsewhere).expect("client").ping().await;
+    assert!(matches!(missing, Err(S3Error::NotFound)), "{missing:?}");
 }

@@ -19,14 +19,14 @@ use super::respond::failure::{ApiResult, ContentErrors, DriveWriteErrors};
 use super::respond::models::time;
 use super::routes::Mode;
 use super::ApiTags;
-use crate::blob::BlobAt;
+use crate::blob::{BlobAt, StoreUnavailable};
 use crate::error::ApiError;
 use crate::http::byte_serving::{self, DispositionKind, Resource};
 use crate::http::safe_headers::safe_headers;
 use crate::http::zipstream::{stream_zip, ZipItem};
 use crate::ids::{EntryId, UserId};
-use crate::service::drive::Drive;
 use crate::service::drive::EntryRecord;
+use crate::service::drive::{Drive, DriveError};
 use crate::service::links::{LinkSigner, DEFAULT_TTL_S, MAX_TTL_S};
 use crate::service::media::{self};
 use crate::service::{AccountError, AuthError};
@@ -343,6 +343,9 @@ pub(crate) async fn serve_entry(
         shown.inline,
     );
     byte_serving::serve(req, resource).await.map(FileBody).map_err(|error| {
+        if StoreUnavailable::is(&error) {
+            return DriveError::Unavailable(error.to_string()).into();
+        }
         tracing::error!(file = entry.id, %error, "stored bytes missing or short; run `hoard check`");
         ApiError::internal(&error)
     })

@@ -7,12 +7,13 @@ use poem::{Body, Response};
 
 use super::respond::{self, Failure};
 use super::{Call, Dav, Target};
+use crate::blob::StoreUnavailable;
 use crate::error::ApiError;
 use crate::http::byte_serving::{self, Resource};
 use crate::http::request_body::{declared_length, Watched};
 use crate::service::drive::upload::Outcome;
 use crate::service::drive::versions::Source;
-use crate::service::drive::{check_mtime, parse_mtime, Entry};
+use crate::service::drive::{check_mtime, parse_mtime, DriveError, Entry};
 use crate::service::media::{self, Mode};
 
 impl Dav {
@@ -41,6 +42,9 @@ impl Dav {
             false,
         );
         byte_serving::serve(call.req, resource).await.map_err(|error| {
+            if StoreUnavailable::is(&error) {
+                return ApiError::from(DriveError::Unavailable(error.to_string())).into();
+            }
             tracing::error!(file = record.id, %error, "stored bytes missing or short; run `hoard check`");
             ApiError::internal(&error).into()
         })

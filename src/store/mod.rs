@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncRead;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::blob::StoreUnavailable;
 pub use crate::blob::{BlobAt, Chunks, RangeRead};
 pub use crate::ids::BlobId;
 
@@ -113,7 +114,12 @@ impl RangeRead for ObjectRef {
             objects
                 .read(&key, range)
                 .await
-                .map_err(|error| io::Error::other(error.to_string()))
+                .map_err(|error| match error {
+                    s3::S3Error::NotFound => {
+                        io::Error::new(io::ErrorKind::NotFound, "no such object")
+                    }
+                    other => StoreUnavailable::io(other.to_string()),
+                })
         })
     }
 }

@@ -250,13 +250,22 @@ impl Seaweed {
         }
     }
 
-    /// SIGTERM by PID, and waits for it to exit.
+    /// SIGTERM by PID, and waits for it to exit; SIGKILL after 5 s. (weed 4.48's `server`
+    /// can stay up after SIGTERM with its filer and volume server gone: seen for 15 min.)
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
                 .status();
-            child.wait().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while child.try_wait().unwrap().is_none() {
+                if Instant::now() > deadline {
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     }
 
@@ -297,23 +306,59 @@ impl Seaweed {
 
     /// The keys of the bucket under `prefix` (up to 1000).
     pub fn keys(&self, prefix: &str) -> Vec<String> {
-        // SigV4 signs the query percent-encoded (`/` too): curl sends it as written.
-        let escaped: String = prefix
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    char::from(b).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        let query = format!("?list-type=2&prefix={escaped}");
+        self.sizes(prefix).into_iter().map(|(key, _)| key).collect()
+    }
+
+    /// The objects of the bucket under `prefix` with their sizes (up to 1000).
+    pub fn sizes(&self, prefix: &str) -> Vec<(String, u64)> {
+        let query = format!("?list-type=2&prefix={}", escape(prefix));
         let (status, body) = self.signed("GET", &query, &[]);
         let body = String::from_utf8_lossy(&body);
         assert_eq!(status, 200, "listing {prefix}: {body}");
-        body.split("<Key>")
+        body.split("<Contents>")
             .skip(1)
-            .filter_map(|rest| rest.split_once("</Key>").map(|(key, _)| key.to_owned()))
+            .map(|object| {
+                let size = element(object, "Size").parse().unwrap();
+                (element(object, "Key"), size)
+            })
+            .collect()
+    }
+
+    /// The multipart uploads under `prefix` begun and neither completed nor aborted:
+    /// (key, upload id).
+    pub fn uploads(&self, prefix: &str) -> Vec<(String, String)> {
+        // SigV4 signs the parameters sorted: curl sends them in that order as written.
+        let query = format!("?prefix={}&uploads=", escape(prefix));
+        let (status, body) = self.signed("GET", &query, &[]);
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 200, "listing the uploads under {prefix}: {body}");
+        body.split("<Upload>")
+            .skip(1)
+            .map(|upload| (element(upload, "Key"), element(upload, "UploadId")))
+            .collect()
+    }
+
+    /// How many parts the store holds of the multipart upload `id` of `key` (0 once it is
+    /// gone).
+    pub fn parts(&self, key: &str, id: &str) -> usize {
+        let (status, body) = self.s3("GET", &format!("{key}?uploadId={}", escape(id)), &[]);
+        match status {
+            200 => String::from_utf8_lossy(&body).matches("<Part>").count(),
+            _ => 0,
+        }
+    }
+
+    /// The names of the store's buckets.
+    pub fn buckets(&self) -> Vec<String> {
+        let sigv4 = format!("aws:amz:{}:s3", self.region);
+        let user = format!("{}:{}", self.access_key, self.secret_key);
+        let url = format!("{}/", self.endpoint);
+        let (status, body) = curl(&["--aws-sigv4", &sigv4, "--user", &user, &url]);
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 200, "listing the buckets: {body}");
+        body.split("<Bucket>")
+            .skip(1)
+            .map(|bucket| element(bucket, "Name"))
             .collect()
     }
 
@@ -335,6 +380,26 @@ impl Seaweed {
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
+}
+
+/// `text` percent-encoded as SigV4 signs a query value (`/` too): curl sends it as written.
+fn escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The text of the first `<TAG>…</TAG>` in `xml` (empty when there is none).
+fn element(xml: &str, tag: &str) -> String {
+    xml.split_once(&format!("<{tag}>"))
+        .and_then(|(_, rest)| rest.split_once(&format!("</{tag}>")))
+        .map(|(text, _)| text.to_owned())
+        .unwrap_or_default()
 }
 
 impl Drop for Seaweed {

@@ -27,24 +27,44 @@ pub struct Server {
     log: PathBuf,
     /// The program and arguments it runs under (strace, setpriv), empty for none.
     wrapper: Vec<String>,
+    /// Environment variables set for it (after any of `HOARD_TEST_BACKEND`'s, so they win).
+    env: Vec<(String, String)>,
 }
 
 impl Server {
     /// `hoard --data-dir DATA --bind 127.0.0.1:PORT serve`, run from DATA's parent.
     pub fn start(data: &Path) -> Self {
-        Self::launch(data, None, String::new(), Vec::new())
+        Self::launch(data, None, String::new(), Vec::new(), Vec::new())
     }
 
     /// The same with `--config CONFIG`.
     pub fn start_with_config(data: &Path, config: &Path) -> Self {
-        Self::launch(data, Some(config.to_owned()), String::new(), Vec::new())
+        Self::launch(
+            data,
+            Some(config.to_owned()),
+            String::new(),
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
+    /// The same with environment variables `env` (e.g. its own object store's
+    /// `HOARD_STORAGE_*`, which then outrank the ones `HOARD_TEST_BACKEND=s3` sets).
+    pub fn start_with_env(data: &Path, env: &[(String, String)]) -> Self {
+        Self::launch(data, None, String::new(), Vec::new(), env.to_vec())
     }
 
     /// The same run as `WRAPPER… hoard …` (e.g. under strace or setpriv), with `--config`
     /// when given. The child is then the wrapper's process, not hoard's.
     pub fn start_under(wrapper: &[&str], data: &Path, config: Option<&Path>) -> Self {
         let wrapper = wrapper.iter().map(|arg| arg.to_string()).collect();
-        Self::launch(data, config.map(Path::to_owned), String::new(), wrapper)
+        Self::launch(
+            data,
+            config.map(Path::to_owned),
+            String::new(),
+            wrapper,
+            Vec::new(),
+        )
     }
 
     /// A fresh data dir in a new temp dir, served, with a registered user `name` (the first
@@ -56,10 +76,17 @@ impl Server {
         (dir, server)
     }
 
-    fn launch(data: &Path, config: Option<PathBuf>, token: String, wrapper: Vec<String>) -> Self {
+    fn launch(
+        data: &Path,
+        config: Option<PathBuf>,
+        token: String,
+        wrapper: Vec<String>,
+        env: Vec<(String, String)>,
+    ) -> Self {
         let port = free_port();
         let log = data.with_extension(format!("{port}.log"));
         let mut hoard = wrapped_command(&wrapper, data);
+        hoard.envs(env.iter().map(|(key, value)| (key, value)));
         if let Some(config) = &config {
             hoard.arg("--config").arg(config);
         }
@@ -80,6 +107,7 @@ impl Server {
             config,
             log,
             wrapper,
+            env,
         };
         server.wait_until_healthy();
         server
@@ -105,11 +133,12 @@ impl Server {
         self.child.wait().unwrap();
     }
 
-    /// SIGKILL, then a new server on the same data dir, config and token.
+    /// SIGKILL, then a new server on the same data dir, config, token and environment.
     pub fn restart(&mut self) {
         self.kill9();
         let (data, config, token) = (self.data.clone(), self.config.clone(), self.token.clone());
-        *self = Self::launch(&data, config, token, self.wrapper.clone());
+        let (wrapper, env) = (self.wrapper.clone(), self.env.clone());
+        *self = Self::launch(&data, config, token, wrapper, env);
     }
 
     /// Stops the server with SIGTERM; returns whether it exited successfully, and its log.

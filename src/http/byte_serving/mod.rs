@@ -157,7 +157,9 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
     }
     let body = match blob {
         Blob::File(file) => body_of(file, plan, remaining),
-        Blob::Remote(remote) => remote::body_of(remote, plan),
+        // HEAD reads nothing from the store.
+        Blob::Remote(_) if !get => Body::empty(),
+        Blob::Remote(remote) => remote::body_of(remote, plan).await?,
     };
     Ok((status, h, body))
 }

@@ -2,6 +2,7 @@
 //! the plan is one ranged read, streamed as it arrives; memory holds a chunk at a time.
 
 use std::io;
+use std::sync::Arc;
 
 use futures_util::stream;
 use futures_util::{StreamExt, TryStreamExt};
@@ -12,25 +13,35 @@ use crate::blob::{Chunks, RangeRead};
 
 /// The body for `plan` from a remote blob: literal segments as they are, blob segments by
 /// a ranged read each, in order. A read that fails or ends early fails the body, so a
-/// client never takes a short body for a whole one.
-pub(super) fn body_of(source: std::sync::Arc<dyn RangeRead>, plan: Vec<Segment>) -> Body {
-    let parts = stream::iter(plan).then(move |segment| {
+/// client never takes a short body for a whole one. The first read is begun before the
+/// body exists: a store that does not answer fails the request (503 upstream) instead of
+/// a response already under way.
+pub(super) async fn body_of(source: Arc<dyn RangeRead>, plan: Vec<Segment>) -> io::Result<Body> {
+    let first = plan.iter().position(|s| matches!(s, Segment::File(..)));
+    let mut opened = match first.map(|index| &plan[index]) {
+        Some(&Segment::File(start, len)) => {
+            Some(exactly(source.read(start..start + len).await?, len))
+        }
+        _ => None,
+    };
+    let parts = stream::iter(plan.into_iter().enumerate()).then(move |(index, segment)| {
         let source = source.clone();
+        let ready = opened.take_if(|_| Some(index) == first);
         async move {
-            match segment {
-                Segment::Mem(bytes) => {
+            match (segment, ready) {
+                (Segment::Mem(bytes), _) => {
                     let once: Chunks = stream::once(async { Ok(bytes) }).boxed();
                     Ok::<_, io::Error>(once)
                 }
-                Segment::File(start, len) => {
+                (Segment::File(..), Some(chunks)) => Ok(chunks),
+                (Segment::File(start, len), None) => {
                     let chunks = source.read(start..start + len).await?;
                     Ok(exactly(chunks, len))
                 }
             }
         }
     });
-    let flat = parts.try_flatten();
-    Body::from_bytes_stream(flat)
+    Ok(Body::from_bytes_stream(parts.try_flatten()))
 }
 
 /// `chunks`, failing unless they add up to exactly `len` bytes.

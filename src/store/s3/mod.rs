@@ -69,6 +69,28 @@ impl From<object_store::Error> for S3Error {
     }
 }
 
+/// A failed listing in S3's terms. The client reports every refused listing as a generic
+/// error (unlike a refused GET or PUT), so the S3 error code in the answer's body, which
+/// the error's text carries, says which it was: no such bucket, or refused credentials.
+fn listing_error(error: object_store::Error) -> S3Error {
+    let text = error.to_string();
+    let code = |name: &str| text.contains(&format!("<Code>{name}</Code>"));
+    if code("NoSuchBucket") {
+        S3Error::NotFound
+    } else if [
+        "AccessDenied",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+    ]
+    .into_iter()
+    .any(code)
+    {
+        S3Error::Denied(text)
+    } else {
+        error.into()
+    }
+}
+
 /// One object as the bucket lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
@@ -292,7 +314,7 @@ impl S3Blobs {
         let mut listed = self.store.list(Some(&prefix));
         let mut out = Vec::new();
         while let Some(meta) = listed.next().await {
-            let meta = meta?;
+            let meta = meta.map_err(listing_error)?;
             let full = meta.location.to_string();
             let key = full.strip_prefix(&self.prefix).unwrap_or(&full).to_owned();
             out.push(Listed {
@@ -310,7 +332,7 @@ impl S3Blobs {
         let mut listed = self.store.list(Some(&prefix));
         match listed.next().await {
             None | Some(Ok(_)) => Ok(()),
-            Some(Err(error)) => Err(error.into()),
+            Some(Err(error)) => Err(listing_error(error)),
         }
     }
 }
