@@ -151,7 +151,11 @@ fn blob_path(data: &Path, sha: &str) -> PathBuf {
 /// `hoard --data-dir DATA ARGS…`: (exit code, stdout lines sorted).
 fn hoard(data: &Path, args: &[&str]) -> (i32, Vec<String>) {
     let (name, value) = LOCAL.split_once('=').unwrap();
-    let out = hoard_command(data).env(name, value).args(args).output().unwrap();
+    let out = hoard_command(data)
+        .env(name, value)
+        .args(args)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut lines: Vec<String> = stdout.lines().map(Into::into).collect();
     lines.sort();
