@@ -158,8 +158,27 @@ impl Seaweed {
         })
     }
 
-    /// `weed server` on this data and these ports, waited for until ready.
+    /// `weed server` on this data and these ports, waited for until ready. A first start
+    /// whose port another process took between picking and binding (the ports are free
+    /// when picked, not reserved) starts again on new ports, at most three times in all.
     fn launch(&mut self) {
+        let fresh = self.starts == 0;
+        for attempt in 1..=3 {
+            let log = match self.try_launch() {
+                Ok(()) => return,
+                Err(log) => log,
+            };
+            self.kill9();
+            if !(fresh && attempt < 3 && log.contains("address already in use")) {
+                panic!("SeaweedFS did not become ready; its log:\n{log}");
+            }
+            self.ports = Ports::free();
+            self.endpoint = format!("http://127.0.0.1:{}", self.ports.s3);
+        }
+    }
+
+    /// One start of `weed server`: Ok once ready, else its log.
+    fn try_launch(&mut self) -> Result<(), String> {
         let (p, dir) = (self.ports, self.dir.path());
         let flag = |name: &str, value: &dyn std::fmt::Display| format!("-{name}={value}");
         let args = [
@@ -214,21 +233,22 @@ impl Seaweed {
             .spawn()
             .unwrap();
         self.child = Some(child);
-        self.wait_until_ready();
+        self.wait_until_ready()?;
         self.started_in = began.elapsed();
+        Ok(())
     }
 
-    /// Polls `is_ready` until it holds; fails when weed exits or a minute passes.
-    fn wait_until_ready(&mut self) {
+    /// Polls `is_ready` until it holds; its log when weed exits or a minute passes.
+    fn wait_until_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_DEADLINE;
         while !self.is_ready() {
             let exited = self.child.as_mut().and_then(|c| c.try_wait().unwrap());
             if exited.is_some() || Instant::now() > deadline {
-                let log = self.log_text();
-                panic!("SeaweedFS did not become ready ({exited:?}); its log:\n{log}");
+                return Err(format!("({exited:?})\n{}", self.log_text()));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        Ok(())
     }
 
     /// The master lists the volume server (whose heartbeat carries every volume, so stored
