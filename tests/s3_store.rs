@@ -54,8 +54,16 @@ async fn objects_are_written_once_with_their_hash_read_by_range_listed_and_delet
     let blobs = S3Blobs::open(&config(&store)).expect("client");
     blobs.ping().await.expect("the bucket answers");
 
-    // One PUT for a small body; parts for one past the single-PUT size (8 MiB).
-    for (len, seed) in [(0, 1), (1000, 2), (8 * MIB, 3), (21 * MIB + 17, 4)] {
+    // One PUT for a small body; parts for one past the single-PUT size (8 MiB), also when
+    // the body ends one byte into the second part or exactly at the end of a part.
+    for (len, seed) in [
+        (0, 1),
+        (1000, 2),
+        (8 * MIB, 3),
+        (21 * MIB + 17, 4),
+        (8 * MIB + 1, 5),
+        (16 * MIB, 6),
+    ] {
         let data = bytes(len, seed);
         let written = blobs.upload(&data[..], None).await.expect("upload");
         assert_eq!(written.sha256.as_str(), sha256_hex(&data), "{len} bytes");
