@@ -17,6 +17,17 @@ pub type AppState = Services;
 
 /// The whole HTTP application.
 pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
+    build_with_lane(state).0
+}
+
+/// The whole HTTP application, and its fast lane for the wire (`http::wire`), which shares
+/// the application's load-shedding slots.
+pub fn build_with_lane(
+    state: Arc<AppState>,
+) -> (
+    impl Endpoint<Output = poem::Response>,
+    Arc<api::fast_lane::FastLane>,
+) {
     let api = api::service(&state);
     let documents = api::meta::Documents::new(&api);
     let allowed = Arc::new(routes::Allowed::from_operations());
@@ -29,12 +40,13 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         shed: shed.clone(),
     });
     let api = api.around(move |ep, req| middleware::limit_json(ep, req, json_limit));
+    let wire_lane = lane.clone();
     let route = Route::new()
         .nest(routes::BASE, api)
         .nest(crate::dav::PREFIX, crate::dav::Dav::new(&state))
         .nest("/api", middleware::api_not_found)
         .at(routes::HEALTH, get(api::health::health));
-    documents
+    let endpoint = documents
         .mount(route)
         .nest("/", spa::Spa)
         .with(shed)
@@ -48,7 +60,8 @@ pub fn build(state: Arc<AppState>) -> impl Endpoint<Output = poem::Response> {
         .around(move |full, req| {
             let lane = lane.clone();
             async move { lane.serve(full, req).await }
-        })
+        });
+    (endpoint, wire_lane)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then drains for up to 10 s.
@@ -71,9 +84,11 @@ pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
     spawn_housekeeping(state.clone());
     spawn_upload_sweeper(state.clone());
     tracing::info!(%bind, data_dir = %state.data_dir.root.display(), "hoard {} serving", env!("CARGO_PKG_VERSION"));
+    let (endpoint, lane) = build_with_lane(state);
     crate::http::server::run(
         bind,
-        build(state),
+        endpoint,
+        lane,
         shutdown_signal(),
         Duration::from_secs(10),
     )

@@ -24,13 +24,25 @@ pub trait RangeRead: Send + Sync {
 #[derive(Clone)]
 pub enum BlobAt {
     File(PathBuf),
+    /// A blob file already open, shared by the requests that serve it (the store's
+    /// open-file cache), with its length as `fstat` gave it.
+    Open(Arc<OpenBlob>),
     Remote(Arc<dyn RangeRead>),
+}
+
+/// An open blob file. Blobs never change once placed, so one descriptor serves every
+/// request for the same content until the cache lets it go.
+#[derive(Debug)]
+pub struct OpenBlob {
+    pub file: std::fs::File,
+    pub len: u64,
 }
 
 impl std::fmt::Debug for BlobAt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Open(blob) => f.debug_tuple("Open").field(&blob.len).finish(),
             Self::Remote(_) => f.write_str("Remote"),
         }
     }

@@ -325,3 +325,45 @@ fn cut_into_frames(body: &[u8], seed: u8) -> Vec<Bytes> {
     }
     frames
 }
+
+/// A request head read off the raw socket by the wire lane (`http::wire::head`), for any
+/// target: it never panics; a head it takes ends on a blank line within the bytes, is a
+/// `GET` or `HEAD` with no header that gives it a body or changes the protocol, and is
+/// taken again, the same length, from exactly its own bytes; bytes it leaves to hyper or
+/// waits on are never taken from a longer read of the same start.
+pub fn wire_head(data: &[u8]) {
+    use crate::http::wire::head::{parse, Head};
+    use poem::http::Method;
+    use poem::web::{LocalAddr, RemoteAddr};
+    let addr = poem::Addr::SocketAddr(([127, 0, 0, 1], 1).into());
+    let addrs = (&LocalAddr(addr.clone()), &RemoteAddr(addr));
+    let wants = |method: &Method, _: &str| *method == Method::GET || *method == Method::HEAD;
+    let Head::Ours(parsed) = parse(data, wants, addrs) else {
+        return;
+    };
+    assert!(parsed.len <= data.len() && data[..parsed.len].ends_with(b"\n"));
+    let req = &parsed.request;
+    assert!(req.method() == Method::GET || req.method() == Method::HEAD);
+    for name in [
+        "content-length",
+        "transfer-encoding",
+        "expect",
+        "upgrade",
+        "te",
+    ] {
+        assert!(
+            !req.headers().contains_key(name),
+            "{name} in a lane request"
+        );
+    }
+    match parse(&data[..parsed.len], wants, addrs) {
+        Head::Ours(again) => assert_eq!(again.len, parsed.len),
+        _ => panic!("its own bytes are not taken again"),
+    }
+    for cut in 0..parsed.len {
+        assert!(
+            !matches!(parse(&data[..cut], wants, addrs), Head::Ours(_)),
+            "taken at {cut}"
+        );
+    }
+}

@@ -17,12 +17,13 @@ use std::process::Command;
 /// A target's name and its property check.
 type Target = (&'static str, fn(&[u8]));
 
-const TARGETS: [Target; 5] = [
+const TARGETS: [Target; 6] = [
     ("ranges", hoard::fuzzing::ranges),
     ("names", hoard::fuzzing::names),
     ("tus_headers", hoard::fuzzing::tus_headers),
     ("jwt", hoard::fuzzing::jwt),
     ("multipart", hoard::fuzzing::multipart),
+    ("wire_head", hoard::fuzzing::wire_head),
 ];
 
 const HOW: &str =

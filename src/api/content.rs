@@ -21,7 +21,7 @@ use super::routes::Mode;
 use super::ApiTags;
 use crate::blob::{BlobAt, StoreUnavailable};
 use crate::error::ApiError;
-use crate::http::byte_serving::{self, DispositionKind, Resource};
+use crate::http::byte_serving::{self, DispositionKind, Planned, Resource};
 use crate::http::safe_headers::safe_headers;
 use crate::http::zipstream::{stream_zip, ZipItem};
 use crate::ids::{EntryId, UserId};
@@ -325,6 +325,17 @@ pub(crate) async fn serve_entry(
     entry: &EntryRecord,
     mode: Mode,
 ) -> Result<FileBody, ApiError> {
+    let planned = plan_entry(req, drive, entry, mode).await?;
+    Ok(FileBody(planned.into_response()))
+}
+
+/// What [`serve_entry`] answers, planned but not written (the wire lane writes it).
+pub(crate) async fn plan_entry(
+    req: &Request,
+    drive: &Drive,
+    entry: &EntryRecord,
+    mode: Mode,
+) -> Result<Planned, ApiError> {
     let shown = media::presentation(&entry.name, entry.mime_type.as_deref(), mode);
     let resource = Resource::stored(
         drive.blob_source(entry).await?,
@@ -342,7 +353,7 @@ pub(crate) async fn serve_entry(
         shown.content_type,
         shown.inline,
     );
-    byte_serving::serve(req, resource).await.map(FileBody).map_err(|error| {
+    byte_serving::plan(req, resource).await.map_err(|error| {
         if StoreUnavailable::is(&error) {
             return DriveError::Unavailable(error.to_string()).into();
         }

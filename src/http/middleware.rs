@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
-use poem::http::{header, Method};
+use poem::http::{header, HeaderMap, Method, StatusCode};
 use poem::{handler, Body, Endpoint, IntoResponse, Middleware, Request, Response};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -99,10 +99,24 @@ impl RequestLog {
 
     /// Stamps `X-Request-Id` on the response and writes the request's line.
     pub fn finish(self, mut response: Response) -> Response {
-        response
-            .headers_mut()
-            .insert("x-request-id", header::HeaderValue::from(self.id));
+        self.stamp(response.headers_mut());
         let (response, size) = measure(response);
+        self.line(response.status(), size);
+        response
+    }
+
+    /// [`Self::finish`] for a response head that another writer sends (the wire lane):
+    /// its size is its `Content-Length`.
+    pub fn finish_head(self, status: StatusCode, headers: &mut HeaderMap) {
+        self.stamp(headers);
+        self.line(status, declared(headers));
+    }
+
+    fn stamp(&self, headers: &mut HeaderMap) {
+        headers.insert("x-request-id", header::HeaderValue::from(self.id));
+    }
+
+    fn line(&self, status: StatusCode, size: Option<u64>) {
         if tracing::enabled!(tracing::Level::INFO) {
             let micros = self.started.elapsed().as_micros();
             let user = Loggable(Some(self.user.0.load(Ordering::Relaxed)).filter(|id| *id != 0));
@@ -115,14 +129,13 @@ impl RequestLog {
                     "request method={} path={} status={} bytes={} ms={}.{:02} user={user}",
                     self.method,
                     self.path,
-                    response.status().as_u16(),
+                    status.as_u16(),
                     Loggable(size),
                     micros / 1000,
                     micros % 1000 / 10,
                 ),
             );
         }
-        response
     }
 }
 
@@ -333,11 +346,15 @@ fn uploading(req: &Request) -> bool {
 
 /// The body size when it is known up front (buffered bodies and declared lengths);
 /// streamed bodies of unknown length log `-`.
-fn measure(response: Response) -> (Response, Option<u64>) {
-    let declared = response
-        .headers()
+/// The `Content-Length` a head declares.
+fn declared(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse().ok());
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+}
+
+fn measure(response: Response) -> (Response, Option<u64>) {
+    let declared = declared(response.headers());
     let (parts, body) = response.into_parts();
     let boxed: BoxBody<Bytes, std::io::Error> = body.into();
     let exact = http_body::Body::size_hint(&boxed).exact();

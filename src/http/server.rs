@@ -6,6 +6,10 @@
 //! download). Here hyper gets the `TcpStream` itself and writes headers and body with one
 //! `writev`, no copy. Everything else stays poem: the endpoint, its middleware and
 //! extractors see the same `Request` (with local and remote address) as under `Server`.
+//!
+//! Each connection starts in the wire lane ([`super::wire`]), which answers the byte
+//! routes itself with `sendfile` and hands the connection to hyper at the first request
+//! that is not its own.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,30 +20,36 @@ use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulConnection, GracefulShutdown, Watcher};
 use poem::http::uri::Scheme;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Endpoint};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::wire::{self, Lane, Outcome, Rewind};
 
 /// A client must send a request's headers within this long (slowloris).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Accepts on `bind` until `shutdown` resolves, then lets open connections finish their
 /// requests for up to `drain`.
-pub async fn run<E>(
+pub async fn run<E, L>(
     bind: SocketAddr,
     endpoint: E,
+    lane: Arc<L>,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
 ) -> io::Result<()>
 where
     E: Endpoint<Output = poem::Response> + 'static,
+    L: Lane,
 {
     let listener = TcpListener::bind(bind).await?;
     let local = listener.local_addr()?;
     let endpoint = Arc::new(endpoint);
     let graceful = GracefulShutdown::new();
+    let (closing, closing_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -54,9 +64,17 @@ where
             },
             () = &mut shutdown => break,
         };
-        spawn_connection(&graceful, stream, local, remote, endpoint.clone());
+        let conn = Conn {
+            stream,
+            local,
+            remote,
+            watcher: graceful.watcher(),
+            closing: closing_rx.clone(),
+        };
+        tokio::spawn(conn.serve(lane.clone(), endpoint.clone()));
     }
     drop(listener);
+    let _ = closing.send(true);
     if tokio::time::timeout(drain, graceful.shutdown())
         .await
         .is_err()
@@ -66,19 +84,54 @@ where
     Ok(())
 }
 
-/// Serves one connection (HTTP/1.1 or h2c, with upgrades) on its own task, watched by
-/// `graceful` so a shutdown lets its request in progress finish.
-fn spawn_connection<E>(
-    graceful: &GracefulShutdown,
+/// One accepted connection, with what it needs to shut down gracefully.
+struct Conn {
     stream: TcpStream,
     local: SocketAddr,
     remote: SocketAddr,
+    watcher: Watcher,
+    closing: watch::Receiver<bool>,
+}
+
+impl Conn {
+    /// The wire lane first; hyper (HTTP/1.1 or h2c, with upgrades) from the first request
+    /// the lane does not take.
+    async fn serve<E, L>(self, lane: Arc<L>, endpoint: Arc<E>)
+    where
+        E: Endpoint<Output = poem::Response> + 'static,
+        L: Lane,
+    {
+        // Small responses go out at once instead of waiting for Nagle.
+        let _ = self.stream.set_nodelay(true);
+        let addrs = (
+            LocalAddr(Addr::SocketAddr(self.local)),
+            RemoteAddr(Addr::SocketAddr(self.remote)),
+        );
+        let outcome = wire::serve(
+            self.stream,
+            &*lane,
+            addrs,
+            HEADER_READ_TIMEOUT,
+            self.closing,
+        )
+        .await;
+        if let Outcome::HandOver(io) = outcome {
+            let connection = hyper_connection(io, self.local, self.remote, endpoint);
+            let _ = self.watcher.watch(connection).await;
+        }
+    }
+}
+
+/// hyper serving `endpoint` on `io`.
+fn hyper_connection<E>(
+    io: Rewind,
+    local: SocketAddr,
+    remote: SocketAddr,
     endpoint: Arc<E>,
-) where
+) -> impl GracefulConnection
+where
     E: Endpoint<Output = poem::Response> + 'static,
 {
-    // Small responses go out at once instead of waiting for Nagle.
-    let _ = stream.set_nodelay(true);
     let service = hyper::service::service_fn(move |req| {
         let endpoint = endpoint.clone();
         async move {
@@ -94,8 +147,7 @@ fn spawn_connection<E>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
-    let connection = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), service)
-        .into_owned();
-    tokio::spawn(graceful.watch(connection));
+    builder
+        .serve_connection_with_upgrades(TokioIo::new(io), service)
+        .into_owned()
 }

@@ -17,8 +17,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, Read};
-use std::path::Path;
+use std::io;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -208,7 +207,16 @@ fn write_archive(entries: &mut [Entry], out: &mut Sink<'_>) -> io::Result<()> {
         out.put(&entry.local_header())?;
         let mut crc = crc32fast::Hasher::new();
         match &entry.blob {
-            Some(BlobAt::File(path)) => copy_file(path, entry.size, &mut buf, &mut crc, out)?,
+            Some(BlobAt::File(path)) => {
+                let file = File::open(path)?;
+                let actual = file.metadata()?.len();
+                let size = exact_size(actual, entry.size, &path.display())?;
+                copy_file(&file, size, &mut buf, &mut crc, out)?
+            }
+            Some(BlobAt::Open(blob)) => {
+                let size = exact_size(blob.len, entry.size, &entry.name)?;
+                copy_file(&blob.file, size, &mut buf, &mut crc, out)?
+            }
             Some(BlobAt::Remote(source)) => copy_remote(&**source, entry.size, &mut crc, out)?,
             None if entry.size > 0 => {
                 return Err(io::Error::other(format!("no blob for {}", entry.name)))
@@ -233,22 +241,18 @@ fn write_archive(entries: &mut [Entry], out: &mut Sink<'_>) -> io::Result<()> {
 
 /// Copies exactly `size` bytes of a blob file into the archive.
 fn copy_file(
-    path: &Path,
+    file: &File,
     size: u64,
     buf: &mut [u8],
     crc: &mut crc32fast::Hasher,
     out: &mut Sink<'_>,
 ) -> io::Result<()> {
-    let mut file = File::open(path)?;
-    let actual = file.metadata()?.len();
-    if actual != size {
-        let msg = format!("{}: {actual} bytes, not {size}", path.display());
-        return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
-    }
-    let mut left = size;
-    while left > 0 {
-        let want = usize::try_from(left).map_or(CHUNK, |l| l.min(CHUNK));
-        let n = match file.read(&mut buf[..want]) {
+    use std::os::unix::fs::FileExt;
+    let mut done = 0;
+    while done < size {
+        let want = usize::try_from(size - done).map_or(CHUNK, |l| l.min(CHUNK));
+        // Positioned reads: an open blob may be shared with other responses.
+        let n = match file.read_at(&mut buf[..want], done) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -256,9 +260,18 @@ fn copy_file(
         };
         crc.update(&buf[..n]);
         out.put(&buf[..n])?;
-        left -= n as u64;
+        done += n as u64;
     }
     Ok(())
+}
+
+/// `expected`, if the blob (`what`) has exactly that many bytes.
+fn exact_size(actual: u64, expected: u64, what: &dyn std::fmt::Display) -> io::Result<u64> {
+    if actual != expected {
+        let msg = format!("{what}: {actual} bytes, not {expected}");
+        return Err(io::Error::new(io::ErrorKind::InvalidData, msg));
+    }
+    Ok(expected)
 }
 
 /// Copies exactly `size` bytes of a remote blob into the archive, one ranged read streamed

@@ -24,6 +24,7 @@ pub use crate::ids::BlobId;
 pub mod data_dir;
 pub mod direct;
 mod objects;
+pub mod open_files;
 mod pump;
 pub mod s3;
 pub mod thumbs;
@@ -103,6 +104,8 @@ pub struct BlobStore {
     stripes: Vec<Arc<Mutex<()>>>,
     /// The object store holding the blobs (`storage.backend = "s3"`); None: `blobs/`.
     objects: Option<Arc<s3::S3Blobs>>,
+    /// Descriptors of local blobs reused across requests.
+    open_files: Arc<open_files::OpenFiles>,
 }
 
 /// Held while a set of hashes is being placed-and-committed or checked-and-removed.
@@ -119,6 +122,7 @@ impl BlobStore {
             thumbs,
             stripes,
             objects: None,
+            open_files: Default::default(),
         }
     }
 
@@ -247,6 +251,7 @@ impl BlobStore {
 
     /// Deletes a blob file (hold its stripe, and check first that no row refers to it).
     pub fn remove(&self, sha256: &BlobId) -> io::Result<()> {
+        self.open_files.forget(sha256);
         match fs::remove_file(self.path(sha256)) {
             Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
             _ => Ok(()),

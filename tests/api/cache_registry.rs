@@ -12,8 +12,9 @@ const CACHE: &str = "/api/v1/admin/cache";
 const ME: &str = "/api/v1/users/me";
 
 /// The caches `GET /admin/cache` sums and `DELETE /admin/cache` empties, in the order they
-/// register: the auth caches and the diagnostic namespace, then the drive's.
-const REGISTERED: [&str; 8] = [
+/// register: the auth caches and the diagnostic namespace, then the drive's (with the
+/// store's open blob descriptors).
+const REGISTERED: [&str; 9] = [
     "users",
     "sessions",
     "revoked",
@@ -22,6 +23,7 @@ const REGISTERED: [&str; 8] = [
     "kv",
     "records",
     "listings",
+    "open_files",
 ];
 
 #[tokio::test]

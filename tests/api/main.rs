@@ -63,3 +63,5 @@ mod versions_crash;
 mod versions_helpers;
 mod versions_retention;
 mod web_session;
+mod wire_helpers;
+mod wire_lane;

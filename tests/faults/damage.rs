@@ -272,18 +272,7 @@ fn damaged_blobs_are_reported_quarantined_by_repair_and_served_as_a_clear_error(
     assert_eq!(server.download_sha(copy_id), (200, flipped.sha256.clone()));
     // Deleting the files that use a damaged blob ends the report; quarantine/ stays.
     for id in [short.id, missing.id] {
-        assert_eq!(
-            server
-                .call(&format!("/api/v1/files/{id}"), &["-X", "DELETE"])
-                .0,
-            204
-        );
-        assert_eq!(
-            server
-                .call(&format!("/api/v1/trash/{id}"), &["-X", "DELETE"])
-                .0,
-            204
-        );
+        server.delete_and_purge(id);
     }
     assert_consistent(&server);
     assert!(data.join("quarantine").join(&short.sha256).exists());

@@ -195,6 +195,13 @@ impl Server {
         reply
     }
 
+    /// Deletes file `id` and purges it from the trash; asserts both answer 204.
+    pub fn delete_and_purge(&self, id: impl std::fmt::Display) {
+        for path in [format!("/api/v1/files/{id}"), format!("/api/v1/trash/{id}")] {
+            assert_eq!(self.call(&path, &["-X", "DELETE"]).0, 204, "DELETE {path}");
+        }
+    }
+
     /// Registers `name` and sends its access token from now on.
     pub fn sign_up(&mut self, name: &str, password: &str) {
         let reply = self.register(name, password);

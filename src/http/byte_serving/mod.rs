@@ -23,9 +23,12 @@ pub use conditionals::http_date;
 use conditionals::{if_range_holds, preconditions};
 pub use disposition::{content_disposition, DispositionKind};
 pub use ranges::{plan_ranges, resolve, Ranges};
-use reading::{body_of, open_checked, Segment};
+pub use reading::Segment;
+use reading::{body_of, checked, open_checked};
 
-use crate::blob::{BlobAt, RangeRead};
+use bytes::Bytes;
+
+use crate::blob::{BlobAt, OpenBlob, RangeRead};
 
 /// A stored file as the byte routes serve it.
 #[derive(Clone)]
@@ -79,21 +82,57 @@ impl Resource {
 /// conditional headers. Errors only for I/O: a missing blob, or one shorter than `size`, is
 /// an `Err` before any response exists (the caller maps it); a blob that shrinks while being
 /// sent fails the body, so a client never gets a short body under a full Content-Length.
-pub async fn serve(req: &Request, mut resource: Resource) -> io::Result<Response> {
-    let extra = std::mem::take(&mut resource.headers);
-    let (status, mut headers, body) = respond(req, resource).await?;
-    headers.extend(extra);
-    let body = if req.method() == Method::HEAD {
-        Body::empty()
-    } else {
-        body
-    };
-    let mut resp = Response::builder().status(status).body(body);
-    *resp.headers_mut() = headers;
-    Ok(resp)
+pub async fn serve(req: &Request, resource: Resource) -> io::Result<Response> {
+    Ok(plan(req, resource).await?.into_response())
 }
 
-async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMap, Body)> {
+/// A response decided but not yet written: what [`serve`] answers, in a form that a
+/// transport may also write itself (`http::wire` sends `File` bodies with `sendfile`).
+pub struct Planned {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: PlannedBody,
+}
+
+/// Where a planned response's body comes from.
+pub enum PlannedBody {
+    /// None (HEAD, 304).
+    Empty,
+    /// Bytes in memory (an error's JSON).
+    Bytes(Bytes),
+    /// Pieces of an open blob file, between literal pieces (`multipart/byteranges`).
+    File(Arc<OpenBlob>, Vec<Segment>),
+    /// A stream (a blob read by ranges from an object store).
+    Stream(Body),
+}
+
+impl Planned {
+    /// The response as poem sends it.
+    pub fn into_response(self) -> Response {
+        let body = match self.body {
+            PlannedBody::Empty => Body::empty(),
+            PlannedBody::Bytes(bytes) => Body::from_bytes(bytes),
+            PlannedBody::File(file, plan) => body_of(file, plan),
+            PlannedBody::Stream(body) => body,
+        };
+        let mut resp = Response::builder().status(self.status).body(body);
+        *resp.headers_mut() = self.headers;
+        resp
+    }
+}
+
+/// The answer [`serve`] gives, as a [`Planned`] response.
+pub async fn plan(req: &Request, mut resource: Resource) -> io::Result<Planned> {
+    let extra = std::mem::take(&mut resource.headers);
+    let mut planned = respond(req, resource).await?;
+    planned.headers.extend(extra);
+    if req.method() == Method::HEAD {
+        planned.body = PlannedBody::Empty;
+    }
+    Ok(planned)
+}
+
+async fn respond(req: &Request, r: Resource) -> io::Result<Planned> {
     let (size, tag, modified) = (r.size, r.sha256.as_str(), r.modified);
     let content_type = value(r.content_type)?;
     let disposition = r.disposition.map(value).transpose()?;
@@ -105,16 +144,24 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
     // fails the body. A file is checked now, before any answer exists.
     let blob = match r.blob {
         BlobAt::File(path) => Blob::File(open_checked(&path, size)?),
+        BlobAt::Open(open) => Blob::File(checked(open, size)?),
         BlobAt::Remote(remote) => Blob::Remote(remote),
+    };
+    let answer = |status, headers, body| Planned {
+        status,
+        headers,
+        body,
     };
 
     let (rh, get) = (req.headers(), req.method() == Method::GET);
     match preconditions(rh, tag, modified, get || req.method() == Method::HEAD) {
         None => {}
-        Some(StatusCode::NOT_MODIFIED) => return Ok((StatusCode::NOT_MODIFIED, h, Body::empty())),
+        Some(StatusCode::NOT_MODIFIED) => {
+            return Ok(answer(StatusCode::NOT_MODIFIED, h, PlannedBody::Empty))
+        }
         Some(status) => {
             let body = json(&mut h, "precondition_failed", "a precondition failed");
-            return Ok((status, h, body));
+            return Ok(answer(status, h, body));
         }
     }
     let ranges = match get && if_range_holds(rh, tag, modified) {
@@ -127,7 +174,7 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
             h.insert(header::CONTENT_RANGE, value(format!("bytes */{size}"))?);
             let msg = format!("range not satisfiable: the file is {size} bytes");
             let body = json(&mut h, "range_not_satisfiable", &msg);
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, h, body));
+            return Ok(answer(StatusCode::RANGE_NOT_SATISFIABLE, h, body));
         }
         Ranges::Parts(parts) if parts.len() == 1 => {
             let (a, b) = parts[0];
@@ -143,30 +190,33 @@ async fn respond(req: &Request, r: Resource) -> io::Result<(StatusCode, HeaderMa
             (StatusCode::PARTIAL_CONTENT, plan, ctype)
         }
     };
-    let remaining: u64 = plan
-        .iter()
-        .map(|s| match s {
-            Segment::Mem(b) => b.len() as u64,
-            Segment::File(_, len) => *len,
-        })
-        .sum();
     h.insert(header::CONTENT_TYPE, ctype);
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(remaining));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length(&plan)));
     if let Some(d) = disposition {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
     let body = match blob {
-        Blob::File(file) => body_of(file, plan, remaining),
+        Blob::File(file) => PlannedBody::File(file, plan),
         // HEAD reads nothing from the store.
-        Blob::Remote(_) if !get => Body::empty(),
-        Blob::Remote(remote) => remote::body_of(remote, plan).await?,
+        Blob::Remote(_) if !get => PlannedBody::Empty,
+        Blob::Remote(remote) => PlannedBody::Stream(remote::body_of(remote, plan).await?),
     };
-    Ok((status, h, body))
+    Ok(answer(status, h, body))
+}
+
+/// The bytes a plan sends.
+pub fn length(plan: &[Segment]) -> u64 {
+    plan.iter()
+        .map(|s| match s {
+            Segment::Mem(b) => b.len() as u64,
+            Segment::File(_, len) => *len,
+        })
+        .sum()
 }
 
 /// Where a response's blob bytes come from.
 enum Blob {
-    File(std::fs::File),
+    File(Arc<OpenBlob>),
     Remote(Arc<dyn RangeRead>),
 }
 
@@ -196,14 +246,14 @@ fn value(s: String) -> io::Result<HeaderValue> {
 }
 
 /// The SPEC's error body; sets its Content-Type and Content-Length.
-fn json(h: &mut HeaderMap, code: &'static str, message: &str) -> Body {
+fn json(h: &mut HeaderMap, code: &'static str, message: &str) -> PlannedBody {
     let json = crate::error::ApiError::new(StatusCode::OK, code, message).json();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(json.len()));
-    Body::from(json)
+    PlannedBody::Bytes(json.into())
 }
 
 #[cfg(test)]

@@ -3,10 +3,13 @@
 
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use poem::Body;
 use tokio::sync::mpsc;
+
+use crate::blob::OpenBlob;
 
 /// Bytes per disk read and per body frame.
 const CHUNK: usize = 256 << 10;
@@ -15,7 +18,7 @@ const INLINE_MAX: u64 = 256 << 10;
 
 /// The blob, checked against the size the DB promises. Opened on the request's thread:
 /// an open and an fstat of a hashed path are metadata lookups, cheaper than a thread hop.
-pub(super) fn open_checked(path: &Path, size: u64) -> io::Result<std::fs::File> {
+pub(super) fn open_checked(path: &Path, size: u64) -> io::Result<Arc<OpenBlob>> {
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -24,24 +27,34 @@ pub(super) fn open_checked(path: &Path, size: u64) -> io::Result<std::fs::File> 
             "blob is not a regular file",
         ));
     }
-    if meta.len() < size {
-        let msg = format!("blob {} has {} of {size} bytes", path.display(), meta.len());
+    let len = meta.len();
+    checked(Arc::new(OpenBlob { file, len }), size).map_err(|e| {
+        let msg = format!("blob {}: {e}", path.display());
+        io::Error::new(e.kind(), msg)
+    })
+}
+
+/// An open blob, if it holds at least the `size` bytes the DB promises.
+pub(super) fn checked(blob: Arc<OpenBlob>, size: u64) -> io::Result<Arc<OpenBlob>> {
+    if blob.len < size {
+        let msg = format!("blob has {} of {size} bytes", blob.len);
         return Err(io::Error::new(io::ErrorKind::UnexpectedEof, msg));
     }
-    Ok(file)
+    Ok(blob)
 }
 
 /// The body for `plan`: one small segment straight from the page cache when it is all
 /// there, otherwise streamed by a producer thread.
-pub(super) fn body_of(file: std::fs::File, plan: Vec<Segment>, remaining: u64) -> Body {
+pub(super) fn body_of(blob: Arc<OpenBlob>, plan: Vec<Segment>) -> Body {
     if let [Segment::File(start, len)] = plan[..] {
         if len <= INLINE_MAX {
-            if let Some(bytes) = read_cached(&file, len as usize, start) {
+            if let Some(bytes) = read_cached(&blob.file, len as usize, start) {
                 return Body::from_bytes(bytes);
             }
         }
     }
-    crate::http::body::produced(remaining, move |tx| pump(&file, plan, &tx))
+    let remaining = super::length(&plan);
+    crate::http::body::produced(remaining, move |tx| pump(&blob.file, plan, &tx))
 }
 
 /// `want` bytes at `offset` if the page cache holds all of them (`RWF_NOWAIT` never waits
@@ -66,7 +79,7 @@ fn read_cached(file: &std::fs::File, want: usize, offset: u64) -> Option<Bytes> 
 }
 
 /// One piece of a response body: literal bytes, or `len` bytes of the file from `start`.
-pub(super) enum Segment {
+pub enum Segment {
     Mem(Bytes),
     File(u64, u64),
 }

@@ -128,7 +128,7 @@ impl Drive {
         trash_days: u32,
         caches: &CacheRegistry,
     ) -> Self {
-        Self {
+        let drive = Self {
             db,
             store,
             max_upload,
@@ -136,7 +136,9 @@ impl Drive {
             versions_config: VersionsConfig::default(),
             records: records::RecordCache::new(caches),
             listings: listings::ListingCache::new(caches),
-        }
+        };
+        caches.register(OpenDescriptors(drive.store.open_files().clone()));
+        drive
     }
 
     /// The same drive keeping earlier contents as `config` says (default: 10 per file for
@@ -157,7 +159,7 @@ impl Drive {
             return Ok(BlobAt::File(Default::default()));
         };
         let key = self.object_key(sha256).await?;
-        Ok(self.store.source(sha256, key)?)
+        Ok(self.store.open_source(sha256, key)?)
     }
 
     /// The object holding a blob, when blobs may live in an object store (its row says).
@@ -230,5 +232,30 @@ pub(crate) fn join_path(parent_path: &str, name: &str) -> String {
         format!("/{name}")
     } else {
         format!("{parent_path}/{name}")
+    }
+}
+
+/// The store's open blob descriptors, as the cache registry sees them (`open_files`).
+struct OpenDescriptors(Arc<crate::store::open_files::OpenFiles>);
+
+impl crate::service::cache::Flushable for OpenDescriptors {
+    fn name(&self) -> &'static str {
+        "open_files"
+    }
+
+    fn entries(&self) -> u64 {
+        self.0.entries()
+    }
+
+    fn hits(&self) -> u64 {
+        self.0.hits()
+    }
+
+    fn misses(&self) -> u64 {
+        self.0.misses()
+    }
+
+    fn flush(&self) {
+        self.0.flush();
     }
 }
