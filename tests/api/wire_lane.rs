@@ -285,6 +285,8 @@ fn blob_bytes_leave_by_sendfile_from_one_descriptor_that_removal_lets_go() {
     ]
     .concat();
     let mut server = Server::start_under(&strace, &dir.path().join("data"), None);
+    // Killing strace (the server's child process) would leave the traced hoard running.
+    let _hoard = KilledOnDrop(hoard_pid(&server));
     server.sign_up("alice", PASSWORD);
     let data = pattern(1 << 20);
     let id = put(&server, "one.bin", &data);
@@ -315,6 +317,17 @@ fn blob_bytes_leave_by_sendfile_from_one_descriptor_that_removal_lets_go() {
         .filter(|target| target.contains(&sha))
         .collect();
     assert!(held.is_empty(), "descriptors of a removed blob: {held:?}");
+}
+
+/// A process killed (SIGKILL) when this is dropped.
+struct KilledOnDrop(u32);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &self.0.to_string()])
+            .status();
+    }
 }
 
 /// Files under `dir`, recursively.
