@@ -87,10 +87,14 @@ impl Sink<AppendDigests> {
             .create(offset == 0)
             .truncate(false)
             .open(path)?;
-        if file.metadata()?.len() < offset {
+        let len = file.metadata()?.len();
+        if len < offset {
             return Err(io::Error::other("upload file is shorter than its offset"));
         }
-        file.set_len(offset)?;
+        // Only a request that died mid-chunk leaves a tail: no inode change otherwise.
+        if len > offset {
+            file.set_len(offset)?;
+        }
         let whole = match hashed {
             Some(hasher) => hasher,
             None => hash_prefix(&mut file, offset)?,
