@@ -171,14 +171,7 @@ pub fn file_url(id: i64) -> String {
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub fn enc(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    hoard::store::s3::percent(text)
 }
 
 /// Decodes `%XX` escapes into UTF-8.

@@ -404,14 +404,7 @@ impl Seaweed {
 
 /// `text` percent-encoded as SigV4 signs a query value (`/` too): curl sends it as written.
 fn escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    hoard::store::s3::percent(text)
 }
 
 /// The text of the first `<TAG>…</TAG>` in `xml` (empty when there is none).

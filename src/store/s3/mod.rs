@@ -31,7 +31,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 mod unfinished;
 
-pub use unfinished::Unfinished;
+pub use unfinished::{percent, Unfinished};
 
 use crate::blob::Chunks;
 use crate::ids::BlobId;

@@ -69,16 +69,14 @@ impl S3Blobs {
     }
 }
 
-/// SigV4's query encoding: everything but unreserved characters, `/` included.
-fn percent(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// SigV4's query encoding: everything but RFC 3986's unreserved characters, `/` included.
+pub fn percent(text: &str) -> String {
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// The `<Upload>` elements of a ListMultipartUploads answer; keys outside `prefix` and
