@@ -75,7 +75,11 @@ fn the_store_killed_during_a_large_upload_is_503_and_nothing_is_left_once_it_is_
     store.restart();
     let took = swept(&server.data);
     eprintln!("swept {took:.2?} after the store came back");
-    assert_eq!(store.parts(&key, &id), 0, "the upload's parts are dropped");
+    // The sweeper settles the intents first and aborts open uploads after, in the same
+    // pass or (when the upload began in the second the intent went stale) the next one.
+    wait_for("the upload's parts to be dropped", SWEPT_WITHIN, || {
+        (store.parts(&key, &id) == 0).then_some(())
+    });
     assert_eq!(store.keys(PREFIX), Vec::<String>::new(), "no object");
     assert_bucket_matches_db(&store, &server.data);
     assert_check_clean(&server.data, &store);
@@ -260,7 +264,11 @@ fn hoard_killed_mid_upload_keeps_every_acknowledged_file_and_the_sweeper_leaves_
     assert_eq!(usage(&server), used);
     let took = swept(&server.data);
     eprintln!("swept {took:.2?} after the restart");
-    assert_eq!(store.parts(&key, &id), 0, "the upload's parts are dropped");
+    // The sweeper settles the intents first and aborts open uploads after, in the same
+    // pass or (when the upload began in the second the intent went stale) the next one.
+    wait_for("the upload's parts to be dropped", SWEPT_WITHIN, || {
+        (store.parts(&key, &id) == 0).then_some(())
+    });
     assert_bucket_matches_db(&store, &server.data);
     // Six files, five contents: the duplicate's object was deleted after its commit.
     assert_eq!(object_rows(&server.data).len(), 5);
