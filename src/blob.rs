@@ -38,6 +38,23 @@ pub struct OpenBlob {
     pub len: u64,
 }
 
+impl OpenBlob {
+    /// The blob file at `path`, opened, with its length; anything but a regular file is
+    /// refused.
+    pub fn open(path: &std::path::Path) -> io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            let msg = "blob is not a regular file";
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        }
+        Ok(Self {
+            file,
+            len: meta.len(),
+        })
+    }
+}
+
 impl std::fmt::Debug for BlobAt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

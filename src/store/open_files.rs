@@ -52,16 +52,7 @@ impl OpenFiles {
             return Ok(blob);
         }
         self.misses.fetch_add(1, Relaxed);
-        let file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
-        if !meta.is_file() {
-            let msg = "blob is not a regular file";
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
-        }
-        let blob = Arc::new(OpenBlob {
-            file,
-            len: meta.len(),
-        });
+        let blob = Arc::new(OpenBlob::open(path)?);
         self.keep(sha256, &blob, now);
         Ok(blob)
     }

@@ -19,16 +19,8 @@ const INLINE_MAX: u64 = 256 << 10;
 /// The blob, checked against the size the DB promises. Opened on the request's thread:
 /// an open and an fstat of a hashed path are metadata lookups, cheaper than a thread hop.
 pub(super) fn open_checked(path: &Path, size: u64) -> io::Result<Arc<OpenBlob>> {
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "blob is not a regular file",
-        ));
-    }
-    let len = meta.len();
-    checked(Arc::new(OpenBlob { file, len }), size).map_err(|e| {
+    let blob = OpenBlob::open(path)?;
+    checked(Arc::new(blob), size).map_err(|e| {
         let msg = format!("blob {}: {e}", path.display());
         io::Error::new(e.kind(), msg)
     })
