@@ -145,9 +145,9 @@ impl Run {
         let server = Server::start(&data);
         for worker in &self.workers {
             let client = Client::new(&server.base, &worker.token);
-            let view = View::read(&client, worker.folders);
             let mut model = worker.model.clone();
-            if let Err(error) = model.check(&view) {
+            let checked = View::read(&client, worker.folders).and_then(|view| model.check(&view));
+            if let Err(error) = checked {
                 self.fail(&format!("power cut: {}", worker.user), &error);
             }
         }
@@ -166,7 +166,7 @@ impl Run {
         for worker in &mut self.workers {
             worker.client.rebase(&self.server.base);
             let view = View::read(&worker.client, worker.folders);
-            if let Err(error) = worker.model.check(&view) {
+            if let Err(error) = view.and_then(|view| worker.model.check(&view)) {
                 failure = Some((worker.user.clone(), error));
                 break;
             }

@@ -94,11 +94,17 @@ impl Client {
         self.send(method, path, &json, body.to_string().as_bytes())
     }
 
-    /// A GET that must answer 200 with JSON (the checks run on a live server).
-    pub fn read(&self, path: &str) -> Value {
+    /// A GET that must answer 200: its body. Err: what came instead.
+    pub fn bytes(&self, path: &str) -> Result<Vec<u8>, String> {
         match self.get(path) {
-            Answer::Got(200, body, _) => serde_json::from_slice(&body).unwrap(),
-            other => panic!("GET {path}: {}", other.describe()),
+            Answer::Got(200, body, _) => Ok(body),
+            other => Err(format!("GET {path}: {}", other.describe())),
         }
+    }
+
+    /// A GET that must answer 200 with JSON.
+    pub fn read(&self, path: &str) -> Result<Value, String> {
+        let body = self.bytes(path)?;
+        serde_json::from_slice(&body).map_err(|e| format!("GET {path}: {e}"))
     }
 }

@@ -32,12 +32,12 @@ pub struct FileState {
     pub place: Place,
 }
 
-/// A file the model knows the id of, and the ledger entry of the last operation on it.
+/// A file the model knows the id of, and the ledger entries of the operations on it.
 #[derive(Clone)]
 pub struct Tracked {
     pub id: u64,
     pub state: FileState,
-    pub last_op: String,
+    pub ledger: Vec<String>,
 }
 
 /// An upload whose file id the client has not seen (WebDAV and tus answer without one, and
@@ -76,8 +76,9 @@ pub struct Seen {
     pub folder: Option<usize>,
     pub content: Content,
     pub versions: Vec<String>,
-    /// The sha256 of the bytes its download answered (live files).
-    pub downloaded: Option<String>,
+    /// The sha256 of the bytes its download answered, or what it answered instead (live
+    /// files; None in the trash).
+    pub downloaded: Option<Result<String, String>>,
 }
 
 /// Everything one user's drive shows.
@@ -90,30 +91,31 @@ pub struct View {
 impl View {
     /// Reads the two folders, the trash, every live file's versions and bytes, the user's
     /// `storage_used` and shares.
-    pub fn read(client: &Client, folders: [u64; 2]) -> Self {
+    /// Err: a request that did not answer 200 (a lost API token shows here as a 401).
+    pub fn read(client: &Client, folders: [u64; 2]) -> Result<Self, String> {
         let mut files = HashMap::new();
         for (index, folder) in folders.iter().enumerate() {
-            let list = client.read(&format!("/api/v1/files?parent_id={folder}&limit=1000"));
+            let list = client.read(&format!("/api/v1/files?parent_id={folder}&limit=1000"))?;
             for entry in items(&list) {
                 let id = entry["id"].as_u64().unwrap();
-                let seen = seen(client, &entry, Some(index));
+                let seen = seen(client, &entry, Some(index))?;
                 files.insert(id, seen);
             }
         }
-        for entry in items(&client.read("/api/v1/trash?limit=1000")) {
+        for entry in items(&client.read("/api/v1/trash?limit=1000")?) {
             let id = entry["id"].as_u64().unwrap();
-            files.insert(id, seen(client, &entry, None));
+            files.insert(id, seen(client, &entry, None)?);
         }
-        let me = client.read("/api/v1/users/me");
-        let shares = items(&client.read("/api/v1/shares?limit=1000"))
+        let me = client.read("/api/v1/users/me")?;
+        let shares = items(&client.read("/api/v1/shares?limit=1000")?)
             .iter()
             .map(|share| share["id"].as_u64().unwrap())
             .collect();
-        Self {
+        Ok(Self {
             files,
             storage_used: me["storage_used"].as_u64().unwrap(),
             shares,
-        }
+        })
     }
 }
 
@@ -121,7 +123,7 @@ fn items(list: &Value) -> Vec<Value> {
     list["items"].as_array().cloned().unwrap_or_default()
 }
 
-fn seen(client: &Client, entry: &Value, folder: Option<usize>) -> Seen {
+fn seen(client: &Client, entry: &Value, folder: Option<usize>) -> Result<Seen, String> {
     let id = entry["id"].as_u64().unwrap();
     let content = Content {
         sha256: entry["sha256"].as_str().unwrap_or_default().to_owned(),
@@ -130,25 +132,23 @@ fn seen(client: &Client, entry: &Value, folder: Option<usize>) -> Seen {
     let (versions, downloaded) = match folder {
         None => (Vec::new(), None),
         Some(_) => {
-            let list = client.read(&format!("/api/v1/files/{id}/versions?limit=1000"));
+            let list = client.read(&format!("/api/v1/files/{id}/versions?limit=1000"))?;
             let versions = items(&list)
                 .iter()
                 .map(|v| v["sha256"].as_str().unwrap().to_owned())
                 .collect();
-            let bytes = match client.get(&format!("/api/v1/files/{id}/download")) {
-                super::client::Answer::Got(200, bytes, _) => bytes,
-                other => panic!("download of file {id}: {}", other.describe()),
-            };
-            (versions, Some(crate::support::random::sha256_hex(&bytes)))
+            let bytes = client.bytes(&format!("/api/v1/files/{id}/download"));
+            let sha256 = bytes.map(|bytes| crate::support::random::sha256_hex(&bytes));
+            (versions, Some(sha256))
         }
     };
-    Seen {
+    Ok(Seen {
         name: entry["name"].as_str().unwrap().to_owned(),
         folder,
         content,
         versions,
         downloaded,
-    }
+    })
 }
 
 impl FileState {
@@ -165,7 +165,7 @@ impl FileState {
                 same_file
                     && seen.folder == Some(self.folder)
                     && seen.versions == self.versions
-                    && seen.downloaded.as_deref() == Some(self.content.sha256.as_str())
+                    && seen.downloaded.as_ref() == Some(&Ok(self.content.sha256.clone()))
             }
         }
     }
@@ -190,12 +190,12 @@ impl Model {
             match after {
                 Some((after, op)) if after.shown_as(seen) => {
                     file.state = after.clone();
-                    file.last_op = format!("{op} (unacknowledged, done)");
+                    file.ledger.push(format!("{op} (unanswered, done)"));
                 }
                 _ => {
                     return Err(format!(
-                        "file {}: expected {:?} (or the pending change), the server shows {seen:?}; last operation: {}",
-                        file.id, file.state, file.last_op
+                        "file {}: expected {:?} (or the pending change), the server shows {seen:?}; its ledger:\n  {}",
+                        file.id, file.state, file.ledger.join("\n  ")
                     ))
                 }
             }
@@ -230,7 +230,7 @@ impl Model {
                     self.files.push(Tracked {
                         id: *id,
                         state: upload.state,
-                        last_op: upload.op,
+                        ledger: vec![upload.op],
                     });
                 }
                 Some((id, seen)) => {

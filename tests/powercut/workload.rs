@@ -188,7 +188,7 @@ impl Worker {
             Some(id) if acked => self.model.files.push(Tracked {
                 id,
                 state,
-                last_op: op,
+                ledger: vec![op],
             }),
             _ => self.model.unresolved.push(Unresolved { state, acked, op }),
         }
@@ -391,7 +391,7 @@ impl Worker {
         let file = &mut self.model.files[index];
         if acked {
             file.state = change.after;
-            file.last_op = op;
+            file.ledger.push(op);
         } else {
             let id = file.id;
             self.model.pending = Some(Pending {
