@@ -20,7 +20,7 @@ mod world;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::random::{sha256_hex, write_random, MIB};
+use support::random::{png_bytes, sha256_hex, write_random, MIB};
 use support::seaweed::Seaweed;
 use world::*;
 
@@ -113,8 +113,24 @@ fn the_store_stopped_while_serving_is_503_and_hoard_recovers_by_itself_when_it_i
         })
         .collect();
 
+    // A picture whose thumbnail is made (and cached on the local disk) before the outage.
+    let picture = dir.path().join("picture.png");
+    std::fs::write(&picture, png_bytes(640, 480)).unwrap();
+    let (picture_id, _) = put(&server, &picture, "picture.png");
+    let thumbnail = format!("/api/v1/files/{picture_id}/thumbnail?size=128");
+    let cached = request(&server, &thumbnail, &[]);
+    assert_eq!(cached.status, 200, "{}", cached.headers);
+
     // Stopped as an outage stops it (SIGTERM leaves weed 4.48 half up: see `Seaweed::stop`).
     store.kill9();
+    // Reads of cached thumbnails go on.
+    let during = request(&server, &thumbnail, &[]);
+    assert_eq!(
+        (during.status, &during.body),
+        (200, &cached.body),
+        "{}",
+        during.headers
+    );
     for (name, local) in &later {
         let path = format!("/api/v1/files/by-path?path=/{name}");
         let reply = request(&server, &path, &["-T", local.to_str().unwrap()]);
@@ -134,7 +150,7 @@ fn the_store_stopped_while_serving_is_503_and_hoard_recovers_by_itself_when_it_i
     let (status, listing) = server.json("/api/v1/files", &[]);
     assert_eq!(
         (status, listing["total"].as_u64()),
-        (200, Some(3)),
+        (200, Some(4)),
         "{listing}"
     );
 
@@ -169,7 +185,7 @@ fn the_store_stopped_while_serving_is_503_and_hoard_recovers_by_itself_when_it_i
     // The uploads refused while the store was away left intents only: swept.
     swept(&server.data);
     assert_bucket_matches_db(&store, &server.data);
-    assert_eq!(store.keys(PREFIX).len(), 5);
+    assert_eq!(store.keys(PREFIX).len(), 6);
     assert_check_clean(&server.data, &store);
 }
 

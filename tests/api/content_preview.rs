@@ -1,8 +1,6 @@
 //! Tests: previews, safe content types, `preview-info` and thumbnails (SPEC §5 "Preview
 //! rules"): no uploaded byte is ever served as a document of the app's origin.
 
-use std::io::Cursor;
-
 use serde_json::{json, Value};
 
 use crate::drive_helpers::*;
@@ -10,17 +8,7 @@ use crate::helpers::*;
 
 const PLAIN: &str = "text/plain; charset=utf-8";
 
-/// A real PNG of the given size.
-pub fn png_bytes(width: u32, height: u32) -> Vec<u8> {
-    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
-    });
-    let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(pixels)
-        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
-        .expect("encode PNG");
-    out
-}
+pub use crate::support::random::png_bytes;
 
 async fn route(app: &TestApp, token: &str, entry: &Value, route: &str) -> Reply {
     app.get(&format!("{}/{route}", file_url(id(entry))), Some(token))

@@ -6,13 +6,15 @@ OVERLOAD_SECS), `recovery` (one probe client until a list + upload + download su
 `after` (CLIENTS clients for a few seconds), then every acknowledged upload is downloaded
 and checked by sha256. Each client is a thread with one keep-alive connection, working in
 its own folder as one of USERS accounts (created through the admin API), mixing listings,
-stats, downloads, Range reads, small and a few large uploads, renames, refreshes and logins.
+stats, downloads, Range reads, small and a few large uploads, renames, refreshes and logins,
+and WebDAV in the same folder: PROPFIND Depth 1 (every file it put is listed), GET with
+Range, PUT, MOVE, LOCK + UNLOCK.
 Logins always use the right password: Hoard throttles failed logins only, so the soak
 measures the server, not the throttle.
 
 Rules (exit 1 when broken): no 5xx and no broken connection in `normal` and `after`; in
 `overload` only 2xx/4xx, 429 or 503 with Retry-After (503 `unavailable`); recovery within
-RECOVERY_CAP seconds; every acknowledged upload intact. The server's RSS is sampled from
+RECOVERY_CAP seconds; every acknowledged upload intact (API and WebDAV). The server's RSS is sampled from
 /proc/PID/status (VmRSS at the end of each phase, VmHWM at the end) and reported, not judged:
 tests/soak.rs asserts its bound. Prints one JSON summary on stdout.
 
@@ -36,7 +38,13 @@ AFTER_SECS = 3.0
 KIB = 1024
 # (kind, weight): the mix of one client.
 MIX = [("list", 30), ("stat", 7), ("download", 15), ("range", 8), ("upload", 12),
-       ("upload_large", 1), ("rename", 8), ("refresh", 5), ("login", 2), ("health", 2)]
+       ("upload_large", 1), ("rename", 8), ("refresh", 5), ("login", 2), ("health", 2),
+       ("dav_propfind", 4), ("dav_range", 4), ("dav_put", 4), ("dav_move", 2), ("dav_lock", 2)]
+PROPFIND = (b'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>'
+            b'<D:getcontentlength/><D:getetag/><D:resourcetype/></D:prop></D:propfind>')
+LOCKINFO = (b'<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:">'
+            b'<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>'
+            b'<D:owner>soak</D:owner></D:lockinfo>')
 
 
 class Http:
@@ -78,6 +86,7 @@ class Run:
         self.counts = collections.defaultdict(collections.Counter)  # phase -> "kind status"
         self.violations = []
         self.acked = {}  # file id -> (seed, size, sha256)
+        self.dav_acked = {}  # seed -> (client, size, sha256), put through WebDAV
         self.seeds = iter(range(1, 1 << 62))
         self.phase = "setup"
 
@@ -115,6 +124,7 @@ class Client:
         self.http = Http(run.host, run.port)
         self.rng = random.Random(n)
         self.files = []  # ids this client uploaded and saw acknowledged
+        self.dav = {}  # seed -> current name of each file it put through WebDAV
         self.tokens = None
         self.folder = None
 
@@ -160,6 +170,10 @@ class Client:
         have = bool(self.files)
         if kind in ("download", "range", "rename", "stat") and not have:
             kind = "upload"
+        if kind.startswith("dav_") and self.folder is None:
+            kind = "upload"  # the first upload by path makes the folder
+        if kind in ("dav_range", "dav_move", "dav_lock") and not self.dav:
+            kind = "dav_put"
         if kind == "list":
             self.call(kind, "GET", f"/api/v1/files?parent_id={self.folder}" if self.folder else "/api/v1/files")
         elif kind == "stat":
@@ -185,6 +199,8 @@ class Client:
                 self.tokens = json.loads(data)
         elif kind == "login":
             self.login()
+        else:
+            getattr(self, kind)()
 
     def download(self, file_id):
         status, _, data = self.call("download", "GET", f"/api/v1/files/{file_id}/content")
@@ -201,6 +217,59 @@ class Client:
         status, _, data = self.call("range", "GET", f"/api/v1/files/{file_id}/content", headers=headers)
         if status == 206 and data != content(seed, size)[start:end + 1]:
             self.run.violations.append(f"range {file_id} {start}-{end}: wrong bytes")
+
+
+    def dav_path(self, name):
+        return f"/dav/{self.folder_name()}/{name}"
+
+    def dav_put(self):
+        seed = self.run.next_seed()
+        size = self.rng.choice([1, 4, 16, 64]) * KIB - self.rng.randrange(512)
+        data = content(seed, size)
+        name = f"d{seed}.bin"
+        status, _, _ = self.call("dav_put", "PUT", self.dav_path(name), data)
+        if status == 201:
+            with self.run.lock:
+                self.run.dav_acked[seed] = (self, size, hashlib.sha256(data).hexdigest())
+            self.dav[seed] = name
+
+    def dav_propfind(self):
+        headers = {"Depth": "1", "Content-Type": "application/xml"}
+        status, _, data = self.call("dav_propfind", "PROPFIND", self.dav_path(""), PROPFIND, headers)
+        if status == 207:
+            missing = [name for name in self.dav.values() if name.encode() not in data]
+            if missing:
+                self.run.violations.append(f"PROPFIND of {self.folder_name()} lacks {missing[:5]}")
+
+    def dav_range(self):
+        seed = self.rng.choice(list(self.dav))
+        _, size, _ = self.run.dav_acked[seed]
+        start = self.rng.randrange(size)
+        end = min(size - 1, start + self.rng.randrange(16 * KIB))
+        headers = {"Range": f"bytes={start}-{end}"}
+        status, _, data = self.call("dav_range", "GET", self.dav_path(self.dav[seed]), headers=headers)
+        if status == 206 and data != content(seed, size)[start:end + 1]:
+            self.run.violations.append(f"WebDAV range {self.dav[seed]} {start}-{end}: wrong bytes")
+
+    def dav_move(self):
+        seed = self.rng.choice(list(self.dav))
+        name = f"d{seed}-m{self.rng.randrange(1 << 30)}.bin"
+        destination = f"http://{self.run.host}:{self.run.port}{self.dav_path(name)}"
+        headers = {"Destination": destination, "Overwrite": "F"}
+        status, _, _ = self.call("dav_move", "MOVE", self.dav_path(self.dav[seed]), headers=headers)
+        if status in (201, 204):
+            self.dav[seed] = name
+
+    def dav_lock(self):
+        """An exclusive write lock (10 s) and its release."""
+        path = self.dav_path(self.dav[self.rng.choice(list(self.dav))])
+        headers = {"Content-Type": "application/xml", "Timeout": "Second-10", "Depth": "0"}
+        status, resp_headers, _ = self.call("dav_lock", "LOCK", path, LOCKINFO, headers)
+        token = resp_headers.get("lock-token")
+        if status == 200 and token:
+            self.call("dav_unlock", "UNLOCK", path, headers={"Lock-Token": token})
+        elif status == 200:
+            self.run.violations.append(f"LOCK of {path} answered without Lock-Token")
 
 
 def admin_setup(run):
@@ -292,13 +361,24 @@ def verify(run):
             if status != 200 or hashlib.sha256(data).hexdigest() != run.acked[file_id][2]:
                 bad.append((file_id, status))
 
-    chunks = [ids[i::16] for i in range(16)]
-    threads = [threading.Thread(target=check, args=(c,)) for c in chunks]
+    def check_dav(seeds):
+        http = Http(run.host, run.port)
+        for seed in seeds:
+            client, _, sha = run.dav_acked[seed]
+            headers = {"Authorization": "Bearer " + client.tokens["access_token"]}
+            status, resp_headers, data = http.request("GET", client.dav_path(client.dav[seed]), None, headers)
+            run.record("verify", status, resp_headers, data)
+            if status != 200 or hashlib.sha256(data).hexdigest() != sha:
+                bad.append((client.dav[seed], status))
+
+    seeds = sorted(run.dav_acked)
+    chunks = [(check, ids[i::16]) for i in range(16)] + [(check_dav, seeds[i::4]) for i in range(4)]
+    threads = [threading.Thread(target=f, args=(c,)) for f, c in chunks]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return len(ids), bad
+    return len(ids) + len(seeds), bad
 
 
 def main():
@@ -336,6 +416,7 @@ def main():
     run.phase = "verify"
     checked, bad = verify(run)
     summary["uploads_acknowledged"], summary["uploads_bad"] = checked, bad[:20]
+    summary["webdav_uploads_acknowledged"] = len(run.dav_acked)
     if bad:
         run.violations.append(f"{len(bad)} acknowledged uploads not intact")
     rss["vmhwm_kib"] = rss_kib(args.pid, "VmHWM")

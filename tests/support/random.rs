@@ -1,4 +1,4 @@
-//! Test files of seeded pseudo-random bytes, and their sha256.
+//! Test files of seeded pseudo-random bytes, and their sha256; a real PNG.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -54,4 +54,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A real PNG of the given size (a gradient).
+pub fn png_bytes(width: u32, height: u32) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
+    });
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(pixels)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode PNG");
+    out
 }

@@ -297,6 +297,22 @@ impl Seaweed {
     }
 
     /// Hoard's `[storage]` section keeping blobs in this store's bucket under `prefix`.
+    /// The `HOARD_STORAGE_*` variables that put a server's blobs in this store under
+    /// `prefix`.
+    pub fn hoard_env(&self, prefix: &str) -> Vec<(String, String)> {
+        let settings = [
+            ("BACKEND", "s3"),
+            ("S3_ENDPOINT", &self.endpoint),
+            ("S3_REGION", &self.region),
+            ("S3_BUCKET", &self.bucket),
+            ("S3_PREFIX", prefix),
+            ("S3_ACCESS_KEY_ID", &self.access_key),
+            ("S3_SECRET_ACCESS_KEY", &self.secret_key),
+        ];
+        let env = settings.map(|(key, value)| (format!("HOARD_STORAGE_{key}"), value.to_owned()));
+        env.to_vec()
+    }
+
     pub fn storage_toml(&self, prefix: &str) -> String {
         format!(
             "[storage]\nbackend = \"s3\"\ns3_endpoint = \"{}\"\ns3_region = \"{}\"\n\

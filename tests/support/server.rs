@@ -227,14 +227,7 @@ pub fn on_backend_under_test(hoard: &mut Command, data: &Path) {
     let seaweed = super::seaweed::Seaweed::shared();
     let parent = data.parent().and_then(Path::file_name).unwrap_or_default();
     let prefix = format!("{}-{}/", parent.to_string_lossy(), std::process::id());
-    hoard
-        .env("HOARD_STORAGE_BACKEND", "s3")
-        .env("HOARD_STORAGE_S3_ENDPOINT", &seaweed.endpoint)
-        .env("HOARD_STORAGE_S3_REGION", &seaweed.region)
-        .env("HOARD_STORAGE_S3_BUCKET", &seaweed.bucket)
-        .env("HOARD_STORAGE_S3_PREFIX", prefix)
-        .env("HOARD_STORAGE_S3_ACCESS_KEY_ID", &seaweed.access_key)
-        .env("HOARD_STORAGE_S3_SECRET_ACCESS_KEY", &seaweed.secret_key);
+    hoard.envs(seaweed.hoard_env(&prefix));
 }
 
 /// `hoard --data-dir DATA`, to add arguments to.
