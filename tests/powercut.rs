@@ -109,9 +109,15 @@ impl Run {
             }
             self.check_after_restart();
         }
+        let du = Command::new("du")
+            .arg("-sh")
+            .arg(&self.server.data)
+            .output();
+        let used = du.map(|out| String::from_utf8_lossy(&out.stdout).into_owned());
         eprintln!(
-            "{:?}: {count} kills, {cuts} power cuts, {operations} operations, no failure",
-            self.disk.fs
+            "{:?}: {count} kills, {cuts} power cuts, {operations} operations, no failure; data dir: {}",
+            self.disk.fs,
+            used.unwrap_or_default().trim()
         );
     }
 

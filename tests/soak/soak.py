@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Bounded soak and overload of a running Hoard (SPEC §9), Python stdlib only.
 
-Phases: `normal` (CLIENTS clients for NORMAL_SECS), `overload` (3x CLIENTS for
+Phases: `normal` (CLIENTS clients for NORMAL_SECS), with --outage an `outage` (the same
+clients while whoever runs the soak keeps the object store down: it says `outage-start` on
+stderr and waits for `store-back` on stdin; the same rules as `overload`, and a body cut off
+mid-stream is allowed) and a recovery probe, `overload` (3x CLIENTS for
 OVERLOAD_SECS), `recovery` (one probe client until a list + upload + download succeeds),
 `after` (CLIENTS clients for a few seconds), then every acknowledged upload is downloaded
 and checked by sha256. Each client is a thread with one keep-alive connection, working in
@@ -19,7 +22,7 @@ RECOVERY_CAP seconds; every acknowledged upload intact (API and WebDAV). The ser
 tests/soak.rs asserts its bound. Prints one JSON summary on stdout.
 
   python3 tests/soak/soak.py --base http://127.0.0.1:8080 --admin NAME --password PW \
-      --pid SERVER_PID [--clients 64] [--normal-secs 60] [--overload-secs 20]
+      --pid SERVER_PID [--clients 64] [--normal-secs 60] [--overload-secs 20] [--outage]
 """
 
 import argparse
@@ -28,6 +31,7 @@ import hashlib
 import http.client
 import json
 import random
+import sys
 import threading
 import time
 import urllib.parse
@@ -40,6 +44,8 @@ KIB = 1024
 MIX = [("list", 30), ("stat", 7), ("download", 15), ("range", 8), ("upload", 12),
        ("upload_large", 1), ("rename", 8), ("refresh", 5), ("login", 2), ("health", 2),
        ("dav_propfind", 4), ("dav_range", 4), ("dav_put", 4), ("dav_move", 2), ("dav_lock", 2)]
+# Reads whose body streams from the blob store.
+STREAMED = ("download", "range", "dav_range")
 PROPFIND = (b'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>'
             b'<D:getcontentlength/><D:getetag/><D:resourcetype/></D:prop></D:propfind>')
 LOCKINFO = (b'<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:">'
@@ -96,13 +102,20 @@ class Run:
             self.counts[phase][f"{kind} {status}"] += 1
             if phase in ("normal", "after") and (status == 0 or status >= 500):
                 self.violations.append(f"{phase}: {kind} answered {status} {body[:200]!r}")
-            elif phase == "overload":
-                if status == 0 or (status >= 500 and status != 503):
-                    self.violations.append(f"overload: {kind} answered {status} {body[:200]!r}")
+            elif phase in ("overload", "outage"):
+                # A body cut off when the store went away mid-stream is the one broken
+                # connection an outage may cause.
+                cut_off = phase == "outage" and kind in STREAMED
+                if phase == "outage" and kind == "health" and status == 503:
+                    # /health reports the store as unreachable: a report, not a refusal.
+                    if b'"degraded"' not in body:
+                        self.violations.append(f"outage: /health 503 is not `degraded`: {body[:200]!r}")
+                elif (status == 0 and not cut_off) or (status >= 500 and status != 503):
+                    self.violations.append(f"{phase}: {kind} answered {status} {body[:200]!r}")
                 elif status in (429, 503) and not headers.get("retry-after", "").isdigit():
-                    self.violations.append(f"overload: {kind} {status} without Retry-After")
+                    self.violations.append(f"{phase}: {kind} {status} without Retry-After")
                 elif status == 503 and b'"unavailable"' not in body:
-                    self.violations.append(f"overload: 503 is not `unavailable`: {body[:200]!r}")
+                    self.violations.append(f"{phase}: 503 is not `unavailable`: {body[:200]!r}")
 
     def next_seed(self):
         with self.lock:
@@ -290,13 +303,18 @@ def admin_setup(run):
     return names
 
 
-def drive(run, clients, seconds):
-    """Runs `clients` for `seconds`; returns requests per second."""
-    stop = time.monotonic() + seconds
+def drive(run, clients, seconds, until=None):
+    """Runs `clients` for `seconds` (or until the event `until` is set); returns requests
+    per second."""
+    started = time.monotonic()
+    stop = started + seconds
     done = collections.Counter()
 
+    def going():
+        return not until.is_set() if until else time.monotonic() < stop
+
     def loop(client):
-        while time.monotonic() < stop:
+        while going():
             client.step()
             done[client.n] += 1
 
@@ -307,7 +325,23 @@ def drive(run, clients, seconds):
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(done.values()) / seconds
+    return sum(done.values()) / (time.monotonic() - started)
+
+
+def outage(run, clients):
+    """The object store's outage, during normal work: announced on stderr (`outage-start`),
+    over when a line `store-back` arrives on stdin. Returns requests per second."""
+    back = threading.Event()
+
+    def wait_for_the_store():
+        for line in sys.stdin:
+            if line.strip() == "store-back":
+                break
+        back.set()
+
+    threading.Thread(target=wait_for_the_store, daemon=True).start()
+    print("outage-start", file=sys.stderr, flush=True)
+    return drive(run, clients, 0, until=back)
 
 
 def rss_kib(pid, field):
@@ -390,6 +424,8 @@ def main():
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--normal-secs", type=float, default=60)
     parser.add_argument("--overload-secs", type=float, default=20)
+    parser.add_argument("--outage", action="store_true",
+                        help="after `normal`, an object-store outage (see `outage`)")
     args = parser.parse_args()
     run = Run(args)
     users = admin_setup(run)
@@ -404,6 +440,16 @@ def main():
         summary[f"{phase}_secs"] = seconds
         summary[f"{phase}_req_per_s"] = round(drive(run, clients, seconds))
         rss[phase + "_end_vmrss_kib"] = rss_kib(args.pid, "VmRSS")
+        if phase == "normal" and args.outage:
+            run.phase = "outage"
+            summary["outage_req_per_s"] = round(outage(run, normal))
+            run.phase = "recovery"
+            probe = make_clients(run, users, 20_000, 1)[0]
+            run.clients.append(probe)
+            recovery = recover(run, probe)
+            summary["outage_recovery_s"] = None if recovery is None else round(recovery, 2)
+            if recovery is None:
+                run.violations.append(f"no recovery from the outage within {RECOVERY_CAP} s")
     run.phase = "recovery"
     probe = make_clients(run, users, 10_000, 1)[0]
     run.clients.append(probe)
