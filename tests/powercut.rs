@@ -59,13 +59,14 @@ fn power_cuts_on_btrfs_lose_nothing_acknowledged() {
     Run::start(Fs::Btrfs).rounds(20, 1);
 }
 
+/// Fields drop in order: the server is killed before its file system is unmounted.
 struct Run {
     seed: u64,
     round: usize,
     rng: StdRng,
-    disk: Disk,
     server: Server,
     workers: Vec<Worker>,
+    disk: Disk,
 }
 
 impl Run {
@@ -86,9 +87,9 @@ impl Run {
             seed,
             round: 0,
             rng: StdRng::seed_from_u64(seed),
-            disk,
             server,
             workers,
+            disk,
         }
     }
 
