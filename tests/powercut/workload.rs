@@ -322,39 +322,28 @@ impl Worker {
     }
 
     fn delete(&mut self, index: usize) -> bool {
-        let mut after = self.model.files[index].state.clone();
-        after.place = Place::Trash;
         let path = format!("/api/v1/files/{}", self.model.files[index].id);
-        let what = "delete (to the trash)".to_owned();
-        self.change(
-            index,
-            Change {
-                method: "DELETE",
-                path,
-                headers: Vec::new(),
-                body: Vec::new(),
-                after,
-                what,
-            },
-        )
+        self.remove(index, Place::Trash, path, "delete (to the trash)")
     }
 
     fn purge(&mut self, index: usize) -> bool {
-        let mut after = self.model.files[index].state.clone();
-        after.place = Place::Gone;
         let path = format!("/api/v1/trash/{}", self.model.files[index].id);
-        let what = "purge from the trash".to_owned();
-        self.change(
-            index,
-            Change {
-                method: "DELETE",
-                path,
-                headers: Vec::new(),
-                body: Vec::new(),
-                after,
-                what,
-            },
-        )
+        self.remove(index, Place::Gone, path, "purge from the trash")
+    }
+
+    /// A `DELETE` of `path` that leaves the file in `place`.
+    fn remove(&mut self, index: usize, place: Place, path: String, what: &str) -> bool {
+        let mut after = self.model.files[index].state.clone();
+        after.place = place;
+        let change = Change {
+            method: "DELETE",
+            path,
+            headers: Vec::new(),
+            body: Vec::new(),
+            after,
+            what: what.to_owned(),
+        };
+        self.change(index, change)
     }
 
     fn share(&mut self, index: usize) -> bool {

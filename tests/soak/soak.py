@@ -377,6 +377,19 @@ def recover(run, probe):
     return None
 
 
+def probe_recovery(run, users, n, after):
+    """The `recovery` phase: a new probe client (number `n`) until it works again; seconds,
+    or None (a violation) past RECOVERY_CAP."""
+    run.phase = "recovery"
+    probe = make_clients(run, users, n, 1)[0]
+    run.clients.append(probe)
+    recovery = recover(run, probe)
+    if recovery is None:
+        run.violations.append(f"no recovery from {after} within {RECOVERY_CAP} s")
+        return None
+    return round(recovery, 2)
+
+
 def verify(run):
     """Every acknowledged upload, downloaded again, has its sha256."""
     ids = sorted(run.acked)
@@ -443,20 +456,8 @@ def main():
         if phase == "normal" and args.outage:
             run.phase = "outage"
             summary["outage_req_per_s"] = round(outage(run, normal))
-            run.phase = "recovery"
-            probe = make_clients(run, users, 20_000, 1)[0]
-            run.clients.append(probe)
-            recovery = recover(run, probe)
-            summary["outage_recovery_s"] = None if recovery is None else round(recovery, 2)
-            if recovery is None:
-                run.violations.append(f"no recovery from the outage within {RECOVERY_CAP} s")
-    run.phase = "recovery"
-    probe = make_clients(run, users, 10_000, 1)[0]
-    run.clients.append(probe)
-    recovery = recover(run, probe)
-    summary["recovery_s"] = None if recovery is None else round(recovery, 2)
-    if recovery is None:
-        run.violations.append(f"no recovery within {RECOVERY_CAP} s")
+            summary["outage_recovery_s"] = probe_recovery(run, users, 20_000, "the outage")
+    summary["recovery_s"] = probe_recovery(run, users, 10_000, "the overload")
     run.phase = "after"
     summary["after_req_per_s"] = round(drive(run, normal, AFTER_SECS))
     run.phase = "verify"
