@@ -7,7 +7,7 @@ use serde_json::Value;
 pub struct Client {
     agent: ureq::Agent,
     base: String,
-    auth: String,
+    token: String,
 }
 
 /// What came back: a status, body and `Location`, or nothing (the server died first).
@@ -49,20 +49,20 @@ impl Client {
         Self {
             agent,
             base: base.to_owned(),
-            auth: format!("Bearer {token}"),
+            token: token.to_owned(),
         }
     }
 
     /// Points the client at another server (a restart's new port).
     pub fn rebase(&mut self, base: &str) {
-        *self = Self::new(base, self.auth.trim_start_matches("Bearer "));
+        *self = Self::new(base, &self.token);
     }
 
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
         let mut request = self
             .agent
             .request(method, &format!("{}{path}", self.base))
-            .set("Authorization", &self.auth);
+            .set("Authorization", &format!("Bearer {}", self.token));
         for (name, value) in headers {
             request = request.set(name, value);
         }
