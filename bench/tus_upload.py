@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 
 def main() -> int:
@@ -38,8 +39,15 @@ def main() -> int:
     location = resp.getheader("Location")
     fd = os.open(path, os.O_RDONLY)
     offset = 0
+    # The next chunk is read while the server answers this one (pread releases the GIL):
+    # a serial read would leave the server idle for each chunk's copy (~1.4 ms per 8 MiB).
+    ahead = ThreadPoolExecutor(max_workers=1)
+    following = ahead.submit(os.pread, fd, min(chunk, size), 0)
     while offset < size:
-        body = os.pread(fd, min(chunk, size - offset), offset)
+        body = following.result()
+        after = offset + len(body)
+        if after < size:
+            following = ahead.submit(os.pread, fd, min(chunk, size - after), after)
         conn.request("PATCH", location, body=body, headers={
             **common, "Upload-Offset": str(offset),
             "Content-Type": "application/offset+octet-stream"})
