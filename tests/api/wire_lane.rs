@@ -273,6 +273,18 @@ fn traced(trace: &str, blob: &str) -> (u64, usize) {
     (sent, opens)
 }
 
+/// The status of each head the lane sent, and whether it went with `MSG_MORE`.
+fn corked_heads(trace: &str) -> Vec<(&str, bool)> {
+    trace
+        .lines()
+        .filter(|line| line.contains("sendto(") && line.contains("\"HTTP/1.1 "))
+        .filter_map(|line| {
+            let status = line.split("HTTP/1.1 ").nth(1)?.get(..3)?;
+            Some((status, line.contains("MSG_MORE")))
+        })
+        .collect()
+}
+
 #[test]
 fn blob_bytes_leave_by_sendfile_from_one_descriptor_that_removal_lets_go() {
     let dir = tempfile::tempdir().expect("dir");
@@ -281,7 +293,7 @@ fn blob_bytes_leave_by_sendfile_from_one_descriptor_that_removal_lets_go() {
     let strace = ["env", "HOARD_STORAGE_BACKEND=local", "strace", "-f", "-qq"];
     let strace = [
         &strace[..],
-        &["-e", "trace=sendfile,openat", "-o", trace_arg],
+        &["-e", "trace=sendfile,openat,sendto", "-o", trace_arg],
     ]
     .concat();
     let mut server = Server::start_under(&strace, &dir.path().join("data"), None);
@@ -298,12 +310,28 @@ fn blob_bytes_leave_by_sendfile_from_one_descriptor_that_removal_lets_go() {
     }
     let ranged = [auth[0], ("Range", "bytes=1000-1999")];
     assert_eq!(once(&server, "GET", &path, &ranged).body, &data[1000..2000]);
+    let on_a_page = [auth[0], ("Range", "bytes=8192-9191")];
+    assert_eq!(
+        once(&server, "GET", &path, &on_a_page).body,
+        &data[8192..9192]
+    );
     // The full path (hyper) copies through user space: no sendfile.
     assert!(once(&server, "GET", &format!("{path}?via=full"), &auth).body == data);
 
     let sha = crate::support::random::sha256_hex(&data);
-    let (sent, opens) = traced(&std::fs::read_to_string(&trace).expect("trace"), &sha);
-    assert_eq!((sent, opens), (3 * (1 << 20) + 1000, 1));
+    let trace = std::fs::read_to_string(&trace).expect("trace");
+    let (sent, opens) = traced(&trace, &sha);
+    assert_eq!((sent, opens), (3 * (1 << 20) + 2000, 1));
+    // The head is corked (MSG_MORE) in front of file bytes that start on a page boundary
+    // only: before an unaligned piece the kernel's coalescing costs more than a packet.
+    assert_eq!(
+        corked_heads(&trace),
+        [("200", true); 3]
+            .iter()
+            .copied()
+            .chain([("206", false), ("206", true)])
+            .collect::<Vec<_>>()
+    );
 
     // Deleted and purged, the blob is removed, and its descriptor closed with it.
     server.delete_and_purge(id);
