@@ -14,8 +14,9 @@ use super::StoreError;
 pub(super) const CHUNK: usize = 1 << 20;
 const HEAD: usize = 8192;
 /// Chunk buffers kept between requests (at most `SPARES`, 1 MiB each): a tus upload's
-/// PATCHes and a burst of small uploads reuse warm memory instead of faulting in two
-/// fresh zeroed megabytes per request.
+/// PATCHes and a burst of small uploads reuse warm memory instead of mapping two fresh
+/// megabytes per request (1 MiB buffers get their own mapping, `src/main.rs`) and
+/// faulting in whatever they fill.
 const SPARES: usize = 4;
 static SPARE: Mutex<Vec<AlignedBuf>> = Mutex::new(Vec::new());
 
