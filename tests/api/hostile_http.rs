@@ -150,6 +150,8 @@ fn protocol_abuse_is_refused_with_exact_statuses_and_changes_nothing() {
         );
     }
     let big_header = format!("X-Junk: {}", "a".repeat(512 * 1024));
+    // Over the 128 KiB read buffer (`src/http/server.rs`), under hyper's default 408 KiB.
+    let over_buffer = format!("X-Junk: {}", "a".repeat(200 * 1024));
     let big_auth = format!("Authorization: Bearer {}", "a".repeat(100 * 1024));
     let many: Vec<String> = (0..200).map(|i| format!("X-H{i}: v")).collect();
     let mut many_head = vec!["GET /health HTTP/1.1", host, close];
@@ -161,6 +163,12 @@ fn protocol_abuse_is_refused_with_exact_statuses_and_changes_nothing() {
         (
             "512 KiB header",
             vec!["GET /health HTTP/1.1", host, close, &big_header],
+            431,
+            "",
+        ),
+        (
+            "200 KiB header",
+            vec!["GET /health HTTP/1.1", host, close, &over_buffer],
             431,
             "",
         ),
