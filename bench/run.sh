@@ -541,7 +541,7 @@ dav_upload_once() {   # NAME KIND RUN; KIND: api_put (raw PUT by-path) or put (W
   # shellcheck disable=SC2016
   case $kind in
     api_put) cmd=$SRV_UPLOAD_put ;;
-    put) cmd='curl -sS --fail -o /dev/null -w "upload_seconds %{time_total}\n" -H "$DAV_AUTH" -T "$FILE" "$URL_BASE/dav/up/$DEST"' ;;
+    put) cmd="$UPLOAD_CURL"' -H "$DAV_AUTH" -T "$FILE" "$URL_BASE/dav/up/$DEST"' ;;
   esac
   sync
   wait_quiet
@@ -603,8 +603,10 @@ measure_limits() {
 }
 
 # ---------------------------------------------------------------- peers
-UPLOAD_PUT='curl -sS --fail -o /dev/null -w "upload_seconds %{time_total}\n" ${AUTH_HEADER:+-H "$AUTH_HEADER"} -T "$FILE" "$URL_BASE/upload/$DEST"'
-UPLOAD_MULTIPART='curl -sS --fail -o /dev/null -w "upload_seconds %{time_total}\n" -F "path=@$FILE;filename=$DEST" "$URL_BASE/upload?path=/upload"'
+# Every upload is curl reporting its own transfer time (see transfer_mbps)
+UPLOAD_CURL='curl -sS --fail -o /dev/null -w "upload_seconds %{time_total}\n"'
+UPLOAD_PUT="$UPLOAD_CURL"' ${AUTH_HEADER:+-H "$AUTH_HEADER"} -T "$FILE" "$URL_BASE/upload/$DEST"'
+UPLOAD_MULTIPART="$UPLOAD_CURL"' -F "path=@$FILE;filename=$DEST" "$URL_BASE/upload?path=/upload"'
 UPLOAD_RM='rm -f "$DATA_DIR/upload/$DEST"'
 
 reset_srv() {
@@ -884,9 +886,9 @@ hoard_session() {
   SRV_PAGE100K="$SRV_BASE/api/v1/files?parent_id=$huge&sort=name"
   SRV_UPLOADS="mp put tus"
   # shellcheck disable=SC2016
-  SRV_UPLOAD_mp='curl -sS --fail -o /dev/null -w "upload_seconds %{time_total}\n" -H "$AUTH_HEADER" -F "file=@$FILE;filename=$DEST" "$URL_BASE/api/v1/files?parent_id=$UP_FOLDER_ID"'
+  SRV_UPLOAD_mp="$UPLOAD_CURL"' -H "$AUTH_HEADER" -F "file=@$FILE;filename=$DEST" "$URL_BASE/api/v1/files?parent_id=$UP_FOLDER_ID"'
   # shellcheck disable=SC2016
-  SRV_UPLOAD_put='curl -sS --fail -o /dev/null -w "upload_seconds %{time_total}\n" -H "$AUTH_HEADER" -T "$FILE" "$URL_BASE/api/v1/files/by-path?path=/up/$DEST"'
+  SRV_UPLOAD_put="$UPLOAD_CURL"' -H "$AUTH_HEADER" -T "$FILE" "$URL_BASE/api/v1/files/by-path?path=/up/$DEST"'
   # shellcheck disable=SC2016
   SRV_UPLOAD_tus='python3 "$BENCH_DIR/tus_upload.py" "$URL_BASE" "$AUTH_HEADER" "$FILE" "$DEST" "$UP_FOLDER_ID" 8'
   # delete the file and empty the trash: the blob goes too, so no run finds its bytes stored
